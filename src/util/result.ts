@@ -1,0 +1,35 @@
+/** Expected failures travel as values; a throw means a bug (see STYLE: errors are values). */
+export type Result<T, E = Diagnostic[]> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: E };
+
+export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+export const err = <E>(error: E): { ok: false; error: E } => ({ ok: false, error });
+
+/** A place in a source file, 1-based. */
+export interface Location {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** How many characters the marker under the offending text covers (at least 1). */
+  readonly length?: number;
+}
+
+/** One problem found in a workflow file, printed as `file:line:col: message`. */
+export interface Diagnostic {
+  readonly severity: "error" | "warning";
+  readonly message: string;
+  readonly location?: Location;
+}
+
+/** An expected failure of a command, with the exit code it maps to (SPEC section 6). */
+export class WfError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 | 3 | 130 | 143,
+    readonly diagnostics: readonly Diagnostic[] = [],
+  ) {
+    super(message);
+    this.name = "WfError";
+  }
+}

@@ -1,0 +1,367 @@
+/**
+ * Runs a DAG to its end, journaling every step. Workers take nodes from the
+ * scheduler; each node goes through its attempts; results and registered
+ * variables are durable before any dependent is made ready.
+ *
+ *   pending ──ready──> running ──> succeeded ─┐
+ *      │                  │  └──> failed ──────┼──> dependents made ready
+ *      │                  └─────> skipped ─────┘    (failed only if ignored)
+ *      └──> cancelled (a dependency failed, the run stopped, or was aborted)
+ */
+import { join } from "node:path";
+import type { Dag, DagNode, NodeId } from "../graph/dag.ts";
+import type { Event, JournalRecord, Mode } from "../journal/events.ts";
+
+type AppendableEvent = Exclude<Event, { type: "header" }>;
+import type { Reporter } from "../report/reporter.ts";
+import { evalExpr, parseExpr } from "../workflow/expr.ts";
+import { renderTemplate } from "../workflow/template.ts";
+import type { TaskDef } from "../workflow/types.ts";
+import type { AttemptResult, Spawner } from "./executor.ts";
+import { createScheduler } from "./schedulers/scheduler.ts";
+
+export type NodeState = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+
+export interface ExecuteOptions {
+  readonly mode: Mode;
+  readonly maxParallel: number;
+  readonly keepGoing: boolean;
+  /** `--var` values; they override `[vars]`. */
+  readonly cliVars: Readonly<Record<string, string>>;
+  readonly printOutput: boolean;
+  /** Where tasks run unless `working_dir` says otherwise, and what relative ones resolve against. */
+  readonly cwd: string;
+  /** The environment tasks inherit unless `clean_env`. */
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  readonly logCapBytes: number;
+}
+
+export interface ExecuteDeps {
+  readonly runId: string;
+  readonly logsDir: string;
+  readonly journal: { append(event: AppendableEvent): Promise<JournalRecord> };
+  readonly spawner: Spawner;
+  readonly reporter: Reporter;
+  /** Aborted by a signal or the run timeout; its reason (a string) is journaled. */
+  readonly abort: AbortSignal;
+  readonly sleep?: (ms: number, abort: AbortSignal) => Promise<void>;
+}
+
+/** What an earlier execution of the same run left (resume). */
+export interface PriorState {
+  /** Nodes that need not run again. */
+  readonly done: ReadonlySet<NodeId>;
+  /** Each variable's most recent value. */
+  readonly vars: ReadonlyMap<string, string>;
+  /** The last attempt number journaled per task (forensic tasks included). */
+  readonly attempts: ReadonlyMap<string, number>;
+}
+
+export interface Outcome {
+  readonly status: "success" | "failed" | "cancelled";
+  readonly states: ReadonlyMap<NodeId, NodeState>;
+  /** Nodes whose failure made the run fail, in the order they failed. */
+  readonly failed: readonly NodeId[];
+}
+
+/** Names every task can use, besides registered variables and `[vars]`. */
+export const BUILTIN_VARS = ["run_id", "workflow", "task_id", "attempt"] as const;
+
+export function abortableSleep(ms: number, abort: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (abort.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      abort.removeEventListener("abort", done);
+      resolve();
+    }
+    abort.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** A log file name for a node and attempt: matrix values may hold any character. */
+export function logName(task: string, attempt: number, stream: "stdout" | "stderr"): string {
+  return `${task.replace(/[^A-Za-z0-9._=,[\]-]/g, "_")}.${attempt}.${stream}.log`;
+}
+
+/** The error message a forensic task sees, and the journal keeps, for a failed attempt. */
+export function describeFailure(result: AttemptResult, timeoutMs: number | undefined): string {
+  if (result.spawnError !== undefined) return `could not start: ${result.spawnError}`;
+  let head: string;
+  if (result.timedOut) head = `timed out after ${formatMs(timeoutMs ?? 0)}`;
+  else if (result.signal !== null) head = `killed by ${result.signal}`;
+  else head = `exit status ${result.exitCode}`;
+  return result.stderrTail === "" ? head : `${head}: ${result.stderrTail}`;
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+export async function execute(dag: Dag, opts: ExecuteOptions, deps: ExecuteDeps, prior?: PriorState): Promise<Outcome> {
+  return new Execution(dag, opts, deps, prior).run();
+}
+
+class Execution {
+  private readonly states = new Map<NodeId, NodeState>();
+  private readonly vars = new Map<string, string>();
+  private readonly attempts = new Map<string, number>();
+  private readonly waitingOn = new Map<NodeId, number>();
+  private readonly running = new Map<number, Promise<void>>();
+  private readonly failed: NodeId[] = [];
+  private readonly failureMessages = new Map<NodeId, string>();
+  private readonly workers: number;
+  private readonly sleep: (ms: number, abort: AbortSignal) => Promise<void>;
+  private readonly scheduler;
+  /** Set once a failure stops new work (fail-fast). */
+  private stopReason: string | undefined;
+
+  constructor(
+    private readonly dag: Dag,
+    private readonly opts: ExecuteOptions,
+    private readonly deps: ExecuteDeps,
+    prior?: PriorState,
+  ) {
+    this.workers = opts.mode === "sequential" ? 1 : Math.max(1, opts.maxParallel);
+    this.scheduler = createScheduler(opts.mode, dag, this.workers);
+    this.sleep = deps.sleep ?? abortableSleep;
+    for (const [name, value] of Object.entries(dag.workflow.vars)) this.vars.set(name, value);
+    for (const [name, value] of prior?.vars ?? []) this.vars.set(name, value);
+    for (const [name, value] of Object.entries(opts.cliVars)) this.vars.set(name, value);
+    for (const [task, n] of prior?.attempts ?? []) this.attempts.set(task, n);
+    for (const id of dag.order) {
+      this.states.set(id, prior?.done.has(id) ? "succeeded" : "pending");
+      this.waitingOn.set(id, dag.nodes.get(id)!.deps.length);
+    }
+  }
+
+  async run(): Promise<Outcome> {
+    // Nodes done in an earlier execution count as ended: release their dependents.
+    const roots: NodeId[] = [];
+    for (const id of this.dag.order) {
+      if (this.states.get(id) === "succeeded") this.release(id, roots);
+      else if (this.waitingOn.get(id) === 0) roots.push(id);
+    }
+    for (const id of this.dag.order) if (this.states.get(id) === "succeeded") this.scheduler.ended(id);
+    this.scheduler.ready(roots.filter((id) => this.states.get(id) === "pending"));
+
+    for (;;) {
+      this.fill();
+      if (this.running.size === 0) break;
+      await Promise.race(this.running.values());
+    }
+
+    const aborted = this.deps.abort.aborted;
+    const leftReason = aborted ? String(this.deps.abort.reason) : (this.stopReason ?? "run ended before it could start");
+    for (const id of this.dag.order) {
+      if (this.states.get(id) === "pending") await this.cancel(id, leftReason);
+    }
+    if (this.failed.length > 0 && !aborted && this.dag.workflow.onFailure !== undefined) {
+      const first = this.failed[0]!;
+      await this.runForensic(this.dag.workflow.onFailure, "*", first, this.failureMessages.get(first) ?? "");
+    }
+    const status = aborted ? "cancelled" : this.failed.length > 0 ? "failed" : "success";
+    return { status, states: this.states, failed: this.failed };
+  }
+
+  /** Starts nodes on idle workers while the scheduler has any for them. */
+  private fill(): void {
+    if (this.stopReason !== undefined || this.deps.abort.aborted) return;
+    for (let worker = 0; worker < this.workers; worker++) {
+      if (this.running.has(worker)) continue;
+      const node = this.scheduler.take(worker);
+      if (node === undefined) continue;
+      this.states.set(node, "running");
+      const work = this.runNode(this.dag.nodes.get(node)!, worker).finally(() => this.running.delete(worker));
+      this.running.set(worker, work);
+    }
+  }
+
+  /** Marks `id` ended for its dependents; collects those now ready. */
+  private release(id: NodeId, ready: NodeId[]): void {
+    for (const dependent of this.dag.dependents.get(id) ?? []) {
+      const left = this.waitingOn.get(dependent)! - 1;
+      this.waitingOn.set(dependent, left);
+      if (left === 0 && this.states.get(dependent) === "pending") ready.push(dependent);
+    }
+  }
+
+  private finish(id: NodeId, state: NodeState, worker: number): void {
+    this.states.set(id, state);
+    const ready: NodeId[] = [];
+    // A failure that counts has already cancelled its descendants, so only ignored failures release anything.
+    if (state !== "cancelled") this.release(id, ready);
+    this.scheduler.ready(ready, worker);
+    this.scheduler.ended(id);
+  }
+
+  private async emit(event: AppendableEvent): Promise<JournalRecord> {
+    const record = await this.deps.journal.append(event);
+    this.deps.reporter.record(record);
+    return record;
+  }
+
+  private async cancel(id: NodeId, reason: string): Promise<void> {
+    this.states.set(id, "cancelled");
+    this.scheduler.ended(id);
+    await this.emit({ type: "task_cancelled", task: id, reason });
+  }
+
+  /** The variables a node sees: [vars], --var, registered values, built-ins, its matrix values. */
+  private visibleVars(node: DagNode, task: string, attempt: number, extra: Record<string, string> = {}): Map<string, string> {
+    const vars = new Map(this.vars);
+    vars.set("run_id", this.deps.runId);
+    vars.set("workflow", this.dag.workflow.name);
+    vars.set("task_id", task);
+    vars.set("attempt", String(attempt));
+    for (const [k, v] of Object.entries(node.matrix)) vars.set(k, v);
+    for (const [k, v] of Object.entries(extra)) vars.set(k, v);
+    return vars;
+  }
+
+  private taskEnv(def: TaskDef, vars: ReadonlyMap<string, string>, task: string, attempt: number): Record<string, string> {
+    const env: Record<string, string> = {};
+    const base = this.opts.baseEnv;
+    // clean_env keeps only PATH, so that commands are still found.
+    for (const [k, v] of Object.entries(base)) if (v !== undefined && (!def.cleanEnv || k === "PATH")) env[k] = v;
+    for (const [k, v] of Object.entries(def.env)) env[k] = renderTemplate(v, (n) => vars.get(n)).text;
+    for (const [k, v] of vars) env[`WF_VAR_${k}`] = v;
+    env["WF_RUN_ID"] = this.deps.runId;
+    env["WF_WORKFLOW"] = this.dag.workflow.name;
+    env["WF_TASK_ID"] = task;
+    env["WF_ATTEMPT"] = String(attempt);
+    return env;
+  }
+
+  private async runNode(node: DagNode, worker: number): Promise<void> {
+    const def = node.task;
+    if (def.if !== undefined) {
+      const parsed = parseExpr(def.if);
+      const vars = this.visibleVars(node, node.id, 0);
+      if (parsed.ok && !evalExpr(parsed.value, (n) => vars.get(n))) {
+        await this.emit({ type: "task_skipped", task: node.id, reason: `condition is false: ${def.if}` });
+        return this.finish(node.id, "skipped", worker);
+      }
+    }
+    const result = await this.attemptAll(node, def, node.id);
+    if (result.ok) return this.finish(node.id, "succeeded", worker);
+    if (this.deps.abort.aborted) return this.finish(node.id, "failed", worker);
+    if (def.ignoreFailure) return this.finish(node.id, "failed", worker);
+
+    this.failed.push(node.id);
+    this.failureMessages.set(node.id, result.message);
+    const reason = `dependency "${node.id}" failed`;
+    for (const id of this.descendantsOf(node.id)) {
+      if (this.states.get(id) === "pending") await this.cancel(id, reason);
+    }
+    if (!this.opts.keepGoing) this.stopReason ??= `run stopped after "${node.id}" failed`;
+    if (def.onFailure !== undefined) await this.runForensic(def.onFailure, node.id, node.id, result.message);
+    this.finish(node.id, "failed", worker);
+  }
+
+  private descendantsOf(id: NodeId): NodeId[] {
+    const seen = new Set<NodeId>();
+    const stack = [id];
+    while (stack.length > 0) {
+      for (const d of this.dag.dependents.get(stack.pop()!) ?? []) {
+        if (!seen.has(d)) {
+          seen.add(d);
+          stack.push(d);
+        }
+      }
+    }
+    return this.dag.order.filter((n) => seen.has(n));
+  }
+
+  /**
+   * Runs attempts until one succeeds, retries run out, or the run is aborted.
+   * `forensicFor` marks a forensic task's attempts with the task they serve.
+   */
+  private async attemptAll(
+    node: DagNode,
+    def: TaskDef,
+    task: string,
+    forensic?: { target: string; vars: Record<string, string> },
+  ): Promise<{ ok: true } | { ok: false; message: string }> {
+    const maxAttempts = def.retries + 1;
+    const tag = forensic === undefined ? {} : { forensic_for: forensic.target };
+    // Attempt numbers go on counting across resumes: this execution's last is `lastAttempt`.
+    const lastAttempt = (this.attempts.get(task) ?? 0) + maxAttempts;
+    let message = "";
+    for (let i = 0; i < maxAttempts; i++) {
+      const attempt = (this.attempts.get(task) ?? 0) + 1;
+      this.attempts.set(task, attempt);
+      const vars = this.visibleVars(node, task, attempt, forensic?.vars);
+      const rendered = renderTemplate(def.cmd, (n) => vars.get(n));
+      if (rendered.missing.length > 0) {
+        const name = rendered.missing[0]!;
+        message = `Variable "${name}" is not set: pass --var ${name}=VALUE`;
+        await this.emit({
+          type: "task_finished", task, attempt, state: "failed", exit_code: null, signal: null, timed_out: false,
+          duration_ms: 0, will_retry: false, ignored: def.ignoreFailure && forensic === undefined, error: message, ...tag,
+        });
+        return { ok: false, message };
+      }
+      const stdoutLog = join(this.deps.logsDir, logName(task, attempt, "stdout"));
+      const stderrLog = join(this.deps.logsDir, logName(task, attempt, "stderr"));
+      await this.emit({
+        type: "task_started", task, attempt, max_attempts: lastAttempt,
+        cmd: rendered.text, stdout_log: stdoutLog, stderr_log: stderrLog, ...tag,
+      });
+      const spawned: Promise<unknown>[] = [];
+      const result = await this.deps.spawner.run(
+        {
+          cmd: rendered.text,
+          cwd: def.workingDir === undefined ? this.opts.cwd : join(this.opts.cwd, renderTemplate(def.workingDir, (n) => vars.get(n)).text),
+          env: this.taskEnv(def, vars, task, attempt),
+          ...(def.timeoutMs === undefined ? {} : { timeoutMs: def.timeoutMs }),
+          stdoutPath: stdoutLog,
+          stderrPath: stderrLog,
+          logCapBytes: this.opts.logCapBytes,
+          ...(this.opts.printOutput ? { onLine: (stream, line) => this.deps.reporter.output(task, stream, line) } : {}),
+          onSpawn: (pid) => spawned.push(this.deps.journal.append({ type: "task_spawned", task, attempt, pid })),
+        },
+        this.deps.abort,
+      );
+      await Promise.all(spawned);
+      const succeeded = result.exitCode === 0 && !result.timedOut && result.spawnError === undefined;
+      const last = i === maxAttempts - 1 || this.deps.abort.aborted;
+      message = succeeded ? "" : describeFailure(result, def.timeoutMs);
+      // The variable first, then the result: a journal cut between them re-runs the task.
+      const writes: Promise<JournalRecord>[] = [];
+      if (succeeded && def.register !== undefined && forensic === undefined) {
+        this.vars.set(def.register, result.lastStdoutLine);
+        writes.push(this.emit({ type: "var_registered", name: def.register, value: result.lastStdoutLine, task }));
+      }
+      writes.push(
+        this.emit({
+          type: "task_finished", task, attempt, state: succeeded ? "succeeded" : "failed",
+          exit_code: result.exitCode, signal: result.signal, timed_out: result.timedOut,
+          duration_ms: result.durationMs, will_retry: !succeeded && !last,
+          ignored: !succeeded && def.ignoreFailure && forensic === undefined,
+          ...(succeeded ? {} : { error: message }),
+          ...(result.logTruncated ? { log_truncated: true } : {}),
+          ...tag,
+        }),
+      );
+      await Promise.all(writes);
+      if (succeeded) return { ok: true };
+      if (last) break;
+      await this.sleep(def.retryDelayMs, this.deps.abort);
+      if (this.deps.abort.aborted) break;
+    }
+    return { ok: false, message };
+  }
+
+  /** Runs a forensic task for `target` (a node, or `*` for the workflow). Its outcome never changes the run's. */
+  private async runForensic(id: string, target: string, failedTask: string, errorMessage: string): Promise<void> {
+    const def = this.dag.forensic.get(id as TaskDef["id"]);
+    if (def === undefined) throw new Error(`Internal error: unknown forensic task "${id}"`);
+    const node: DagNode = { id: id as NodeId, task: def, matrix: {}, deps: [] };
+    await this.attemptAll(node, def, id, {
+      target,
+      vars: { failed_task: failedTask, error_message: errorMessage, failed_dag: this.dag.workflow.name },
+    });
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Runs one attempt of one task: `/bin/sh -c <cmd>` in its own process group,
+ * output streamed to log files as it comes, the whole group ended on timeout
+ * or abort (SIGTERM, then SIGKILL after a grace period).
+ */
+import { spawn } from "node:child_process";
+import { createWriteStream, type WriteStream } from "node:fs";
+import process from "node:process";
+
+export interface AttemptSpec {
+  readonly cmd: string;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+  readonly stdoutPath: string;
+  readonly stderrPath: string;
+  /** Each log is cut at this many bytes, with a note at the cut. */
+  readonly logCapBytes: number;
+  /** Called with each complete output line, for `--print-output`. */
+  readonly onLine?: (stream: "stdout" | "stderr", line: string) => void;
+  /** Called once the process exists. */
+  readonly onSpawn?: (pid: number) => void;
+}
+
+export interface AttemptResult {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly timedOut: boolean;
+  readonly durationMs: number;
+  /** The last non-empty line of stdout, trimmed (what `register` captures). */
+  readonly lastStdoutLine: string;
+  /** The last lines of stderr, for error messages and forensic tasks. */
+  readonly stderrTail: string;
+  readonly logTruncated: boolean;
+  /** Set when the process could not be started at all. */
+  readonly spawnError?: string;
+}
+
+/** Runs attempts. The engine depends on this interface so tests can pass a fake. */
+export interface Spawner {
+  run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult>;
+}
+
+/** How long a process group gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 3000;
+const TAIL_BYTES = 4096;
+const STDERR_TAIL_LINES = 10;
+
+/** Keeps the last `max` characters of a stream and counts what went to the log. */
+class LogSink {
+  private written = 0;
+  truncated = false;
+  tail = "";
+  private partial = "";
+  private readonly file: WriteStream;
+
+  constructor(
+    path: string,
+    private readonly cap: number,
+    private readonly onLine?: (line: string) => void,
+  ) {
+    this.file = createWriteStream(path, { mode: 0o600 });
+    this.file.on("error", () => {}); // reported through close()
+  }
+
+  write(chunk: Buffer): void {
+    const room = this.cap - this.written;
+    if (room > 0) {
+      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      this.file.write(part);
+      this.written += part.length;
+    }
+    if (chunk.length > room && !this.truncated) {
+      this.truncated = true;
+      this.file.write(`\n[wf: output cut at ${this.cap} bytes]\n`);
+    }
+    const text = chunk.toString("utf8");
+    this.tail = (this.tail + text).slice(-TAIL_BYTES);
+    if (this.onLine) {
+      const lines = (this.partial + text).split("\n");
+      this.partial = lines.pop() ?? "";
+      for (const line of lines) this.onLine(line);
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.onLine && this.partial !== "") this.onLine(this.partial);
+    return new Promise((resolve) => this.file.end(resolve));
+  }
+}
+
+function lastNonEmptyLine(text: string): string {
+  const lines = text.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trim();
+    if (line !== "") return line;
+  }
+  return "";
+}
+
+function lastLines(text: string, n: number): string {
+  return text.replace(/\s+$/, "").split("\n").slice(-n).join("\n");
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+export class ProcessSpawner implements Spawner {
+  constructor(private readonly graceMs = KILL_GRACE_MS) {}
+
+  run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult> {
+    const started = performance.now();
+    const out = new LogSink(spec.stdoutPath, spec.logCapBytes, spec.onLine && ((l) => spec.onLine!("stdout", l)));
+    const errSink = new LogSink(spec.stderrPath, spec.logCapBytes, spec.onLine && ((l) => spec.onLine!("stderr", l)));
+    return new Promise((resolve) => {
+      let timedOut = false;
+      let settled = false;
+      const timers: NodeJS.Timeout[] = [];
+      const child = spawn("/bin/sh", ["-c", spec.cmd], {
+        cwd: spec.cwd,
+        env: spec.env,
+        detached: true, // its own process group, so a timeout ends the whole tree
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const stop = () => {
+        if (child.pid === undefined) return;
+        const pid = child.pid;
+        killGroup(pid, "SIGTERM");
+        timers.push(setTimeout(() => killGroup(pid, "SIGKILL"), this.graceMs));
+      };
+      const onAbort = () => stop();
+      abort.addEventListener("abort", onAbort, { once: true });
+      if (spec.timeoutMs !== undefined) {
+        timers.push(
+          setTimeout(() => {
+            timedOut = true;
+            stop();
+          }, spec.timeoutMs),
+        );
+      }
+      child.stdout!.on("data", (c: Buffer) => out.write(c));
+      child.stderr!.on("data", (c: Buffer) => errSink.write(c));
+      const finish = async (exitCode: number | null, signal: string | null, spawnError?: string) => {
+        if (settled) return;
+        settled = true;
+        for (const t of timers) clearTimeout(t);
+        abort.removeEventListener("abort", onAbort);
+        await Promise.all([out.close(), errSink.close()]);
+        resolve({
+          exitCode,
+          signal,
+          timedOut,
+          durationMs: Math.round(performance.now() - started),
+          lastStdoutLine: lastNonEmptyLine(out.tail),
+          stderrTail: lastLines(errSink.tail, STDERR_TAIL_LINES),
+          logTruncated: out.truncated || errSink.truncated,
+          ...(spawnError === undefined ? {} : { spawnError }),
+        });
+      };
+      child.on("error", (e) => void finish(null, null, e.message));
+      child.on("spawn", () => {
+        if (child.pid !== undefined) spec.onSpawn?.(child.pid);
+        if (abort.aborted) stop();
+      });
+      child.on("close", (code, signal) => void finish(code, signal));
+      // A backgrounded grandchild may keep the pipes open after the shell exits:
+      // give the output a moment to drain, then stop waiting for it.
+      child.on("exit", (code, signal) => {
+        timers.push(
+          setTimeout(() => {
+            child.stdout?.destroy();
+            child.stderr?.destroy();
+            void finish(code, signal);
+          }, 250),
+        );
+      });
+    });
+  }
+}

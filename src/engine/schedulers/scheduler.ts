@@ -1,0 +1,33 @@
+/**
+ * A scheduler decides which ready node an idle worker starts next. It is pure
+ * bookkeeping: the run loop tells it what became ready and what ended, and
+ * asks it for work. Three strategies: sequential, level-parallel, work-stealing.
+ */
+import type { Dag, NodeId } from "../../graph/dag.ts";
+import type { Mode } from "../../journal/events.ts";
+import { unreachable } from "../../util/unreachable.ts";
+import { LevelScheduler } from "./level.ts";
+import { SequentialScheduler } from "./sequential.ts";
+import { WorkStealingScheduler } from "./work-stealing.ts";
+
+export interface Scheduler {
+  /** `nodes` have all their dependencies ended; `worker` ended the last one, if any. */
+  ready(nodes: readonly NodeId[], worker?: number): void;
+  /** The next node for idle `worker`, or undefined when nothing may start now. */
+  take(worker: number): NodeId | undefined;
+  /** `node` ended: it ran, was skipped, or was cancelled without running. */
+  ended(node: NodeId): void;
+}
+
+export function createScheduler(mode: Mode, dag: Dag, workers: number): Scheduler {
+  switch (mode) {
+    case "sequential":
+      return new SequentialScheduler(dag);
+    case "parallel":
+      return new LevelScheduler(dag);
+    case "work-stealing":
+      return new WorkStealingScheduler(workers);
+    default:
+      return unreachable(mode);
+  }
+}

@@ -150,6 +150,8 @@ export const EventSchema = v.variant("type", [
 export type Event = v.InferOutput<typeof EventSchema>;
 export type EventType = Event["type"];
 export type EventOf<T extends EventType> = Extract<Event, { type: T }>;
+/** Every event but the header, which only the journal writer itself writes. */
+export type AppendableEvent = Exclude<Event, { type: "header" }>;
 export type RunStatusValue = (typeof RUN_STATUSES)[number];
 
 /** The envelope every line carries around its event, in this key order. */

@@ -1,0 +1,286 @@
+/**
+ * The only code that writes journals: create (temp, fsync, rename, fsync dir),
+ * append with group commit, and reopen for append with torn-tail repair.
+ *
+ *   append() ──> pending ──(next flush)──> one write() ──> fdatasync ──> resolve all
+ *                   ^   lines queued while a flush is under way wait for the next one
+ *
+ * After a failed write or fsync the writer is dead: every later append rejects.
+ * Retrying an fsync is unsafe (the kernel may have dropped the dirty pages).
+ */
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { encodeRecord } from "./line.ts";
+import { classifyJournal, corruptError } from "./reader.ts";
+import type { JournalReadError } from "./reader.ts";
+import type { AppendableEvent, JournalRecord } from "./events.ts";
+import { err, ok } from "../util/result.ts";
+import type { Result } from "../util/result.ts";
+
+export type { AppendableEvent } from "./events.ts";
+
+export const JOURNAL_FILE = "journal.jsonl";
+const TEMP_FILE = ".journal.jsonl.tmp";
+
+export interface JournalWriter {
+  readonly path: string;
+  readonly runId: string;
+  /**
+   * Queues the event; resolves with the record once it is on disk (fdatasync'd).
+   * Lines queued while a flush is under way share the next flush (group commit).
+   * If a write or fsync fails, this and every later call reject with a
+   * JournalWriteError (an fsync is never retried).
+   */
+  append(event: AppendableEvent): Promise<JournalRecord>;
+  /** Waits for pending flushes, closes the file. */
+  close(): Promise<void>;
+  /** How many fdatasync calls were made (for tests/benchmarks of group commit). */
+  readonly syncCount: number;
+}
+
+/** A journal write or fsync failed; the run must stop. */
+export class JournalWriteError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`Cannot write journal "${path}": ${reason}`);
+    this.name = "JournalWriteError";
+  }
+}
+
+interface Pending {
+  readonly line: string;
+  readonly record: JournalRecord;
+  readonly resolve: (r: JournalRecord) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const encoder = new TextEncoder();
+
+class GroupCommitWriter implements JournalWriter {
+  #pending: Pending[] = [];
+  #flushing: Promise<void> | undefined;
+  #failed: JournalWriteError | undefined;
+  #closed = false;
+  #syncs = 0;
+  #seq: number;
+
+  constructor(
+    readonly path: string,
+    readonly runId: string,
+    private readonly fh: FileHandle,
+    nextSeq: number,
+    private readonly now: () => Date,
+  ) {
+    this.#seq = nextSeq;
+  }
+
+  get syncCount(): number {
+    return this.#syncs;
+  }
+
+  append(event: AppendableEvent): Promise<JournalRecord> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#closed) return Promise.reject(new Error(`Internal error: append to closed journal "${this.path}"`));
+    if ((event as { type: string }).type === "header") {
+      return Promise.reject(new Error("Internal error: a header can only be written by createJournal"));
+    }
+    const { line, record } = encodeRecord({ seq: this.#seq++, ts: this.now().toISOString(), run: this.runId }, event);
+    return new Promise<JournalRecord>((resolve, reject) => {
+      this.#pending.push({ line, record, resolve, reject });
+      this.#flushing ??= this.#flushLoop();
+    });
+  }
+
+  async #flushLoop(): Promise<void> {
+    // Let appends made in the same tick join the first flush.
+    await null;
+    try {
+      while (this.#pending.length > 0 && !this.#failed) {
+        const batch = this.#pending;
+        this.#pending = [];
+        try {
+          const bytes = encoder.encode(batch.map((p) => p.line).join(""));
+          const { bytesWritten } = await this.fh.write(bytes, 0, bytes.length);
+          if (bytesWritten !== bytes.length) {
+            throw new Error(`short write (${bytesWritten} of ${bytes.length} bytes)`);
+          }
+          this.#syncs++;
+          await this.fh.datasync();
+        } catch (e) {
+          this.#failed = new JournalWriteError(this.path, reasonOf(e));
+          for (const p of [...batch, ...this.#pending]) p.reject(this.#failed);
+          this.#pending = [];
+          return;
+        }
+        for (const p of batch) p.resolve(p.record);
+      }
+    } finally {
+      // Synchronous with the emptiness check above, so no append can be stranded.
+      this.#flushing = undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    while (this.#flushing) await this.#flushing;
+    await this.fh.close();
+  }
+}
+
+/**
+ * Creates `journal.jsonl` in `runDir` (made 0700 if missing) with its header:
+ * written under a temporary name, fsync'd, renamed into place, directory fsync'd.
+ * Throws JournalWriteError if it cannot, or if the run already has a journal.
+ */
+export async function createJournal(opts: {
+  runDir: string;
+  runId: string;
+  writer: string;
+  now?: () => Date;
+}): Promise<JournalWriter> {
+  const now = opts.now ?? (() => new Date());
+  const path = join(opts.runDir, JOURNAL_FILE);
+  const temp = join(opts.runDir, TEMP_FILE);
+  let fh: FileHandle | undefined;
+  try {
+    await mkdir(opts.runDir, { recursive: true, mode: 0o700 });
+    if (await exists(path)) throw new Error("the run already has a journal");
+    await rm(temp, { force: true }); // left by a crash during creation: it never became the journal
+    fh = await open(temp, "ax", 0o600);
+    const { line } = encodeRecord(
+      { seq: 0, ts: now().toISOString(), run: opts.runId },
+      { type: "header", format: 1, writer: opts.writer },
+    );
+    const bytes = encoder.encode(line);
+    const { bytesWritten } = await fh.write(bytes, 0, bytes.length);
+    if (bytesWritten !== bytes.length) throw new Error(`short write (${bytesWritten} of ${bytes.length} bytes)`);
+    await fh.sync();
+    await rename(temp, path);
+    await fsyncDir(opts.runDir);
+  } catch (e) {
+    await fh?.close().catch(() => {});
+    await rm(temp, { force: true }).catch(() => {});
+    throw new JournalWriteError(path, reasonOf(e));
+  }
+  return new GroupCommitWriter(path, opts.runId, fh, 1, now);
+}
+
+/**
+ * Opens an existing journal to append to it; only a holder of the run's lock may.
+ * A corrupt journal is refused. A torn tail is saved beside the journal as
+ * `journal.jsonl.torn-<unix-ms>`, cut off, and a `recovered` record appended.
+ * `records` are the intact records found, before any repair.
+ */
+export async function openJournalForAppend(opts: {
+  path: string;
+  runId: string;
+  writer: string;
+  now?: () => Date;
+}): Promise<
+  Result<
+    { writer: JournalWriter; records: JournalRecord[]; recovered?: { droppedBytes: number; savedTo: string } },
+    JournalReadError
+  >
+> {
+  const { path } = opts;
+  const now = opts.now ?? (() => new Date());
+  const ioError = (e: unknown): JournalReadError => {
+    const reason = reasonOf(e);
+    return { kind: "io", path, reason, message: `Cannot open journal "${path}" for append: ${reason}` };
+  };
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    return err(ioError(e));
+  }
+  const c = classifyJournal(bytes);
+  if (c.kind === "corrupt") return err(corruptError(path, c));
+  const header = c.records[0];
+  if (!header) {
+    const reason = "it has no intact header line";
+    return err({ kind: "corrupt", path, line: 1, offset: 0, reason, message: `Journal "${path}" cannot be resumed: ${reason}` });
+  }
+  if (header.run !== opts.runId) {
+    const reason = `it belongs to run "${header.run}", not "${opts.runId}"`;
+    return err({ kind: "corrupt", path, line: 1, offset: 0, reason, message: `Journal "${path}" cannot be resumed: ${reason}` });
+  }
+  let recovered: { droppedBytes: number; savedTo: string } | undefined;
+  let fh: FileHandle | undefined;
+  try {
+    if (c.kind === "torn") {
+      const savedTo = await saveTornBytes(path, bytes.subarray(c.goodBytes), now());
+      const cut = await open(path, "r+");
+      try {
+        await cut.truncate(c.goodBytes);
+        await cut.sync();
+      } finally {
+        await cut.close();
+      }
+      await fsyncDir(dirname(path));
+      recovered = { droppedBytes: c.tornBytes, savedTo };
+    }
+    fh = await open(path, "a", 0o600);
+  } catch (e) {
+    return err(ioError(e));
+  }
+  const writer = new GroupCommitWriter(path, opts.runId, fh, c.records.length, now);
+  if (recovered) {
+    try {
+      await writer.append({ type: "recovered", dropped_bytes: recovered.droppedBytes, saved_to: basename(recovered.savedTo) });
+    } catch (e) {
+      await writer.close().catch(() => {});
+      return err(ioError(e));
+    }
+  }
+  return ok(recovered ? { writer, records: c.records, recovered } : { writer, records: c.records });
+}
+
+/** Writes the cut bytes to a new file beside the journal, durably; returns its path. */
+async function saveTornBytes(path: string, torn: Uint8Array, at: Date): Promise<string> {
+  for (let n = 0; ; n++) {
+    const saved = `${path}.torn-${at.getTime()}${n === 0 ? "" : `-${n}`}`;
+    let fh: FileHandle;
+    try {
+      fh = await open(saved, "wx", 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST" && n < 100) continue;
+      throw e;
+    }
+    try {
+      const { bytesWritten } = await fh.write(torn, 0, torn.length);
+      if (bytesWritten !== torn.length) throw new Error(`short write (${bytesWritten} of ${torn.length} bytes)`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return saved;
+  }
+}
+
+/** Makes a rename or a new file in `dir` durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function reasonOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

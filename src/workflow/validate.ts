@@ -1,0 +1,510 @@
+/**
+ * A workflow file's text -> a validated Workflow and its Dag, or every problem at once.
+ * Pure: the caller reads the file (see read.ts).
+ *
+ *   source --smol-toml--> raw tables --valibot, per key--> TaskDef/Workflow --buildDag--> Dag
+ *
+ * Each stage reports what it finds with a location (see locate.ts) and the next stage runs
+ * only on what the previous one could make sense of, so one mistake gives one message.
+ */
+import { parse as parseToml, TomlError } from "smol-toml";
+import * as v from "valibot";
+import type { Dag, DagNode, NodeId } from "../graph/dag.ts";
+import { ancestors, buildDag, findCycles } from "../graph/build.ts";
+import type { Diagnostic } from "../util/result.ts";
+import { parseDuration } from "./duration.ts";
+import { exprVars, parseExpr } from "./expr.ts";
+import type { Span } from "./locate.ts";
+import { SourceIndex } from "./locate.ts";
+import { didYouMean } from "./suggest.ts";
+import { templateRefs } from "./template.ts";
+import type { DependencyEntry, TaskDef, TaskId, Workflow } from "./types.ts";
+import { allRegistered, BUILTIN_VARS, FORENSIC_VARS, registeredName, templatedFields } from "./vars.ts";
+
+export interface ValidateOptions {
+  /** Names passed with `--var`: references to them are not reported. */
+  readonly cliVars?: ReadonlySet<string>;
+}
+
+export interface ValidationResult {
+  /** Present only when there is no error (warnings allowed). */
+  readonly workflow?: Workflow;
+  readonly dag?: Dag;
+  /** Errors and warnings, in the order found (by stage, then by position in the file). */
+  readonly diagnostics: Diagnostic[];
+}
+
+const TOP_KEYS = ["name", "description", "tags", "on_failure", "vars", "tasks"] as const;
+const TASK_KEYS = [
+  "cmd",
+  "name",
+  "description",
+  "type",
+  "depends_on",
+  "working_dir",
+  "env",
+  "clean_env",
+  "register",
+  "if",
+  "matrix",
+  "ignore_failure",
+  "retries",
+  "retry_delay",
+  "timeout",
+  "on_failure",
+] as const;
+
+const TASK_ID = /^[A-Za-z0-9_-]+$/;
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `task` or `task[k=v,k2=v2]`, as depends_on entries may name one cell of a matrix task. */
+const DEP_ENTRY = /^([^[\]]+)(?:\[([^\]]*)\])?$/;
+
+const Scalar = v.union([v.string(), v.number(), v.boolean()]);
+
+/** A valibot schema for each typed key, with how to say what it expects. */
+const SCHEMAS = {
+  string: [v.string(), "a string"],
+  boolean: [v.boolean(), "a boolean"],
+  strings: [v.array(v.string()), "an array of strings"],
+  scalars: [v.record(v.string(), Scalar), "a table of strings"],
+  matrix: [v.record(v.string(), v.array(v.union([v.string(), v.number()]))), "a table of arrays of strings or numbers"],
+  table: [v.record(v.string(), v.unknown()), "a table"],
+} as const;
+type SchemaName = keyof typeof SCHEMAS;
+
+const TASK_TYPES: Readonly<Record<string, SchemaName>> = {
+  cmd: "string",
+  name: "string",
+  description: "string",
+  type: "string",
+  depends_on: "strings",
+  working_dir: "string",
+  env: "scalars",
+  clean_env: "boolean",
+  register: "string",
+  if: "string",
+  matrix: "matrix",
+  ignore_failure: "boolean",
+  retry_delay: "string",
+  timeout: "string",
+  on_failure: "string",
+};
+
+const TOP_TYPES: Readonly<Record<string, SchemaName>> = {
+  name: "string",
+  description: "string",
+  tags: "strings",
+  on_failure: "string",
+  vars: "scalars",
+  tasks: "table",
+};
+
+/** "a string", "an integer", ... for messages. */
+function describe(value: unknown): string {
+  if (typeof value === "string") return "a string";
+  if (typeof value === "boolean") return "a boolean";
+  if (typeof value === "number") return Number.isInteger(value) ? "an integer" : "a float";
+  if (value instanceof Date) return "a date";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object" && value !== null) return "a table";
+  return "a value";
+}
+
+const quote = (s: string) => `"${s}"`;
+const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+const scalarText = (x: string | number | boolean) => String(x);
+
+/** The file's base name without `.toml`: the default workflow name. */
+export function defaultWorkflowName(file: string): string {
+  const base = file.split(/[\\/]/).pop() ?? file;
+  return base.replace(/\.toml$/i, "");
+}
+
+/** Validates a workflow file's text. Never throws for a bad file: everything is in `diagnostics`. */
+export function validateWorkflow(file: string, source: string, opts: ValidateOptions = {}): ValidationResult {
+  const diagnostics: Diagnostic[] = [];
+  let raw: Record<string, unknown>;
+  try {
+    raw = parseToml(source) as Record<string, unknown>;
+  } catch (e) {
+    if (!(e instanceof TomlError)) throw e;
+    const first = (e.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "");
+    diagnostics.push({
+      severity: "error",
+      message: `Invalid TOML: ${first}`,
+      location: { file, line: e.line, column: e.column, length: 1 },
+    });
+    return { diagnostics };
+  }
+
+  const index = new SourceIndex(file, source);
+  const report = (severity: Diagnostic["severity"], message: string, span: Span) =>
+    diagnostics.push({ severity, message, location: index.location(span) });
+  const error = (message: string, span: Span) => report("error", message, span);
+  const warning = (message: string, span: Span) => report("warning", message, span);
+  /** Checks a key's type; reports and returns false when wrong. */
+  const typed = (path: string[], value: unknown, schema: SchemaName, where: string): boolean => {
+    const [s, expected] = SCHEMAS[schema];
+    if (v.safeParse(s, value).success) return true;
+    error(`Expected ${expected} for "${path[path.length - 1]}"${where}, found ${describe(value)}`, index.valueSpan(path));
+    return false;
+  };
+
+  // ── Top level ────────────────────────────────────────────────────────────
+  for (const key of Object.keys(raw)) {
+    if (!(TOP_KEYS as readonly string[]).includes(key)) {
+      error(`Unknown key "${key}" at the top level${didYouMean(key, TOP_KEYS)}`, index.keySpan([key]));
+    } else if (!typed([key], raw[key], TOP_TYPES[key]!, "")) {
+      delete raw[key];
+    }
+  }
+  const str = (x: unknown): string | undefined => (typeof x === "string" ? x : undefined);
+  const vars: Record<string, string> = {};
+  for (const [k, x] of Object.entries((raw["vars"] ?? {}) as Record<string, string | number | boolean>)) {
+    if (!VAR_NAME.test(k)) {
+      error(`Invalid variable name "${k}" in [vars]: use letters, digits and "_", not starting with a digit`, index.keySpan(["vars", k]));
+    }
+    vars[k] = scalarText(x);
+  }
+
+  // ── Tasks, one by one ────────────────────────────────────────────────────
+  const rawTasks = (raw["tasks"] ?? {}) as Record<string, unknown>;
+  const taskIds = Object.keys(rawTasks);
+  if (raw["tasks"] === undefined) error("Workflow has no tasks: add a [tasks.<id>] table", { offset: 0, length: 1 });
+  const tasks = new Map<TaskId, TaskDef>();
+  /** Raw depends_on entries with their index in the array, checked once all tasks are known. */
+  const depsToCheck: { task: TaskId; entry: string; at: number }[] = [];
+  for (const id of taskIds) {
+    const def = rawTasks[id];
+    const base = ["tasks", id];
+    const where = ` in task "${id}"`;
+    if (!TASK_ID.test(id)) {
+      error(`Invalid task id "${id}": use only letters, digits, "_" and "-"`, index.keySpan(base));
+    }
+    if (typeof def !== "object" || def === null || Array.isArray(def) || def instanceof Date) {
+      error(`Expected a table for task "${id}", found ${describe(def)}`, index.valueSpan(base));
+      continue;
+    }
+    const t = def as Record<string, unknown>;
+    let good = true;
+    for (const key of Object.keys(t)) {
+      if (!(TASK_KEYS as readonly string[]).includes(key)) {
+        error(`Unknown key "${key}"${where}${didYouMean(key, TASK_KEYS)}`, index.keySpan([...base, key]));
+        good = false;
+        continue;
+      }
+      const schema = TASK_TYPES[key];
+      if (schema !== undefined && !typed([...base, key], t[key], schema, where)) {
+        delete t[key];
+        good = false;
+      }
+    }
+    if (t["cmd"] === undefined && Object.hasOwn(def, "cmd") === false) {
+      error(`Missing key "cmd"${where}: every task needs a command`, index.keySpan(base));
+      good = false;
+    }
+
+    let type: TaskDef["type"] = "normal";
+    if (t["type"] !== undefined) {
+      if (t["type"] === "normal" || t["type"] === "forensic") type = t["type"];
+      else {
+        error(`Invalid type "${String(t["type"])}"${where}: expected "normal" or "forensic"`, index.valueSpan([...base, "type"]));
+        good = false;
+      }
+    }
+
+    let retries = 0;
+    if (t["retries"] !== undefined) {
+      const r = t["retries"];
+      if (typeof r !== "number") {
+        error(`Expected an integer for "retries"${where}, found ${describe(r)}`, index.valueSpan([...base, "retries"]));
+        good = false;
+      } else if (!Number.isInteger(r) || r < 0) {
+        error(`Invalid retries ${r}${where}: expected a whole number, 0 or more`, index.valueSpan([...base, "retries"]));
+        good = false;
+      } else retries = r;
+    }
+
+    const duration = (key: "retry_delay" | "timeout"): number | undefined => {
+      const text = str(t[key]);
+      if (text === undefined) return undefined;
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        error(
+          `Invalid duration "${text}" for "${key}"${where}: use Go style like "500ms", "30s", "5m" or "1h30m"`,
+          index.valueSpan([...base, key]),
+        );
+        good = false;
+      }
+      return ms;
+    };
+    const retryDelayMs = duration("retry_delay") ?? 0;
+    // timeout = "0" means no timeout, as in Go's time.Duration zero value.
+    const timeoutMs = duration("timeout") || undefined;
+
+    const cond = str(t["if"]);
+    if (cond !== undefined) {
+      const parsed = parseExpr(cond);
+      if (!parsed.ok) {
+        error(`Invalid "if"${where}: ${lowerFirst(parsed.error.message)}`, index.inString([...base, "if"], parsed.error.offset, parsed.error.length));
+        good = false;
+      }
+    }
+
+    let matrix: [string, string[]][] | undefined;
+    if (t["matrix"] !== undefined) {
+      matrix = [];
+      for (const [k, values] of Object.entries(t["matrix"] as Record<string, (string | number)[]>)) {
+        if (!VAR_NAME.test(k)) {
+          error(`Invalid matrix key "${k}"${where}: use letters, digits and "_", not starting with a digit`, index.keySpan([...base, "matrix", k]));
+          good = false;
+        }
+        if (values.length === 0) {
+          error(`Empty matrix key "${k}"${where}: give it at least one value`, index.valueSpan([...base, "matrix", k]));
+          good = false;
+        }
+        matrix.push([k, values.map(String)]);
+      }
+      if (matrix.length === 0) matrix = undefined;
+    }
+
+    const reg = str(t["register"]);
+    if (reg !== undefined) {
+      const keys = new Set((matrix ?? []).map(([k]) => k));
+      for (const r of templateRefs(reg)) {
+        if (!keys.has(r.name)) {
+          error(`Variable "${r.name}" in register of "${id}" is not a matrix key of it: only matrix keys can vary a register name`, index.findInValue([...base, "register"], reg.slice(r.index, r.index + r.length)));
+          good = false;
+        }
+      }
+      const shape = reg.replace(/\{\{\s*\.[A-Za-z_][A-Za-z0-9_]*\s*\}\}/g, "x");
+      if (!VAR_NAME.test(shape)) {
+        error(`Invalid variable name "${reg}" in register of "${id}": use letters, digits and "_", not starting with a digit`, index.valueSpan([...base, "register"]));
+        good = false;
+      }
+    }
+
+    const env: Record<string, string> = {};
+    for (const [k, x] of Object.entries((t["env"] ?? {}) as Record<string, string | number | boolean>)) env[k] = scalarText(x);
+
+    const dependsOn: TaskId[] = [];
+    const entries: DependencyEntry[] = [];
+    let cells = false;
+    ((t["depends_on"] ?? []) as string[]).forEach((entry, at) => {
+      depsToCheck.push({ task: id as TaskId, entry, at });
+      const m = DEP_ENTRY.exec(entry);
+      const dep = (m?.[1] ?? entry) as TaskId;
+      if (!dependsOn.includes(dep)) dependsOn.push(dep);
+      if (m?.[2] !== undefined) {
+        cells = true;
+        entries.push({ task: dep, matrix: parseCell(m[2]) });
+      } else entries.push({ task: dep });
+    });
+
+    if (!good) continue;
+    const task: TaskDef = {
+      id: id as TaskId,
+      type,
+      cmd: str(t["cmd"]) ?? "",
+      dependsOn,
+      env,
+      cleanEnv: t["clean_env"] === true,
+      ignoreFailure: t["ignore_failure"] === true,
+      retries,
+      retryDelayMs,
+      location: index.location(index.keySpan(base)),
+      ...(cells ? { dependsOnEntries: entries } : {}),
+      ...(str(t["name"]) !== undefined ? { name: str(t["name"])! } : {}),
+      ...(str(t["description"]) !== undefined ? { description: str(t["description"])! } : {}),
+      ...(str(t["working_dir"]) !== undefined ? { workingDir: str(t["working_dir"])! } : {}),
+      ...(reg !== undefined ? { register: reg } : {}),
+      ...(cond !== undefined ? { if: cond } : {}),
+      ...(matrix !== undefined ? { matrix } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(str(t["on_failure"]) !== undefined ? { onFailure: str(t["on_failure"]) as TaskId } : {}),
+    };
+    tasks.set(task.id, task);
+  }
+
+  // ── References between tasks ─────────────────────────────────────────────
+  const typeOf = (id: string): TaskDef["type"] | undefined => {
+    const def = rawTasks[id] as Record<string, unknown> | undefined;
+    if (def === undefined) return undefined;
+    return def["type"] === "forensic" ? "forensic" : "normal";
+  };
+  const matrixOf = (id: string): Record<string, unknown> =>
+    ((rawTasks[id] as Record<string, unknown> | undefined)?.["matrix"] ?? {}) as Record<string, unknown>;
+  for (const { task, entry, at } of depsToCheck) {
+    const span = index.itemSpan(["tasks", task, "depends_on"], at);
+    const m = DEP_ENTRY.exec(entry);
+    const dep = m?.[1] ?? entry;
+    if (!Object.hasOwn(rawTasks, dep)) {
+      error(`Unknown task "${dep}" in depends_on of "${task}"${didYouMean(dep, taskIds)}`, span);
+      continue;
+    }
+    if (typeOf(task) === "forensic") {
+      warning(`Ignoring depends_on of forensic task "${task}": forensic tasks run only on failure`, span);
+      continue;
+    }
+    if (typeOf(dep) === "forensic") {
+      error(`Forensic task "${dep}" used as a dependency of "${task}": forensic tasks run only on failure`, span);
+      continue;
+    }
+    if (m?.[2] !== undefined) {
+      const mx = matrixOf(dep);
+      for (const [k, x] of Object.entries(parseCell(m[2]))) {
+        const values = mx[k];
+        if (!Array.isArray(values)) {
+          error(`Unknown matrix key "${k}" of task "${dep}" in depends_on of "${task}"${didYouMean(k, Object.keys(mx))}`, span);
+        } else if (!values.map(String).includes(x)) {
+          error(`Unknown matrix value "${x}" for key "${k}" of task "${dep}" in depends_on of "${task}"${didYouMean(x, values.map(String))}`, span);
+        }
+      }
+    }
+  }
+
+  const checkOnFailure = (target: unknown, path: string[], of: string) => {
+    if (typeof target !== "string") return;
+    const span = index.valueSpan(path);
+    if (!Object.hasOwn(rawTasks, target)) {
+      error(`Unknown task "${target}" in on_failure of ${of}${didYouMean(target, taskIds.filter((i) => typeOf(i) === "forensic"))}`, span);
+    } else if (typeOf(target) !== "forensic") {
+      error(`Task "${target}" in on_failure of ${of} is not forensic: add type = "forensic" to it`, span);
+    }
+  };
+  checkOnFailure(raw["on_failure"], ["on_failure"], "the workflow");
+  for (const id of taskIds) {
+    const def = rawTasks[id] as Record<string, unknown> | undefined;
+    if (def && typeof def === "object") checkOnFailure(def["on_failure"], ["tasks", id, "on_failure"], `"${id}"`);
+  }
+
+  // Cycles, at the level of tasks: a cell-level cycle is always a task-level one too.
+  const normal = [...tasks.values()].filter((t) => t.type === "normal").map((t) => t.id);
+  const edges = (id: TaskId) => tasks.get(id)?.dependsOn.filter((d) => tasks.get(d)?.type === "normal") ?? [];
+  for (const cycle of findCycles(normal, edges)) {
+    const first = cycle[0]!;
+    const next = cycle[1] ?? first;
+    const at = ((rawTasks[first] as Record<string, unknown>)["depends_on"] as string[]).findIndex((e) => (DEP_ENTRY.exec(e)?.[1] ?? e) === next);
+    error(`Cycle in depends_on: ${[...cycle, first].map(quote).join(" -> ")}`, index.itemSpan(["tasks", first, "depends_on"], at));
+  }
+
+  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
+
+  // ── The graph, and the variables flowing through it ──────────────────────
+  const onFailure = str(raw["on_failure"]);
+  const workflow: Workflow = {
+    name: str(raw["name"]) ?? defaultWorkflowName(file),
+    tags: (raw["tags"] ?? []) as string[],
+    vars,
+    tasks,
+    file,
+    source,
+    ...(str(raw["description"]) !== undefined ? { description: str(raw["description"])! } : {}),
+    ...(onFailure !== undefined ? { onFailure: onFailure as TaskId } : {}),
+  };
+  const dag = buildDag(workflow);
+  checkVariables(dag, index, opts.cliVars ?? new Set(), error, warning);
+  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
+  return { workflow, dag, diagnostics };
+}
+
+/** `k=v,k2=v2` -> { k: "v", k2: "v2" }. */
+function parseCell(text: string): Record<string, string> {
+  const cell: Record<string, string> = {};
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    cell[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return cell;
+}
+
+/** Registers, references and their ancestry, on the expanded graph. */
+function checkVariables(
+  dag: Dag,
+  index: SourceIndex,
+  cliVars: ReadonlySet<string>,
+  error: (message: string, span: Span) => void,
+  warning: (message: string, span: Span) => void,
+): void {
+  // Who registers what: two different tasks (or two cells of one task) may not share a name.
+  const owner = new Map<string, DagNode>();
+  const sameTaskReported = new Set<TaskId>();
+  for (const node of dag.nodes.values()) {
+    const name = registeredName(node);
+    if (name === undefined) continue;
+    const other = owner.get(name);
+    const span = index.valueSpan(["tasks", node.task.id, "register"]);
+    if (other === undefined) owner.set(name, node);
+    else if (other.task.id !== node.task.id) {
+      error(`Variable "${name}" is registered by both "${other.task.id}" and "${node.task.id}"`, span);
+    } else if (!sameTaskReported.has(node.task.id)) {
+      sameTaskReported.add(node.task.id);
+      const key = node.task.matrix?.[0]?.[0] ?? "key";
+      error(`Variable "${name}" is registered by every cell of matrix task "${node.task.id}": put a matrix key in its name, like "${name}_{{.${key}}}"`, span);
+    }
+  }
+  for (const t of dag.forensic.values()) {
+    const span = index.valueSpan(["tasks", t.id, "register"]);
+    if (t.register !== undefined) {
+      const other = owner.get(t.register);
+      if (other) error(`Variable "${t.register}" is registered by both "${other.task.id}" and "${t.id}"`, span);
+    }
+  }
+
+  const registered = allRegistered(dag);
+  const seen = new Set<string>();
+  const once = (key: string) => (seen.has(key) ? false : (seen.add(key), true));
+  const baseNames = new Set([...Object.keys(dag.workflow.vars), ...BUILTIN_VARS]);
+
+  const check = (task: TaskDef, matrix: Readonly<Record<string, string>>, available: ReadonlySet<string>, self: NodeId | undefined) => {
+    for (const field of templatedFields(task)) {
+      const path = ["tasks", task.id, ...field.path];
+      const counts = new Map<string, number>();
+      for (const ref of templateRefs(field.text)) {
+        const text = field.text.slice(ref.index, ref.index + ref.length);
+        const occurrence = counts.get(text) ?? 0;
+        counts.set(text, occurrence + 1);
+        if (available.has(ref.name) || Object.hasOwn(matrix, ref.name)) continue;
+        const span = index.findInValue(path, text, occurrence);
+        const key = `${task.id}\u0000${field.path.join(".")}\u0000${ref.index}`;
+        const reg = owner.get(ref.name);
+        if (reg !== undefined && self !== undefined) {
+          if (!once(key)) continue;
+          if (reg.task.id === task.id) {
+            error(`Variable "${ref.name}" is registered by "${task.id}" itself: it is not set before "${task.id}" runs`, span);
+          } else {
+            error(`Variable "${ref.name}" is registered by "${reg.id}", which "${task.id}" does not depend on: its value would be a race`, span);
+          }
+        } else if (!registered.has(ref.name) && !cliVars.has(ref.name)) {
+          if (once(key)) warning(`Variable "${ref.name}" is not defined: pass --var ${ref.name}=VALUE`, span);
+        }
+      }
+    }
+    // `if` reads an unset variable as "", so only a race is an error there.
+    const cond = task.if === undefined ? undefined : parseExpr(task.if);
+    if (cond?.ok && self !== undefined) {
+      for (const name of exprVars(cond.value)) {
+        const reg = owner.get(name);
+        if (reg === undefined || available.has(name) || Object.hasOwn(matrix, name)) continue;
+        if (!once(`${task.id}\u0000if\u0000${name}`)) continue;
+        error(`Variable "${name}" is registered by "${reg.id}", which "${task.id}" does not depend on: its value would be a race`, index.findInValue(["tasks", task.id, "if"], name));
+      }
+    }
+  };
+
+  for (const node of dag.nodes.values()) {
+    const available = new Set(baseNames);
+    for (const id of ancestors(dag, node.id)) {
+      const anc = dag.nodes.get(id);
+      const name = anc && registeredName(anc);
+      if (name !== undefined) available.add(name);
+    }
+    check(node.task, node.matrix, available, node.id);
+  }
+  for (const task of dag.forensic.values()) {
+    // A forensic task runs after a failure, at any point: every registered variable may be set.
+    const keys = Object.fromEntries((task.matrix ?? []).map(([k]) => [k, ""]));
+    check(task, keys, new Set([...baseNames, ...FORENSIC_VARS, ...registered]), undefined);
+  }
+}

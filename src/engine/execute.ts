@@ -9,10 +9,9 @@
  *      └──> cancelled (a dependency failed, the run stopped, or was aborted)
  */
 import { join } from "node:path";
+import { descendants } from "../graph/build.ts";
 import type { Dag, DagNode, NodeId } from "../graph/dag.ts";
-import type { Event, JournalRecord, Mode } from "../journal/events.ts";
-
-type AppendableEvent = Exclude<Event, { type: "header" }>;
+import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { evalExpr, parseExpr } from "../workflow/expr.ts";
 import { renderTemplate } from "../workflow/template.ts";
@@ -38,7 +37,8 @@ export interface ExecuteOptions {
 
 export interface ExecuteDeps {
   readonly runId: string;
-  readonly logsDir: string;
+  /** The run's directory; logs go to its `logs/`. */
+  readonly runDir: string;
   readonly journal: { append(event: AppendableEvent): Promise<JournalRecord> };
   readonly spawner: Spawner;
   readonly reporter: Reporter;
@@ -63,9 +63,6 @@ export interface Outcome {
   /** Nodes whose failure made the run fail, in the order they failed. */
   readonly failed: readonly NodeId[];
 }
-
-/** Names every task can use, besides registered variables and `[vars]`. */
-export const BUILTIN_VARS = ["run_id", "workflow", "task_id", "attempt"] as const;
 
 export function abortableSleep(ms: number, abort: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -252,26 +249,13 @@ class Execution {
     this.failed.push(node.id);
     this.failureMessages.set(node.id, result.message);
     const reason = `dependency "${node.id}" failed`;
-    for (const id of this.descendantsOf(node.id)) {
+    const below = descendants(this.dag, [node.id]);
+    for (const id of this.dag.order.filter((n) => below.has(n))) {
       if (this.states.get(id) === "pending") await this.cancel(id, reason);
     }
     if (!this.opts.keepGoing) this.stopReason ??= `run stopped after "${node.id}" failed`;
     if (def.onFailure !== undefined) await this.runForensic(def.onFailure, node.id, node.id, result.message);
     this.finish(node.id, "failed", worker);
-  }
-
-  private descendantsOf(id: NodeId): NodeId[] {
-    const seen = new Set<NodeId>();
-    const stack = [id];
-    while (stack.length > 0) {
-      for (const d of this.dag.dependents.get(stack.pop()!) ?? []) {
-        if (!seen.has(d)) {
-          seen.add(d);
-          stack.push(d);
-        }
-      }
-    }
-    return this.dag.order.filter((n) => seen.has(n));
   }
 
   /**
@@ -303,8 +287,9 @@ class Execution {
         });
         return { ok: false, message };
       }
-      const stdoutLog = join(this.deps.logsDir, logName(task, attempt, "stdout"));
-      const stderrLog = join(this.deps.logsDir, logName(task, attempt, "stderr"));
+      // Journaled relative to the run's directory, so a moved state directory stays readable.
+      const stdoutLog = join("logs", logName(task, attempt, "stdout"));
+      const stderrLog = join("logs", logName(task, attempt, "stderr"));
       await this.emit({
         type: "task_started", task, attempt, max_attempts: lastAttempt,
         cmd: rendered.text, stdout_log: stdoutLog, stderr_log: stderrLog, ...tag,
@@ -316,8 +301,8 @@ class Execution {
           cwd: def.workingDir === undefined ? this.opts.cwd : join(this.opts.cwd, renderTemplate(def.workingDir, (n) => vars.get(n)).text),
           env: this.taskEnv(def, vars, task, attempt),
           ...(def.timeoutMs === undefined ? {} : { timeoutMs: def.timeoutMs }),
-          stdoutPath: stdoutLog,
-          stderrPath: stderrLog,
+          stdoutPath: join(this.deps.runDir, stdoutLog),
+          stderrPath: join(this.deps.runDir, stderrLog),
           logCapBytes: this.opts.logCapBytes,
           ...(this.opts.printOutput ? { onLine: (stream, line) => this.deps.reporter.output(task, stream, line) } : {}),
           onSpawn: (pid) => spawned.push(this.deps.journal.append({ type: "task_spawned", task, attempt, pid })),

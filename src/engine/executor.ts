@@ -111,7 +111,15 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 export class ProcessSpawner implements Spawner {
+  /** Process groups of attempts still running. */
+  private readonly live = new Set<number>();
+
   constructor(private readonly graceMs = KILL_GRACE_MS) {}
+
+  /** Ends every running attempt's group at once (a second Ctrl-C, or a fatal journal error). */
+  killAll(): void {
+    for (const pid of this.live) killGroup(pid, "SIGKILL");
+  }
 
   run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult> {
     const started = performance.now();
@@ -150,6 +158,7 @@ export class ProcessSpawner implements Spawner {
         settled = true;
         for (const t of timers) clearTimeout(t);
         abort.removeEventListener("abort", onAbort);
+        if (child.pid !== undefined) this.live.delete(child.pid);
         await Promise.all([out.close(), errSink.close()]);
         resolve({
           exitCode,
@@ -164,7 +173,10 @@ export class ProcessSpawner implements Spawner {
       };
       child.on("error", (e) => void finish(null, null, e.message));
       child.on("spawn", () => {
-        if (child.pid !== undefined) spec.onSpawn?.(child.pid);
+        if (child.pid !== undefined) {
+          this.live.add(child.pid);
+          spec.onSpawn?.(child.pid);
+        }
         if (abort.aborted) stop();
       });
       child.on("close", (code, signal) => void finish(code, signal));

@@ -27,7 +27,10 @@ export class WfError extends Error {
   constructor(
     message: string,
     readonly exitCode: 1 | 2 | 3 | 130 | 143,
+    /** Problems found in a workflow file, printed with their source lines. */
     readonly diagnostics: readonly Diagnostic[] = [],
+    /** The text of the files the diagnostics point into, by path. */
+    readonly sources: ReadonlyMap<string, string> = new Map(),
   ) {
     super(message);
     this.name = "WfError";

@@ -1,0 +1,61 @@
+/** Finds a workflow file by path or name and validates it; problems become a WfError with exit code 2. */
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import process from "node:process";
+import type { Dag } from "../graph/dag.ts";
+import { type Diagnostic, WfError } from "../util/result.ts";
+import { validateWorkflow } from "../workflow/validate.ts";
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
+}
+
+/** A path that exists, or `<workflows-dir>/<name>.toml` (`--workflows-dir`, `$WF_WORKFLOWS_DIR`, `./workflows`). */
+export async function resolveWorkflowPath(target: string, workflowsDir?: string): Promise<string> {
+  if (await isFile(target)) return target;
+  const dir = workflowsDir ?? process.env["WF_WORKFLOWS_DIR"] ?? "workflows";
+  for (const candidate of [join(dir, target), join(dir, `${target}.toml`)]) {
+    if (await isFile(candidate)) return candidate;
+  }
+  throw new WfError(`Cannot find workflow "${target}": no such file, and no "${join(dir, `${target}.toml`)}"`, 2);
+}
+
+export interface Loaded {
+  readonly dag: Dag;
+  readonly diagnostics: Diagnostic[];
+  readonly source: string;
+  readonly file: string;
+}
+
+/** Reads and validates a workflow; returns errors too, for `wf validate`. */
+export async function loadWorkflow(
+  target: string,
+  workflowsDir: string | undefined,
+  cliVars: ReadonlySet<string>,
+): Promise<{ file: string; source: string; dag?: Dag; diagnostics: Diagnostic[] }> {
+  const file = await resolveWorkflowPath(target, workflowsDir);
+  let source: string;
+  try {
+    source = await readFile(file, "utf8");
+  } catch (e) {
+    throw new WfError(`Cannot read workflow "${file}": ${(e as Error).message}`, 2);
+  }
+  const result = validateWorkflow(file, source, { cliVars });
+  return { file, source, ...(result.dag === undefined ? {} : { dag: result.dag }), diagnostics: result.diagnostics };
+}
+
+/** Like loadWorkflow, but any error stops the command (exit 2) with every problem listed. */
+export async function loadForRun(target: string, workflowsDir: string | undefined, cliVars: ReadonlySet<string>): Promise<Loaded> {
+  const loaded = await loadWorkflow(target, workflowsDir, cliVars);
+  const errors = loaded.diagnostics.filter((d) => d.severity === "error");
+  if (loaded.dag === undefined || errors.length > 0) {
+    const n = errors.length;
+    throw new WfError(
+      `Workflow "${loaded.file}" is invalid: ${n} problem${n === 1 ? "" : "s"}`,
+      2,
+      errors,
+      new Map([[loaded.file, loaded.source]]),
+    );
+  }
+  return { ...loaded, dag: loaded.dag };
+}

@@ -187,6 +187,7 @@ export function validateWorkflow(file: string, source: string, opts: ValidateOpt
     }
     const t = def as Record<string, unknown>;
     let good = true;
+    const hasCmd = Object.hasOwn(t, "cmd");
     for (const key of Object.keys(t)) {
       if (!(TASK_KEYS as readonly string[]).includes(key)) {
         error(`Unknown key "${key}"${where}${didYouMean(key, TASK_KEYS)}`, index.keySpan([...base, key]));
@@ -199,7 +200,7 @@ export function validateWorkflow(file: string, source: string, opts: ValidateOpt
         good = false;
       }
     }
-    if (t["cmd"] === undefined && Object.hasOwn(def, "cmd") === false) {
+    if (!hasCmd) {
       error(`Missing key "cmd"${where}: every task needs a command`, index.keySpan(base));
       good = false;
     }

@@ -4,7 +4,8 @@
  * boot id. Generic: any path.
  *
  *   absent ──link(temp)──> held by us ──release()──> absent
- *   held by other ──owner provably dead on this host──> moved aside ──link(temp)──> held by us (tookOver)
+ *   held by other ──owner provably dead on this host──> take `<lock>.takeover` guard
+ *       ──still the same dead lock──> rename(temp, lock) ──> held by us (tookOver)
  *   held by other ──alive, other host, or unreadable──> refused
  *
  * The file is made complete under a temporary name, fsync'd, then linked into
@@ -42,9 +43,11 @@ interface LockFile {
   proc_start: number | null;
   /** /proc/sys/kernel/random/boot_id: a lock from before a reboot is dead. */
   boot_id: string | null;
+  /** Tells apart two locks of one process, so release() never removes another's. */
+  token?: string;
 }
 
-/** Tries to take the lock at `path`; never waits. */
+/** Tries to take the lock at `path`. Never waits for a holder; waits a moment only while another process takes over a dead lock. */
 export async function acquireLock(
   path: string,
   info: { host?: string; now?: () => Date } = {},
@@ -56,56 +59,37 @@ export async function acquireLock(
     started_at: (info.now ?? (() => new Date()))().toISOString(),
     proc_start: procStart(process.pid),
     boot_id: bootId(),
+    token: uniq(),
   };
   const content = `${JSON.stringify(mine)}\n`;
   const temp = `${path}.${process.pid}.${uniq()}.tmp`;
   await writeDurably(temp, content);
   try {
-    // Each pass ends in a win, a refusal, or a lost race that changed the lock: retry.
-    for (let pass = 0; pass < 20; pass++) {
+    // Each pass ends in a win, a refusal, or a lost race that changed the lock: look again.
+    for (let pass = 0; pass < 50; pass++) {
       if (await createExclusive(path, temp, content)) return ok(handle(path, content));
-      let text: string;
-      try {
-        text = await readFile(path, "utf8");
-      } catch (e) {
-        if (code(e) === "ENOENT") continue; // released meanwhile
-        throw e;
-      }
-      const owner = parseLock(text);
-      if (!owner) {
-        return err({
-          pid: 0,
-          host: "",
-          startedAt: "",
-          message: `Lock "${path}" is unreadable: remove it if no wf process is using it`,
-        });
-      }
-      if (!provablyDead(owner, host)) {
-        return err({
-          pid: owner.pid,
-          host: owner.host,
-          startedAt: owner.started_at,
-          message: `Lock "${path}" is held by pid ${owner.pid} on host "${owner.host}" since ${owner.started_at}`,
-        });
-      }
-      // Move the dead lock aside, then check it is the one judged dead: another
-      // process may have taken it over and written its own in the meantime.
-      const aside = `${path}.${process.pid}.${uniq()}.stale`;
-      try {
-        await rename(path, aside);
-      } catch (e) {
-        if (code(e) === "ENOENT") continue;
-        throw e;
-      }
-      const moved = await readFile(aside, "utf8");
-      if (moved !== text) {
-        await link(aside, path).catch(() => {}); // put the live one back unless a newer one is in place
-        await rm(aside, { force: true });
+      const seen = await inspect(path, host);
+      if (seen === "gone") continue; // released meanwhile
+      if (seen.kind === "refused") return err(seen.conflict);
+      // The owner is dead. Takeovers go one at a time through a guard file, and the
+      // lock is replaced by rename, so it never disappears: plain creation cannot
+      // sneak in, and two takers cannot both win.
+      const guard = `${path}.takeover`;
+      if (!(await createExclusive(guard, temp, content))) {
+        const g = await inspect(guard, host);
+        if (g !== "gone" && g.kind === "dead") await removeIfSame(guard, g.text); // its taker died mid-takeover
+        else await sleep(5); // another taker is at work: it will finish in a moment
         continue;
       }
-      await rm(aside, { force: true });
-      if (await createExclusive(path, temp, content)) {
-        return ok(handle(path, content, { pid: owner.pid, host: owner.host }));
+      try {
+        const now = await readFile(path, "utf8").catch(() => undefined);
+        if (now !== seen.text) continue; // it changed hands meanwhile: look again
+        const next = `${path}.${process.pid}.${uniq()}.new`;
+        await writeDurably(next, content);
+        await rename(next, path);
+        return ok(handle(path, content, { pid: seen.owner.pid, host: seen.owner.host }));
+      } finally {
+        await removeIfSame(guard, content);
       }
     }
     throw new Error(`Cannot take lock "${path}": it keeps changing hands`);
@@ -114,17 +98,49 @@ export async function acquireLock(
   }
 }
 
+type Inspection =
+  | "gone"
+  | { kind: "refused"; conflict: LockConflict }
+  | { kind: "dead"; text: string; owner: LockFile };
+
+/** Reads a lock file and decides whether its owner is provably dead. */
+async function inspect(path: string, host: string): Promise<Inspection> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    if (code(e) === "ENOENT") return "gone";
+    throw e;
+  }
+  const owner = parseLock(text);
+  if (!owner) {
+    const message = `Lock "${path}" is unreadable: remove it if no wf process is using it`;
+    return { kind: "refused", conflict: { pid: 0, host: "", startedAt: "", message } };
+  }
+  if (!provablyDead(owner, host)) {
+    const message = `Lock "${path}" is held by pid ${owner.pid} on host "${owner.host}" since ${owner.started_at}`;
+    return { kind: "refused", conflict: { pid: owner.pid, host: owner.host, startedAt: owner.started_at, message } };
+  }
+  return { kind: "dead", text, owner };
+}
+
+async function removeIfSame(path: string, text: string): Promise<void> {
+  try {
+    if ((await readFile(path, "utf8")) === text) await rm(path, { force: true });
+  } catch (e) {
+    if (code(e) !== "ENOENT") throw e;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
 function handle(path: string, content: string, tookOver?: { pid: number; host: string }): Lock {
   return {
     ...(tookOver ? { tookOver } : {}),
-    async release() {
-      try {
-        // Only our own lock: if it was taken over, it is someone else's now.
-        if ((await readFile(path, "utf8")) === content) await rm(path, { force: true });
-      } catch (e) {
-        if (code(e) !== "ENOENT") throw e;
-      }
-    },
+    // Only our own lock: if it was taken over, it is someone else's now.
+    release: () => removeIfSame(path, content),
   };
 }
 

@@ -135,13 +135,12 @@ class Execution {
 
   async run(): Promise<Outcome> {
     // Nodes done in an earlier execution count as ended: release their dependents.
-    const roots: NodeId[] = [];
     for (const id of this.dag.order) {
-      if (this.states.get(id) === "succeeded") this.release(id, roots);
-      else if (this.waitingOn.get(id) === 0) roots.push(id);
+      if (this.states.get(id) !== "succeeded") continue;
+      this.release(id, []);
+      this.scheduler.ended(id);
     }
-    for (const id of this.dag.order) if (this.states.get(id) === "succeeded") this.scheduler.ended(id);
-    this.scheduler.ready(roots.filter((id) => this.states.get(id) === "pending"));
+    this.scheduler.ready(this.dag.order.filter((id) => this.states.get(id) === "pending" && this.waitingOn.get(id) === 0));
 
     for (;;) {
       this.fill();

@@ -170,7 +170,9 @@ export function validateWorkflow(file: string, source: string, opts: ValidateOpt
   // ── Tasks, one by one ────────────────────────────────────────────────────
   const rawTasks = (raw["tasks"] ?? {}) as Record<string, unknown>;
   const taskIds = Object.keys(rawTasks);
-  if (raw["tasks"] === undefined) error("Workflow has no tasks: add a [tasks.<id>] table", { offset: 0, length: 1 });
+  if (!Object.hasOwn(raw, "tasks") || (raw["tasks"] !== undefined && taskIds.length === 0)) {
+    error("Workflow has no tasks: add a [tasks.<id>] table", index.keySpan(["tasks"]));
+  }
   const tasks = new Map<TaskId, TaskDef>();
   /** Raw depends_on entries with their index in the array, checked once all tasks are known. */
   const depsToCheck: { task: TaskId; entry: string; at: number }[] = [];

@@ -243,3 +243,27 @@ for (const file of readdirSync(examples).filter((f) => f.endsWith(".toml")).sort
     assert.equal(r.dag.order.length, r.dag.nodes.size);
   });
 }
+
+test("a workflow without tasks is rejected", () => {
+  assert.deepEqual(problems(lines('name = "x"')), ["1:1:1 error: Workflow has no tasks: add a [tasks.<id>] table"]);
+  assert.deepEqual(problems(lines("[tasks]")), ["1:1:7 error: Workflow has no tasks: add a [tasks.<id>] table"]);
+});
+
+test("depends_on of a forensic task is ignored with a warning", () => {
+  const src = lines("[tasks.a]", 'cmd = "x"', "[tasks.f]", 'type = "forensic"', 'cmd = "x"', 'depends_on = ["a"]');
+  assert.deepEqual(problems(src), ['6:15:3 warning: Ignoring depends_on of forensic task "f": forensic tasks run only on failure']);
+});
+
+test("a register name may vary only by matrix keys", () => {
+  const src = lines("[tasks.a]", 'cmd = "x"', 'register = "v_{{.os}}_{{.zz}}"', 'matrix = { os = ["l"] }');
+  assert.deepEqual(problems(src), ['3:23:7 error: Variable "zz" in register of "a" is not a matrix key of it: only matrix keys can vary a register name']);
+  assert.deepEqual(problems(lines("[tasks.a]", 'cmd = "x"', 'register = "my-var"')), [
+    '3:12:8 error: Invalid variable name "my-var" in register of "a": use letters, digits and "_", not starting with a digit',
+  ]);
+});
+
+test("tasks may be written as inline tables under [tasks]", () => {
+  assert.deepEqual(problems(lines("[tasks]", 'a = { cmd = "x", retires = 1 }')), [
+    '2:18:7 error: Unknown key "retires" in task "a" (did you mean "retries"?)',
+  ]);
+});

@@ -159,7 +159,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     if (e instanceof Error && e.name === "CACError") {
-      writeErr(`${e.message.replace(/`/g, '"')}: run "wf --help" for usage\n`);
+      const text = e.message.replace(/`/g, '"');
+      writeErr(`${text[0]!.toUpperCase()}${text.slice(1)}: run "wf --help" for usage\n`);
       return 2;
     }
     const message = e instanceof Error ? e.message : String(e);

@@ -14,10 +14,9 @@ async function isFile(path: string): Promise<boolean> {
 export async function resolveWorkflowPath(target: string, workflowsDir?: string): Promise<string> {
   if (await isFile(target)) return target;
   const dir = workflowsDir ?? process.env["WF_WORKFLOWS_DIR"] ?? "workflows";
-  for (const candidate of [join(dir, target), join(dir, `${target}.toml`)]) {
-    if (await isFile(candidate)) return candidate;
-  }
-  throw new WfError(`Cannot find workflow "${target}": no such file, and no "${join(dir, `${target}.toml`)}"`, 2);
+  const candidate = join(dir, target.endsWith(".toml") ? target : `${target}.toml`);
+  if (await isFile(candidate)) return candidate;
+  throw new WfError(`Cannot find workflow "${target}": no such file, and no "${candidate}"`, 2);
 }
 
 export interface Loaded {
@@ -51,7 +50,7 @@ export async function loadForRun(target: string, workflowsDir: string | undefine
   if (loaded.dag === undefined || errors.length > 0) {
     const n = errors.length;
     throw new WfError(
-      `Workflow "${loaded.file}" is invalid: ${n} problem${n === 1 ? "" : "s"}`,
+      `Workflow "${loaded.file}" is invalid: ${n} error${n === 1 ? "" : "s"}`,
       2,
       errors,
       new Map([[loaded.file, loaded.source]]),

@@ -8,13 +8,14 @@
  *      │                  └─────> skipped ─────┘    (failed only if ignored)
  *      └──> cancelled (a dependency failed, the run stopped, or was aborted)
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { descendants } from "../graph/build.ts";
 import type { Dag, DagNode, NodeId } from "../graph/dag.ts";
 import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { evalExpr, parseExpr } from "../workflow/expr.ts";
 import { renderTemplate } from "../workflow/template.ts";
+import { registeredName } from "../workflow/vars.ts";
 import type { TaskDef } from "../workflow/types.ts";
 import type { AttemptResult, Spawner } from "./executor.ts";
 import { createScheduler } from "./schedulers/scheduler.ts";
@@ -297,7 +298,7 @@ class Execution {
       const result = await this.deps.spawner.run(
         {
           cmd: rendered.text,
-          cwd: def.workingDir === undefined ? this.opts.cwd : join(this.opts.cwd, renderTemplate(def.workingDir, (n) => vars.get(n)).text),
+          cwd: def.workingDir === undefined ? this.opts.cwd : resolve(this.opts.cwd, renderTemplate(def.workingDir, (n) => vars.get(n)).text),
           env: this.taskEnv(def, vars, task, attempt),
           ...(def.timeoutMs === undefined ? {} : { timeoutMs: def.timeoutMs }),
           stdoutPath: join(this.deps.runDir, stdoutLog),
@@ -314,9 +315,10 @@ class Execution {
       message = succeeded ? "" : describeFailure(result, def.timeoutMs);
       // The variable first, then the result: a journal cut between them re-runs the task.
       const writes: Promise<JournalRecord>[] = [];
-      if (succeeded && def.register !== undefined && forensic === undefined) {
-        this.vars.set(def.register, result.lastStdoutLine);
-        writes.push(this.emit({ type: "var_registered", name: def.register, value: result.lastStdoutLine, task }));
+      const register = forensic === undefined ? registeredName(node) : undefined;
+      if (succeeded && register !== undefined) {
+        this.vars.set(register, result.lastStdoutLine);
+        writes.push(this.emit({ type: "var_registered", name: register, value: result.lastStdoutLine, task }));
       }
       writes.push(
         this.emit({

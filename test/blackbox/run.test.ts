@@ -1,6 +1,7 @@
 /** `wf run` through the real CLI: exit codes, terminal lines and journal lines. */
 import assert from "node:assert/strict";
 import { readFile, stat } from "node:fs/promises";
+import process from "node:process";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { decodeLine } from "../../src/journal/line.ts";
@@ -236,7 +237,7 @@ depends_on = ["build"]
       for (let i = 0; i < 100 && !(await rig.read("started.txt").then(() => true, () => false)); i++) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      child.kill(signal);
+      process.kill(child.pid!, signal); // not child.kill(): Deno then reports no exit code
       assert.equal(await closed, code);
       const journal = await rig.journal(await rig.lastRunId());
       assert.deepEqual(outcomes(journal), { a: "failed", b: "cancelled" });

@@ -132,6 +132,14 @@ export const LockTakenOver = v.strictObject({
   previous_host: str,
 });
 
+/** Resume ended a task process left running by a killed `wf` (`--kill-orphans`). */
+export const OrphanKilled = v.strictObject({
+  type: v.literal("orphan_killed"),
+  task: str,
+  attempt: v.pipe(int, v.minValue(1)),
+  pid: int,
+});
+
 export const EventSchema = v.variant("type", [
   Header,
   RunStarted,
@@ -144,6 +152,7 @@ export const EventSchema = v.variant("type", [
   VarRegistered,
   Recovered,
   LockTakenOver,
+  OrphanKilled,
 ]);
 
 /** One event: the payload of a journal line. */

@@ -75,6 +75,8 @@ export class HumanReporter implements Reporter {
       case "task_skipped":
         this.ended++;
         return this.line(`${this.c.dim("→")} ${r.task} ${this.c.dim(`(skipped: ${r.reason})`)}`, false);
+      case "orphan_killed":
+        return this.line(`${this.c.yellow("!")} ${r.task} (left running by a killed wf: ended pid ${r.pid})`, true);
       case "task_cancelled":
         this.ended++;
         return this.line(`${this.c.yellow("✗")} ${r.task} ${this.c.dim(`(cancelled: ${r.reason})`)}`, false);

@@ -4,6 +4,7 @@
  */
 import { cac } from "cac";
 import process from "node:process";
+import { addInspectionCommands } from "./commands/inspect-cli.ts";
 import { runCommand, type RunFlags } from "./commands/run.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { MODES, type Mode } from "./journal/events.ts";
@@ -128,6 +129,8 @@ function buildCli() {
         ...(typeof flags["workflowsDir"] === "string" ? { workflowsDir: flags["workflowsDir"] } : {}),
       }, write, writeErr),
     );
+
+  addInspectionCommands(cli);
 
   cli.help();
   cli.version(`${VERSION} (${runtimeName()})`);

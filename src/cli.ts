@@ -5,6 +5,7 @@
 import { cac } from "cac";
 import process from "node:process";
 import { addInspectionCommands } from "./commands/inspect-cli.ts";
+import { resumeCommand, type ResumeFlags } from "./commands/resume.ts";
 import { runCommand, type RunFlags } from "./commands/run.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { MODES, type Mode } from "./journal/events.ts";
@@ -46,10 +47,15 @@ export function parseVars(raw: unknown): Record<string, string> {
   return vars;
 }
 
-function parseMode(flags: Record<string, unknown>): Mode {
+/** The mode flag given, if any. */
+function parseMode(flags: Record<string, unknown>): Mode | undefined {
   const chosen = MODES.filter((m) => flags[m === "work-stealing" ? "workStealing" : m] === true);
   if (chosen.length > 1) throw usage(`Choose one mode: ${chosen.map((m) => `--${m}`).join(" and ")} were both given`);
-  return chosen[0] ?? "sequential";
+  return chosen[0];
+}
+
+function list(raw: unknown): string[] {
+  return raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map(String);
 }
 
 function parsePositiveInt(name: string, raw: unknown, fallback: number): number {
@@ -99,7 +105,7 @@ function buildCli() {
     .option("--exclusive", "Refuse to start while another run of this workflow is active")
     .example("wf run ci.toml --parallel --var TARGET_ENV=prod")
     .action(async (workflow: string, flags: Record<string, unknown>) => {
-      const mode = parseMode(flags);
+      const mode = parseMode(flags) ?? "sequential";
       const timeoutMs = parseTimeout(flags["timeout"]);
       const run: RunFlags = {
         mode,
@@ -114,6 +120,47 @@ function buildCli() {
         ...(typeof flags["workflowsDir"] === "string" ? { workflowsDir: flags["workflowsDir"] } : {}),
       };
       return runCommand(workflow, run, reporterFor(flags), write);
+    });
+
+  cli
+    .command("resume [run]", "Resume a failed, cancelled or interrupted run (default: the most recent one)")
+    .option("--sequential", "Run the rest one task at a time")
+    .option("--parallel", "Run the rest level by level")
+    .option("--work-stealing", "Run the rest as soon as dependencies allow")
+    .option("--max-parallel <n>", "At most this many tasks at once (default: the run's)")
+    .option("--keep-going", "After a failure, cancel only the failed task's descendants")
+    .option("--var <name=value>", "Set a variable; values passed to the original run are not stored (repeatable)")
+    .option("--timeout <duration>", "Cancel this execution after this long")
+    .option("--from <task>", "Also re-run this task and all its descendants (repeatable)")
+    .option("--dry-run", "Print, for every task, whether it would be skipped or run and why")
+    .option("--force", "Resume even though the workflow's structure changed")
+    .option("--kill-orphans", "End task processes left running by a killed wf, then resume")
+    .option("--file <path>", "Read the workflow from this file instead of the journaled path")
+    .option("--workflow <name>", "Without a run id: the most recent resumable run of this workflow")
+    .option("--print-output", "Show task output, each line prefixed with its task id")
+    .option("--json", "Print one JSON object per event")
+    .option("--quiet", "Print only failures and the final line")
+    .example("wf resume 7fQ2kLx9 --from build")
+    .action(async (run: string | undefined, flags: Record<string, unknown>) => {
+      const mode = parseMode(flags);
+      const timeoutMs = parseTimeout(flags["timeout"]);
+      const maxParallel = flags["maxParallel"] === undefined ? undefined : parsePositiveInt("--max-parallel", flags["maxParallel"], 4);
+      const resume: ResumeFlags = {
+        ...(mode === undefined ? {} : { mode }),
+        ...(maxParallel === undefined ? {} : { maxParallel }),
+        keepGoing: flags["keepGoing"] === true,
+        vars: parseVars(flags["var"]),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        printOutput: flags["printOutput"] === true,
+        from: list(flags["from"]),
+        dryRun: flags["dryRun"] === true,
+        force: flags["force"] === true,
+        killOrphans: flags["killOrphans"] === true,
+        ...(typeof flags["file"] === "string" ? { file: flags["file"] } : {}),
+        ...(typeof flags["workflow"] === "string" ? { workflow: flags["workflow"] } : {}),
+        ...(typeof flags["stateDir"] === "string" ? { stateDir: flags["stateDir"] } : {}),
+      };
+      return resumeCommand(run, resume, reporterFor(flags), write);
     });
 
   cli

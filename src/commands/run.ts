@@ -3,23 +3,22 @@
  * journal, workflow copy), execute it and record the outcome. Returns the
  * exit code of SPEC section 6.
  */
-import { createHash } from "node:crypto";
 import { copyFile, mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { ProcessSpawner } from "../engine/executor.ts";
-import { execute, type Outcome } from "../engine/execute.ts";
+import { defSha256, sha256 } from "../engine/definition.ts";
 import type { Dag } from "../graph/dag.ts";
-import type { Mode } from "../journal/events.ts";
+import type { AppendableEvent, Mode } from "../journal/events.ts";
 import { acquireLock } from "../journal/lock.ts";
 import { ensureDir, newRunId, resolveStateDir, runDir } from "../journal/state-dir.ts";
-import { createJournal, type JournalWriter } from "../journal/writer.ts";
+import { createJournal } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { runtimeName } from "../runtime.ts";
 import { WfError } from "../util/result.ts";
 import { VERSION } from "../version.ts";
 import { missingVariables } from "../workflow/vars.ts";
+import { executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
 import { describePlan } from "./plan.ts";
 
@@ -35,12 +34,6 @@ export interface RunFlags {
   readonly stateDir?: string;
   readonly workflowsDir?: string;
 }
-
-/** Each log file is cut at this size, with a note where it was cut. */
-export const LOG_CAP_BYTES = 64 * 1024 * 1024;
-
-/** Signals turn into an abort with this reason, and into these exit codes. */
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function runCommand(
   target: string,
@@ -78,7 +71,8 @@ export async function runCommand(
     releases.push(lock.value.release);
     await copyFile(dag.workflow.file, join(dir, "workflow.toml"));
     const journal = await createJournal({ runDir: dir, runId, writer: `wf ${VERSION} (${runtimeName()})` });
-    return await executeWithSignals(dag, flags, journal, reporter, runId, dir);
+    const opening: AppendableEvent[] = [runStarted(dag, flags), { type: "run_status", status: "running" }];
+    return await executeRun({ dag, flags, journal, reporter, runId, runDir: dir, opening });
   } finally {
     for (const release of releases.reverse()) await release().catch(() => {});
   }
@@ -94,96 +88,23 @@ export function checkVariables(dag: Dag, available: ReadonlySet<string>, reporte
   }
 }
 
-export function fileSha256(source: string): string {
-  return createHash("sha256").update(source).digest("hex");
-}
-
-/** A hash of everything in a task's definition that changes what it does. */
-function defSha256(dag: Dag, id: string): string {
-  const node = dag.nodes.get(id as never)!;
-  const { location: _location, ...def } = node.task;
-  return createHash("sha256").update(JSON.stringify([def, node.matrix])).digest("hex");
-}
-
-async function executeWithSignals(
-  dag: Dag,
-  flags: RunFlags,
-  journal: JournalWriter,
-  reporter: Reporter,
-  runId: string,
-  runDir: string,
-): Promise<number> {
-  const controller = new AbortController();
-  const spawner = new ProcessSpawner();
-  let signalled: string | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled !== undefined) {
-      // A second signal: end every task group now and leave; the journal keeps what was durable.
-      spawner.killAll();
-      process.exit(SIGNAL_EXIT[signal] ?? 130);
-    }
-    signalled = signal;
-    controller.abort(`interrupted by ${signal}`);
+function runStarted(dag: Dag, flags: RunFlags): AppendableEvent {
+  return {
+    type: "run_started",
+    workflow: dag.workflow.name,
+    file: resolve(dag.workflow.file),
+    file_sha256: sha256(dag.workflow.source),
+    tags: [...dag.workflow.tags],
+    nodes: dag.order.map((id) => {
+      const node = dag.nodes.get(id)!;
+      return { id, task: node.task.id, deps: [...node.deps], def_sha256: defSha256(node) };
+    }),
+    mode: flags.mode,
+    max_parallel: flags.mode === "sequential" ? 1 : flags.maxParallel,
+    var_names: Object.keys(flags.vars),
+    host: hostname(),
+    pid: process.pid,
+    wf_version: VERSION,
+    runtime: runtimeName(),
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  const timer =
-    flags.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => controller.abort(`run timed out after ${flags.timeoutMs! / 1000}s`), flags.timeoutMs);
-  try {
-    await journal.append({
-      type: "run_started",
-      workflow: dag.workflow.name,
-      file: resolve(dag.workflow.file),
-      file_sha256: fileSha256(dag.workflow.source),
-      tags: [...dag.workflow.tags],
-      nodes: dag.order.map((id) => {
-        const node = dag.nodes.get(id)!;
-        return { id, task: node.task.id, deps: [...node.deps], def_sha256: defSha256(dag, id) };
-      }),
-      mode: flags.mode,
-      max_parallel: flags.mode === "sequential" ? 1 : flags.maxParallel,
-      var_names: Object.keys(flags.vars),
-      host: hostname(),
-      pid: process.pid,
-      wf_version: VERSION,
-      runtime: runtimeName(),
-    }).then((r) => reporter.record(r));
-    await journal.append({ type: "run_status", status: "running" }).then((r) => reporter.record(r));
-    const outcome: Outcome = await execute(
-      dag,
-      {
-        mode: flags.mode,
-        maxParallel: flags.maxParallel,
-        keepGoing: flags.keepGoing,
-        cliVars: flags.vars,
-        printOutput: flags.printOutput,
-        cwd: process.cwd(),
-        baseEnv: process.env,
-        logCapBytes: LOG_CAP_BYTES,
-      },
-      { runId, runDir, journal, spawner, reporter, abort: controller.signal },
-    );
-    const reason = outcome.status === "cancelled" ? String(controller.signal.reason) : undefined;
-    const final = await journal.append({
-      type: "run_status",
-      status: outcome.status,
-      ...(reason === undefined ? {} : { reason }),
-    });
-    await journal.close();
-    reporter.record(final);
-    if (outcome.status === "success") return 0;
-    if (outcome.status === "cancelled" && signalled !== undefined) return SIGNAL_EXIT[signalled] ?? 130;
-    return 1;
-  } catch (e) {
-    controller.abort("the journal could not be written");
-    spawner.killAll();
-    throw e;
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    reporter.close();
-  }
 }

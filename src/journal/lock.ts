@@ -103,6 +103,15 @@ type Inspection =
   | { kind: "refused"; conflict: LockConflict }
   | { kind: "dead"; text: string; owner: LockFile };
 
+/**
+ * Read-only: who holds the lock at `path`, unless nobody does or its owner is
+ * provably dead. Never changes the file.
+ */
+export async function lockHolder(path: string, host = hostname()): Promise<LockConflict | undefined> {
+  const found = await inspect(path, host);
+  return typeof found === "object" && found.kind === "refused" ? found.conflict : undefined;
+}
+
 /** Reads a lock file and decides whether its owner is provably dead. */
 async function inspect(path: string, host: string): Promise<Inspection> {
   let text: string;
@@ -182,7 +191,7 @@ function provablyDead(owner: LockFile, host: string): boolean {
   return start !== null && start !== owner.proc_start;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

@@ -1,0 +1,91 @@
+/**
+ * One execution of a run, for `wf run` and `wf resume`: journals the opening
+ * records, executes the DAG while SIGINT, SIGTERM and `--timeout` can cancel
+ * it, journals the final status, and returns the exit code.
+ */
+import process from "node:process";
+import { ProcessSpawner } from "../engine/executor.ts";
+import { execute, type PriorState } from "../engine/execute.ts";
+import type { Dag } from "../graph/dag.ts";
+import type { AppendableEvent } from "../journal/events.ts";
+import type { JournalWriter } from "../journal/writer.ts";
+import type { Reporter } from "../report/reporter.ts";
+import type { RunFlags } from "./run.ts";
+
+/** Each log file is cut at this size, with a note where it was cut. */
+export const LOG_CAP_BYTES = 64 * 1024 * 1024;
+
+/** Signals turn into an abort with this reason, and into these exit codes. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+export interface ExecuteRunInput {
+  readonly dag: Dag;
+  readonly flags: Pick<RunFlags, "mode" | "maxParallel" | "keepGoing" | "vars" | "timeoutMs" | "printOutput">;
+  readonly journal: JournalWriter;
+  readonly reporter: Reporter;
+  readonly runId: string;
+  readonly runDir: string;
+  /** Records appended (and reported) before anything runs. */
+  readonly opening: readonly AppendableEvent[];
+  readonly prior?: PriorState;
+}
+
+export async function executeRun(input: ExecuteRunInput): Promise<number> {
+  const { dag, flags, journal, reporter } = input;
+  const controller = new AbortController();
+  const spawner = new ProcessSpawner();
+  let signalled: string | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled !== undefined) {
+      // A second signal: end every task group now and leave; the journal keeps what was durable.
+      spawner.killAll();
+      process.exit(SIGNAL_EXIT[signal] ?? 130);
+    }
+    signalled = signal;
+    controller.abort(`interrupted by ${signal}`);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const timer =
+    flags.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => controller.abort(`run timed out after ${flags.timeoutMs! / 1000}s`), flags.timeoutMs);
+  try {
+    for (const event of input.opening) reporter.record(await journal.append(event));
+    const outcome = await execute(
+      dag,
+      {
+        mode: flags.mode,
+        maxParallel: flags.maxParallel,
+        keepGoing: flags.keepGoing,
+        cliVars: flags.vars,
+        printOutput: flags.printOutput,
+        cwd: process.cwd(),
+        baseEnv: process.env,
+        logCapBytes: LOG_CAP_BYTES,
+      },
+      { runId: input.runId, runDir: input.runDir, journal, spawner, reporter, abort: controller.signal },
+      input.prior,
+    );
+    const reason = outcome.status === "cancelled" ? String(controller.signal.reason) : undefined;
+    const final = await journal.append({
+      type: "run_status",
+      status: outcome.status,
+      ...(reason === undefined ? {} : { reason }),
+    });
+    await journal.close();
+    reporter.record(final);
+    if (outcome.status === "success") return 0;
+    if (outcome.status === "cancelled" && signalled !== undefined) return SIGNAL_EXIT[signalled] ?? 130;
+    return 1;
+  } catch (e) {
+    controller.abort("the journal could not be written");
+    spawner.killAll();
+    throw e;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    reporter.close();
+  }
+}

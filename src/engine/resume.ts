@@ -1,0 +1,75 @@
+/**
+ * The pure decisions of `wf resume`: what changed in the workflow since the
+ * run started, and, for every task, whether it is skipped or run again, and why.
+ */
+import { descendants } from "../graph/build.ts";
+import type { Dag, NodeId } from "../graph/dag.ts";
+import type { RunState } from "../journal/fold.ts";
+import { defSha256 } from "./definition.ts";
+
+export interface DefinitionChanges {
+  /** Changes that make the journal's results meaningless for the new graph: resume refuses them unless --force. */
+  readonly structural: string[];
+  /** Tasks that succeeded and whose definition changed since: they are not re-run unless asked. */
+  readonly changedSucceeded: string[];
+}
+
+/** Compares the graph journaled at the run's start with the workflow file as it is now. */
+export function compareDefinitions(state: RunState, dag: Dag): DefinitionChanges {
+  const structural: string[] = [];
+  const changedSucceeded: string[] = [];
+  for (const old of state.started.nodes) {
+    const now = dag.nodes.get(old.id as NodeId);
+    const succeeded = state.tasks.get(old.id)?.state === "succeeded";
+    if (now === undefined) {
+      if (succeeded) structural.push(`task "${old.id}" succeeded but is no longer in the workflow (removed or renamed)`);
+      continue;
+    }
+    const before = [...old.deps].sort().join(", ");
+    const after = [...now.deps].sort().join(", ");
+    if (before !== after) {
+      structural.push(`the dependencies of "${old.id}" changed from [${before}] to [${after}]`);
+    }
+    if (succeeded && defSha256(now) !== old.def_sha256) changedSucceeded.push(old.id);
+  }
+  return { structural, changedSucceeded };
+}
+
+export interface PlanEntry {
+  readonly id: NodeId;
+  readonly action: "skip" | "run";
+  readonly why: string;
+}
+
+/**
+ * For every node of the graph, in order: skipped when it succeeded (or its
+ * condition was false) and no `--from` covers it; run otherwise, with the reason.
+ */
+export function planResume(state: RunState, dag: Dag, from: readonly NodeId[]): PlanEntry[] {
+  const rerun = new Set<NodeId>([...from, ...descendants(dag, from)]);
+  return dag.order.map((id) => {
+    const task = state.tasks.get(id);
+    const was = task?.state ?? "new";
+    if (rerun.has(id)) {
+      const cause = from.includes(id) ? "named by --from" : "a descendant of a --from task";
+      return { id, action: "run", why: `${cause}${was === "succeeded" ? ", had succeeded" : ""}` };
+    }
+    switch (was) {
+      case "succeeded":
+        return { id, action: "skip", why: "already succeeded" };
+      case "skipped":
+        return { id, action: "skip", why: `already skipped (${task?.reason ?? "condition false"})` };
+      case "new":
+        return { id, action: "run", why: "new in the workflow file" };
+      case "pending":
+        return { id, action: "run", why: "never started" };
+      case "running":
+      case "interrupted":
+        return { id, action: "run", why: "interrupted" };
+      case "failed":
+        return { id, action: "run", why: task?.ignored ? "failed (ignored)" : "failed" };
+      case "cancelled":
+        return { id, action: "run", why: `cancelled (${task?.reason ?? "no reason"})` };
+    }
+  });
+}

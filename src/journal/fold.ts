@@ -70,13 +70,15 @@ const FINAL: ReadonlySet<string> = new Set(["success", "failed", "cancelled"]);
  * Folds a journal (as read: header first) into the run's state. `live` tells
  * whether a process still owns the run, so unfinished attempts are running
  * rather than interrupted. Returns an error sentence for a journal with no
- * `run_started`, which happens only when a crash hit during creation.
+ * `run_started`, which happens only when a crash hit during creation;
+ * the sentence reads after `Cannot resume run "x": `.
  */
 export function foldJournal(records: readonly JournalRecord[], live = false): { ok: true; value: RunState } | { ok: false; error: string } {
   const header = records[0];
   const startedRecord = records.find((r) => r.type === "run_started");
   if (header === undefined || startedRecord === undefined || startedRecord.type !== "run_started") {
-    return { ok: false, error: `Run "${header?.run ?? "?"}" has no run_started line: it was cut off while being created` };
+    const what = header === undefined ? "its journal is empty" : "its journal has no run_started line";
+    return { ok: false, error: `${what}: the run was cut off while being created, before any task started` };
   }
   const started = startedRecord;
   const tasks = new Map<string, TaskFold>();

@@ -102,6 +102,6 @@ describe("foldJournal()", () => {
 
   test("a journal cut before run_started is an error sentence", () => {
     const r = foldJournal(journal().slice(0, 1));
-    assert.deepEqual(r, { ok: false, error: 'Run "r1" has no run_started line: it was cut off while being created' });
+    assert.deepEqual(r, { ok: false, error: "its journal has no run_started line: the run was cut off while being created, before any task started" });
   });
 });

@@ -1,0 +1,83 @@
+/** `wf export <run>`: the run as one JSON document, or `--format tar` with its journal, workflow copy and logs. */
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { openRun, type LoadedRun } from "../journal/summary.ts";
+import { tarArchive, type TarEntry } from "../report/tar.ts";
+import { WfError } from "../util/result.ts";
+import { runStateJson } from "./show.ts";
+
+export interface ExportOptions {
+  readonly format: string;
+  readonly output?: string;
+  /** stdout is a terminal: a tar is not written there. */
+  readonly stdoutIsTty: boolean;
+}
+
+/** The JSON document: `run` is `wf show --json`, `records` every journal line as parsed, `workflow_toml` the copy. */
+export async function exportJson(run: LoadedRun): Promise<Record<string, unknown>> {
+  const toml = await readFile(join(run.dir, "workflow.toml"), "utf8").catch(() => null);
+  return {
+    format: "wf-export",
+    version: 1,
+    run: runStateJson(run),
+    workflow_toml: toml,
+    records: run.records,
+  };
+}
+
+async function fileEntry(path: string, name: string): Promise<TarEntry | undefined> {
+  try {
+    const [data, st] = await Promise.all([readFile(path), stat(path)]);
+    return { name, data, mtime: st.mtimeMs / 1000 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tar's entries, under a folder named after the run. The journal is exported as it is on disk, torn tail included. */
+export async function exportEntries(run: LoadedRun): Promise<TarEntry[]> {
+  const base = `${run.id}/`;
+  const st = await stat(run.dir);
+  const entries: TarEntry[] = [{ name: base, mtime: st.mtimeMs / 1000 }];
+  const encoder = new TextEncoder();
+  entries.push({ name: `${base}run.json`, data: encoder.encode(`${JSON.stringify(runStateJson(run), null, 2)}\n`), mtime: st.mtimeMs / 1000 });
+  const top = (await readdir(run.dir)).sort();
+  for (const name of top) {
+    if (name === "journal.jsonl" || name === "workflow.toml" || name.startsWith("journal.jsonl.torn-")) {
+      const e = await fileEntry(join(run.dir, name), `${base}${name}`);
+      if (e !== undefined) entries.push(e);
+    }
+  }
+  const logs = await readdir(join(run.dir, "logs")).catch(() => [] as string[]);
+  entries.push({ name: `${base}logs/`, mtime: st.mtimeMs / 1000 });
+  for (const name of logs.sort()) {
+    const e = await fileEntry(join(run.dir, "logs", name), `${base}logs/${name}`);
+    if (e !== undefined) entries.push(e);
+  }
+  return entries;
+}
+
+export async function exportCommand(
+  stateDir: string,
+  prefix: string,
+  opts: ExportOptions,
+  write: (data: string | Uint8Array) => void,
+): Promise<number> {
+  if (opts.format !== "json" && opts.format !== "tar") throw new WfError(`Invalid --format "${opts.format}": expected json or tar`, 2);
+  if (opts.format === "tar" && opts.output === undefined && opts.stdoutIsTty) {
+    throw new WfError("Cannot write a tar archive to a terminal: pass -o FILE or redirect the output", 2);
+  }
+  const run = await openRun(stateDir, prefix);
+  const data: string | Uint8Array =
+    opts.format === "tar" ? tarArchive(await exportEntries(run)) : `${JSON.stringify(await exportJson(run), null, 2)}\n`;
+  if (opts.output === undefined) {
+    write(data);
+    return 0;
+  }
+  try {
+    await writeFile(opts.output, data, { mode: 0o600 });
+  } catch (e) {
+    throw new WfError(`Cannot write "${opts.output}": ${(e as Error).message}`, 1);
+  }
+  return 0;
+}

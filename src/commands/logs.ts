@@ -1,0 +1,206 @@
+/**
+ * `wf logs <run> [task]`: each attempt's output, in the order attempts started,
+ * with a header per attempt. `-f` follows a live run: it polls the journal and
+ * the log files and stops once the run has a final status or no live process
+ * holds its lock.
+ *
+ *   print what is there ──run ended or not live──> drain once more, stop
+ *          ^                    │ still going
+ *          └──── sleep 250ms ───┘
+ */
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import type { JournalRecord } from "../journal/events.ts";
+import { foldJournal } from "../journal/fold.ts";
+import { isLockLive } from "../journal/lock-status.ts";
+import { classifyJournal } from "../journal/reader.ts";
+import { openRun, type LoadedRun } from "../journal/summary.ts";
+import { WfError } from "../util/result.ts";
+
+export interface LogsOptions {
+  readonly attempt?: number;
+  readonly tail?: number;
+  readonly follow: boolean;
+  /** Poll interval for `-f`. */
+  readonly pollMs?: number;
+}
+
+/** One attempt's logs, as the journal names them. */
+export interface LogAttempt {
+  readonly task: string;
+  readonly attempt: number;
+  readonly stdoutLog: string;
+  readonly stderrLog: string;
+  readonly forensicFor?: string;
+}
+
+/** Every attempt that started, in journal order. */
+export function attemptsOf(records: readonly JournalRecord[]): LogAttempt[] {
+  const out: LogAttempt[] = [];
+  for (const r of records) {
+    if (r.type !== "task_started") continue;
+    out.push({
+      task: r.task, attempt: r.attempt, stdoutLog: r.stdout_log, stderrLog: r.stderr_log,
+      ...(r.forensic_for === undefined ? {} : { forensicFor: r.forensic_for }),
+    });
+  }
+  return out;
+}
+
+/** Whether `task` names this node: its id, or its task for every cell of a matrix (`publish` for `publish[os=linux]`). */
+function matchesTask(node: string, task: string): boolean {
+  return node === task || node.startsWith(`${task}[`);
+}
+
+/** Picks the attempts to show; an unknown task or attempt is a usage error naming what exists. */
+export function selectAttempts(run: LoadedRun, attempts: readonly LogAttempt[], task: string | undefined, attempt: number | undefined): LogAttempt[] {
+  let chosen = [...attempts];
+  if (task !== undefined) {
+    const known = [...run.state.tasks.keys(), ...run.state.forensic.map((f) => f.task)];
+    if (!known.some((n) => matchesTask(n, task))) {
+      throw new WfError(`Run "${run.id}" has no task "${task}": its tasks are ${known.map((n) => `"${n}"`).join(", ")}`, 2);
+    }
+    chosen = chosen.filter((a) => matchesTask(a.task, task));
+  }
+  if (attempt !== undefined) {
+    const before = chosen;
+    chosen = chosen.filter((a) => a.attempt === attempt);
+    if (chosen.length === 0 && task !== undefined && before.length > 0) {
+      const have = [...new Set(before.map((a) => a.attempt))].join(", ");
+      throw new WfError(`Task "${task}" of run "${run.id}" has no attempt ${attempt}: its attempts are ${have}`, 2);
+    }
+  }
+  return chosen;
+}
+
+/** The last `n` lines of `text`. */
+export function tailLines(text: string, n: number): string {
+  const lines = text.split("\n");
+  const trailing = text.endsWith("\n");
+  if (trailing) lines.pop();
+  const kept = lines.slice(Math.max(0, lines.length - n)).join("\n");
+  return kept === "" ? "" : trailing ? `${kept}\n` : kept;
+}
+
+async function readFrom(path: string, offset: number): Promise<Uint8Array> {
+  let fh;
+  try {
+    fh = await open(path, "r");
+  } catch {
+    return new Uint8Array(0); // not created yet, or removed
+  }
+  try {
+    const size = (await fh.stat()).size;
+    if (size <= offset) return new Uint8Array(0);
+    const buf = new Uint8Array(size - offset);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Prints log bytes with a header whenever the output switches to another file, as `tail -f` does. */
+class LogPrinter {
+  private readonly offsets = new Map<string, number>();
+  private current: string | undefined;
+  private atLineStart = true;
+  private readonly decoder = new TextDecoder();
+
+  constructor(
+    private readonly dir: string,
+    private readonly out: (text: string) => void,
+  ) {}
+
+  private header(a: LogAttempt, stream: "stdout" | "stderr"): void {
+    const key = `${a.task}#${a.attempt}#${stream}`;
+    if (this.current === key) return;
+    if (!this.atLineStart) this.out("\n");
+    const forensic = a.forensicFor === undefined ? "" : `, forensic for ${a.forensicFor === "*" ? "the workflow" : `"${a.forensicFor}"`}`;
+    this.out(`==> ${a.task} (attempt ${a.attempt}${stream === "stderr" ? ", stderr" : ""}${forensic}) <==\n`);
+    this.current = key;
+    this.atLineStart = true;
+  }
+
+  /** Prints what is new in the attempt's files. `tail` applies to a file seen for the first time. */
+  async print(a: LogAttempt, tail: number | undefined): Promise<void> {
+    const first = !this.offsets.has(`${a.task}#${a.attempt}#stdout`);
+    if (first) this.header(a, "stdout");
+    for (const stream of ["stdout", "stderr"] as const) {
+      const key = `${a.task}#${a.attempt}#${stream}`;
+      const path = join(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog);
+      const offset = this.offsets.get(key) ?? 0;
+      const bytes = await readFrom(path, offset);
+      // Only whole lines while following, so a line being written is not cut by a header.
+      const nl = bytes.lastIndexOf(0x0a);
+      const take = bytes.subarray(0, nl + 1);
+      this.offsets.set(key, offset + take.length);
+      if (take.length === 0) continue;
+      let text = this.decoder.decode(take);
+      if (first && tail !== undefined) text = tailLines(text, tail);
+      if (text === "") continue;
+      this.header(a, stream);
+      this.out(text);
+      this.atLineStart = text.endsWith("\n");
+    }
+  }
+
+  /** At the end: what is left after the last newline of each file (a last line without one). */
+  async flushPartial(attempts: readonly LogAttempt[]): Promise<void> {
+    for (const a of attempts) {
+      for (const stream of ["stdout", "stderr"] as const) {
+        const key = `${a.task}#${a.attempt}#${stream}`;
+        const path = join(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog);
+        const offset = this.offsets.get(key) ?? 0;
+        const bytes = await readFrom(path, offset);
+        if (bytes.length === 0) continue;
+        this.offsets.set(key, offset + bytes.length);
+        this.header(a, stream);
+        const text = this.decoder.decode(bytes);
+        this.out(text);
+        this.atLineStart = text.endsWith("\n");
+      }
+    }
+    if (!this.atLineStart) this.out("\n");
+    this.atLineStart = true;
+  }
+}
+
+export async function logsCommand(
+  stateDir: string,
+  prefix: string,
+  task: string | undefined,
+  opts: LogsOptions,
+  out: (text: string) => void,
+): Promise<number> {
+  const run = await openRun(stateDir, prefix);
+  const printer = new LogPrinter(run.dir, out);
+  let records = run.records;
+  let live = run.live;
+  let ended = run.state.endedAt !== undefined;
+  let tail = opts.tail;
+  for (;;) {
+    const chosen = selectAttempts(run, attemptsOf(records), task, opts.attempt);
+    for (const a of chosen) await printer.print(a, tail);
+    // --tail cuts what was there at the start; what comes later while following is printed whole.
+    tail = undefined;
+    if (!opts.follow || ended || !live) {
+      await printer.flushPartial(chosen);
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+    live = await isLockLive(join(run.dir, "lock"));
+    const c = classifyJournal(await readFrom(run.journalPath, 0));
+    if (c.kind === "corrupt") throw new WfError(`Journal "${run.journalPath}" is corrupt at line ${c.line} (byte ${c.offset}): ${c.reason}`, 1);
+    records = c.records;
+    const folded = foldJournal(records, live);
+    ended = folded.ok && folded.value.endedAt !== undefined;
+    // One more pass prints what the last attempts wrote before the run ended.
+    if (ended || !live) {
+      const last = selectAttempts(run, attemptsOf(records), task, opts.attempt);
+      for (const a of last) await printer.print(a, undefined);
+      await printer.flushPartial(last);
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * `wf prune`: deletes old runs (`--older-than`, `--keep`), never an active one.
+ * Each run is deleted only after taking its lock, so a resume that starts
+ * meanwhile either wins the lock (and the run is kept) or waits for nothing.
+ * The index keeps the deleted runs' lines (listing skips them) and is touched,
+ * so no rebuild follows; `wf runs --reindex` compacts it.
+ */
+import { rm, stat, utimes } from "node:fs/promises";
+import { join } from "node:path";
+import { acquireLock } from "../journal/lock.ts";
+import { isOwnerLive, lockOwner } from "../journal/lock-status.ts";
+import { INDEX_FILE, loadRun } from "../journal/summary.ts";
+import { runDir } from "../journal/state-dir.ts";
+import { readdir } from "node:fs/promises";
+import { formatTime } from "../report/table.ts";
+import { WfError } from "../util/result.ts";
+import { parseDuration } from "../workflow/duration.ts";
+
+/** `30d`, `2w`, `1d12h`, `90m`: a Go duration with days (`d`) and weeks (`w`) allowed in front. */
+export function parseAge(text: string): number | undefined {
+  const m = /^(?:(\d+)w)?(?:(\d+)d)?(.*)$/.exec(text);
+  if (m === null) return undefined;
+  const weeks = Number(m[1] ?? 0);
+  const days = Number(m[2] ?? 0);
+  const rest = m[3] ?? "";
+  if (rest === "" && m[1] === undefined && m[2] === undefined) return undefined;
+  const restMs = rest === "" ? 0 : parseDuration(rest);
+  if (restMs === undefined) return undefined;
+  return (weeks * 7 + days) * 86_400_000 + restMs;
+}
+
+export interface PruneOptions {
+  readonly olderThanMs?: number;
+  readonly keep?: number;
+  readonly dryRun: boolean;
+  readonly now?: number;
+}
+
+interface Candidate {
+  readonly id: string;
+  readonly workflow: string;
+  readonly status: string;
+  readonly started: number;
+}
+
+/** Pure: which runs to delete, given every run newest first. */
+export function choosePrunable<T extends { started: number }>(runs: readonly T[], opts: PruneOptions, now: number): T[] {
+  return runs.filter((r, i) => {
+    if (opts.keep !== undefined && i < opts.keep) return false;
+    if (opts.olderThanMs !== undefined && now - r.started <= opts.olderThanMs) return false;
+    return true;
+  });
+}
+
+async function describeRun(stateDir: string, id: string): Promise<Candidate> {
+  const r = await loadRun(stateDir, id);
+  if (r.ok) return { id, workflow: r.run.state.started.workflow, status: r.run.state.status, started: Date.parse(r.run.state.startedAt) };
+  // No journal, or one that cannot be read: its age is the folder's.
+  const st = await stat(runDir(stateDir, id)).catch(() => undefined);
+  return { id, workflow: "?", status: "unreadable", started: st?.mtimeMs ?? 0 };
+}
+
+export async function pruneCommand(stateDir: string, opts: PruneOptions, out: (text: string) => void): Promise<number> {
+  if (opts.olderThanMs === undefined && opts.keep === undefined) {
+    throw new WfError("Nothing to prune by: pass --older-than (e.g. 30d), --keep N, or both", 2);
+  }
+  const now = opts.now ?? Date.now();
+  const ids = (await readdir(join(stateDir, "runs"), { withFileTypes: true }).catch(() => []))
+    .filter((d) => d.isDirectory() && /^[0-9A-Za-z]+$/.test(d.name))
+    .map((d) => d.name);
+  const runs: Candidate[] = [];
+  for (const id of ids) runs.push(await describeRun(stateDir, id));
+  runs.sort((a, b) => b.started - a.started || a.id.localeCompare(b.id));
+  const verb = opts.dryRun ? "Would delete" : "Deleted";
+  let deleted = 0;
+  let active = 0;
+  for (const r of choosePrunable(runs, opts, now)) {
+    const lockPath = join(runDir(stateDir, r.id), "lock");
+    const owner = await lockOwner(lockPath);
+    let refusal = owner !== undefined && isOwnerLive(owner) ? `pid ${owner.pid} on host "${owner.host}"` : undefined;
+    if (refusal === undefined && !opts.dryRun) {
+      const lock = await acquireLock(lockPath);
+      if (!lock.ok) refusal = `pid ${lock.error.pid} on host "${lock.error.host}"`;
+      else await rm(runDir(stateDir, r.id), { recursive: true, force: true });
+    }
+    const what = `${r.id} (${r.workflow}, ${r.status}, started ${formatTime(new Date(r.started).toISOString())})`;
+    if (refusal !== undefined) {
+      active++;
+      out(`Kept ${what}: it is active (${refusal})\n`);
+      continue;
+    }
+    deleted++;
+    out(`${verb} ${what}\n`);
+  }
+  if (deleted > 0 && !opts.dryRun) {
+    const t = new Date();
+    await utimes(join(stateDir, INDEX_FILE), t, t).catch(() => {});
+  }
+  const runsWord = (n: number) => `${n} run${n === 1 ? "" : "s"}`;
+  const kept = active > 0 ? `; kept ${runsWord(active)} that ${active === 1 ? "is" : "are"} active` : "";
+  out(`${verb} ${runsWord(deleted)} of ${runs.length}${kept}\n`);
+  return 0;
+}

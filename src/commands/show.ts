@@ -1,0 +1,158 @@
+/** `wf show <run>`: the run graph with every task's state, attempts, exit codes, durations, variables and resumes. */
+import type { AttemptState, TaskFold } from "../journal/fold.ts";
+import { openRun, runDurationMs, type LoadedRun } from "../journal/summary.ts";
+import { failureSummary } from "../report/human.ts";
+import { formatMs, formatTime, renderTable } from "../report/table.ts";
+
+export async function showCommand(stateDir: string, prefix: string, opts: { json: boolean }, out: (text: string) => void): Promise<number> {
+  const run = await openRun(stateDir, prefix);
+  out(opts.json ? `${JSON.stringify(runStateJson(run), null, 2)}\n` : formatShow(run));
+  return 0;
+}
+
+type AttemptOutcome = "succeeded" | "failed" | "running" | "interrupted";
+
+function attemptOutcome(a: AttemptState, run: LoadedRun, last: boolean): AttemptOutcome {
+  if (a.finished !== undefined) return a.finished.state;
+  return last && run.live && run.state.endedAt === undefined ? "running" : "interrupted";
+}
+
+function attemptMs(a: AttemptState, outcome: AttemptOutcome, now = Date.now()): number | null {
+  if (a.finished !== undefined) return a.finished.duration_ms;
+  return outcome === "running" ? Math.max(0, now - Date.parse(a.startedAt)) : null;
+}
+
+function attemptJson(a: AttemptState, run: LoadedRun, last: boolean): Record<string, unknown> {
+  const outcome = attemptOutcome(a, run, last);
+  const f = a.finished;
+  return {
+    attempt: a.attempt,
+    state: outcome,
+    started_at: a.startedAt,
+    finished_at: a.finishedAt ?? null,
+    duration_ms: attemptMs(a, outcome),
+    exit_code: f?.exit_code ?? null,
+    signal: f?.signal ?? null,
+    timed_out: f?.timed_out ?? false,
+    cmd: a.cmd,
+    pid: a.pid ?? null,
+    stdout_log: a.stdoutLog,
+    stderr_log: a.stderrLog,
+    ...(f?.error === undefined ? {} : { error: f.error }),
+    ...(f?.log_truncated === true ? { log_truncated: true } : {}),
+  };
+}
+
+function taskJson(t: TaskFold, run: LoadedRun): Record<string, unknown> {
+  const node = run.state.started.nodes.find((n) => n.id === t.id);
+  return {
+    id: t.id,
+    task: node?.task ?? t.id,
+    deps: node?.deps ?? [],
+    state: t.state,
+    reason: t.reason ?? null,
+    ignored: t.ignored,
+    attempts: t.attempts.map((a, i) => attemptJson(a, run, i === t.attempts.length - 1)),
+  };
+}
+
+/** The `--json` shape of `wf show`, also the `run` member of `wf export` (documented in docs/commands.md). */
+export function runStateJson(run: LoadedRun): Record<string, unknown> {
+  const s = run.state;
+  return {
+    id: run.id,
+    workflow: s.started.workflow,
+    file: s.started.file,
+    file_sha256: s.started.file_sha256,
+    tags: s.started.tags,
+    status: s.status,
+    live: run.live,
+    started_at: s.startedAt,
+    ended_at: s.endedAt ?? null,
+    duration_ms: runDurationMs(s, run.live),
+    mode: s.mode,
+    max_parallel: s.maxParallel,
+    resumes: s.resumes,
+    statuses: s.statuses.map((x) => ({ status: x.status, ts: x.ts, ...(x.reason === undefined ? {} : { reason: x.reason }) })),
+    host: s.started.host,
+    wf_version: s.started.wf_version,
+    runtime: s.started.runtime,
+    var_names: s.started.var_names,
+    tasks: [...s.tasks.values()].map((t) => taskJson(t, run)),
+    vars: Object.fromEntries([...s.vars].map(([name, v]) => [name, { value: v.value, task: v.task, ts: v.ts }])),
+    forensic: s.forensic.map((f) => ({ task: f.task, target: f.target, ...attemptJson(f.attempt, run, true) })),
+    journal: { path: run.journalPath, lines: run.records.length, torn_bytes: run.tornBytes },
+  };
+}
+
+/** Exit codes of every attempt, oldest first: `1,1,0`; a signal or timeout in words. */
+function exitCodes(t: TaskFold): string {
+  const parts = t.attempts.map((a) => {
+    const f = a.finished;
+    if (f === undefined) return "-";
+    if (f.timed_out) return "timeout";
+    if (f.signal !== null) return f.signal;
+    return f.exit_code === null ? "-" : String(f.exit_code);
+  });
+  return parts.length === 0 ? "-" : parts.join(",");
+}
+
+function taskMs(t: TaskFold, run: LoadedRun): number | null {
+  let total: number | null = null;
+  t.attempts.forEach((a, i) => {
+    const ms = attemptMs(a, attemptOutcome(a, run, i === t.attempts.length - 1));
+    if (ms !== null) total = (total ?? 0) + ms;
+  });
+  return total;
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n").find((l) => l.trim() !== "") ?? "";
+  return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+}
+
+export function formatShow(run: LoadedRun): string {
+  const s = run.state;
+  const last = s.statuses.at(-1);
+  const reason = s.status === last?.status && last.reason !== undefined ? `: ${last.reason}` : "";
+  const head: [string, string][] = [
+    ["Run", run.id],
+    ["Workflow", `${s.started.workflow} (${s.started.file})`],
+  ];
+  if (s.started.tags.length > 0) head.push(["Tags", s.started.tags.join(", ")]);
+  head.push(
+    ["Status", `${s.status}${reason}${run.live ? ` (pid ${s.started.pid} on host "${s.started.host}" holds the lock)` : ""}`],
+    ["Started", formatTime(s.startedAt)],
+    ["Duration", formatMs(runDurationMs(s, run.live))],
+    ["Mode", s.mode === "sequential" ? "sequential" : `${s.mode}, max ${s.maxParallel}`],
+  );
+  const resumes = s.statuses.filter((x) => x.status === "resuming").map((x) => formatTime(x.ts));
+  head.push(["Resumes", resumes.length === 0 ? "0" : `${resumes.length} (${resumes.join(", ")})`]);
+  if (run.tornBytes > 0) head.push(["Journal", `torn tail of ${run.tornBytes} bytes after line ${run.records.length} (ignored; wf resume repairs it)`]);
+  let text = head.map(([k, v]) => `${k.padEnd(9)} ${v}`).join("\n") + "\n\n";
+
+  text += renderTable(
+    ["TASK", "STATE", "ATTEMPTS", "EXIT", "DURATION", "NOTE"],
+    [...s.tasks.values()].map((t) => {
+      const ms = taskMs(t, run);
+      const note = t.state === "failed" && t.ignored ? `ignored: ${firstLine(t.reason ?? "")}` : firstLine(t.reason ?? "");
+      return [t.id, t.state, String(t.attempts.length), exitCodes(t), ms === null ? "-" : formatMs(ms), note];
+    }),
+  );
+  if (s.vars.size > 0) {
+    text += "\nVariables\n";
+    for (const [name, v] of s.vars) text += `  ${name} = ${JSON.stringify(v.value)} (from ${v.task})\n`;
+  }
+  if (s.forensic.length > 0) {
+    text += "\nForensic tasks\n";
+    for (const f of s.forensic) {
+      const outcome = attemptOutcome(f.attempt, run, true);
+      const ms = attemptMs(f.attempt, outcome);
+      const fin = f.attempt.finished;
+      const detail = fin === undefined ? "" : fin.state === "failed" ? ` (${failureSummary(fin)})` : "";
+      const target = f.target === "*" ? "the workflow" : `"${f.target}"`;
+      text += `  ${f.task} for ${target}: ${outcome}${detail}${ms === null ? "" : ` in ${formatMs(ms)}`}\n`;
+    }
+  }
+  return text;
+}

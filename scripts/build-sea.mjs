@@ -36,6 +36,8 @@ function step(what, fn) {
 const major = Number(process.versions.node.split(".")[0]);
 if (major < 20) throw new Error(`Cannot build the single executable: Node ${process.versions.node} has no SEA; use Node 20 or later`);
 
+// Never leave an old binary behind a failed build: tests would run it.
+rmSync(out, { force: true });
 mkdirSync(dirname(bundle), { recursive: true });
 step(`Bundled src/sea-main.ts into ${config.main}`, () =>
   require("esbuild").buildSync({
@@ -54,7 +56,6 @@ step(`Wrote the SEA blob ${config.output}`, () =>
   execFileSync(process.execPath, ["--experimental-sea-config", "sea-config.json"], { cwd: root, stdio: "inherit" }),
 );
 
-rmSync(out, { force: true });
 copyFileSync(process.execPath, out);
 chmodSync(out, 0o755);
 await (async () => {

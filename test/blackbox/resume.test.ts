@@ -1,7 +1,8 @@
 /** `wf resume` through the real CLI (SPEC section 5). */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import process from "node:process";
 import { describe, test } from "node:test";
 import { type JournalLine, repoRoot, TestRig } from "./rig.ts";
 
@@ -254,5 +255,64 @@ cmd = "echo {{.failed_task}} >> forensic.txt"
     const none = await rig.run(["resume", "--workflow", "other"]);
     assert.equal(none.code, 3);
     assert.equal(none.stderr, 'No resumable run found for workflow "other": nothing failed, was cancelled or was interrupted\n');
+  });
+
+  test("a torn last line is cut off, saved, and noted in the journal before the resume appends", async () => {
+    await using rig = await TestRig.create();
+    await rig.write("t.toml", `[tasks.a]\ncmd = "true"\n[tasks.b]\ncmd = "test -f go"\ndepends_on = ["a"]\n`);
+    const id = runIdFrom((await rig.run(["run", "t.toml"])).stdout);
+    const path = join(rig.stateDir, "runs", id, "journal.jsonl");
+    const text = await readFile(path, "utf8");
+    const lastLine = text.slice(text.lastIndexOf("\n", text.length - 2) + 1);
+    await writeFile(path, text.slice(0, text.length - 10)); // the final status, cut mid-line
+    await rig.write("go", "");
+    const r = await rig.run(["resume", id]);
+    assert.equal(r.code, 0, r.stderr);
+    const journal = await rig.journal(id);
+    const recovered = journal.find((l) => l.type === "recovered")!;
+    assert.equal(recovered["dropped_bytes"], lastLine.length - 10);
+    assert.equal(await rig.read(join("state", "runs", id, String(recovered["saved_to"]))), lastLine.slice(0, -10));
+    assert.deepEqual(journal.filter((l) => l.type === "run_status").map((l) => l["status"]), ["running", "resuming", "success"]);
+  });
+
+  test("a damaged line before the end stops the resume with its line number", async () => {
+    await using rig = await TestRig.create();
+    await rig.write("t.toml", `[tasks.a]\ncmd = "true"\n[tasks.b]\ncmd = "test -f go"\ndepends_on = ["a"]\n`);
+    const id = runIdFrom((await rig.run(["run", "t.toml"])).stdout);
+    const path = join(rig.stateDir, "runs", id, "journal.jsonl");
+    const lines = (await readFile(path, "utf8")).split("\n");
+    lines[3] = lines[3]!.replace('"task":"a"', '"task":"x"');
+    await writeFile(path, lines.join("\n"));
+    const r = await rig.run(["resume", id]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, new RegExp(`^Cannot resume run "${id}": Journal ".+" is corrupt at line 4 \\(byte \\d+\\): CRC mismatch, and intact records follow\\n$`));
+  });
+
+  test("a task left running by a killed wf is not started twice: resume refuses, --kill-orphans ends it first", async () => {
+    await using rig = await TestRig.create();
+    await rig.write("o.toml", `[tasks.slow]\ncmd = "echo started > started.txt; sleep 30"\n`);
+    const child = rig.spawn(["run", "o.toml"]);
+    const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
+    for (let i = 0; i < 100 && !(await rig.read("started.txt").then(() => true, () => false)); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // let the spawn line reach the journal
+    process.kill(child.pid!, "SIGKILL"); // wf only: its task lives on
+    await closed;
+    const id = await rig.lastRunId();
+    const pid = Number((await rig.journal(id)).find((l) => l.type === "task_spawned")!["pid"]);
+    const refused = await rig.run(["resume", id]);
+    assert.equal(refused.code, 3);
+    assert.equal(
+      refused.stderr,
+      `Cannot resume run "${id}": task "slow" from the interrupted execution is still running as pid ${pid}: wait for it to end, or pass --kill-orphans\n`,
+    );
+    await rig.write("o.toml", `[tasks.slow]\ncmd = "echo started > started.txt; sleep 30"\n`);
+    const resumed = rig.spawn(["resume", id, "--kill-orphans", "--timeout", "2s"]);
+    const code = await new Promise<number | null>((resolve) => resumed.on("close", (c) => resolve(c)));
+    assert.equal(code, 1, "the re-run is cut by --timeout");
+    assert.throws(() => process.kill(pid, 0), "the orphan is gone");
+    const killed = (await rig.journal(id)).find((l) => l.type === "orphan_killed")!;
+    assert.deepEqual([killed["task"], killed["pid"], killed["attempt"]], ["slow", pid, 1]);
   });
 });

@@ -69,6 +69,21 @@ await (async () => {
 })();
 if (process.platform === "darwin") execFileSync("codesign", ["--sign", "-", out], { stdio: "inherit" });
 
+// A distribution's node that links libnode or libuv would make a binary that
+// needs those libraries on every host: refuse it rather than ship it.
+if (process.platform === "linux") {
+  let libs = "";
+  try {
+    libs = execFileSync("ldd", [out], { encoding: "utf8" });
+  } catch {
+    // No ldd (static or musl toolchain): nothing to check.
+  }
+  const shared = libs.match(/\b(libnode|libuv|libssl|libcrypto|libicu\w*|libz|libbrotli\w*|libnghttp2|libcares)\.so\S*/g);
+  if (shared) {
+    throw new Error(`Cannot build a standalone dist/wf from ${process.execPath}: it links ${[...new Set(shared)].join(", ")}; run this script with an official Node build`);
+  }
+}
+
 // Prove it: the binary runs on its own and knows it is the single executable.
 const version = execFileSync(out, ["--version"], { cwd: "/", env: { PATH: "" }, encoding: "utf8" }).trim();
 if (!version.includes("single executable")) throw new Error(`Internal error: dist/wf --version said "${version}"`);

@@ -19,8 +19,16 @@ import { WfError } from "./util/result.ts";
 import { VERSION } from "./version.ts";
 import { parseDuration } from "./workflow/duration.ts";
 
-const write = (text: string) => void process.stdout.write(text);
-const writeErr = (text: string) => void process.stderr.write(text);
+/**
+ * A closed pipe (`wf run ... | head -1`) must not stop a run: the journal,
+ * not the terminal, is the record, so output that cannot be shown is dropped.
+ */
+let stdoutOpen = true;
+let stderrOpen = true;
+process.stdout.on("error", () => (stdoutOpen = false));
+process.stderr.on("error", () => (stderrOpen = false));
+const write = (text: string) => void (stdoutOpen && process.stdout.write(text));
+const writeErr = (text: string) => void (stderrOpen && process.stderr.write(text));
 
 /** Colour only on a terminal, and never with NO_COLOR or TERM=dumb. */
 export function useColor(stream: NodeJS.WriteStream): boolean {

@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 import process from "node:process";
 
 export interface AttemptSpec {
@@ -53,6 +54,8 @@ class LogSink {
   tail = "";
   private partial = "";
   private readonly file: WriteStream;
+  /** Keeps a character split across two chunks whole. */
+  private readonly decoder = new StringDecoder("utf8");
 
   constructor(
     path: string,
@@ -74,7 +77,7 @@ class LogSink {
       this.truncated = true;
       this.file.write(`\n[wf: output cut at ${this.cap} bytes]\n`);
     }
-    const text = chunk.toString("utf8");
+    const text = this.decoder.write(chunk);
     this.tail = (this.tail + text).slice(-TAIL_BYTES);
     if (this.onLine) {
       const lines = (this.partial + text).split("\n");

@@ -270,4 +270,18 @@ depends_on = ["build"]
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /✓ hello completed/);
   });
+
+  test("a closed stdout (wf run ... | head -1) does not stop the run or lose its journal", async () => {
+    await using rig = await TestRig.create();
+    await rig.write("p.toml", `[tasks.a]\ncmd = "true"\n[tasks.b]\ncmd = "sleep 0.3"\ndepends_on = ["a"]\n[tasks.c]\ncmd = "true"\ndepends_on = ["b"]\n`);
+    const child = rig.spawn(["run", "p.toml"]);
+    child.stdout!.once("data", () => child.stdout!.destroy());
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
+    const journal = await rig.journal(await rig.lastRunId());
+    assert.equal(journal.at(-1)?.["status"], "success");
+  });
 });

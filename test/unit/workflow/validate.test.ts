@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { repoRoot } from "../../blackbox/rig.ts";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -230,7 +231,7 @@ test("matrix values may be numbers and are stored as strings", () => {
 
 // One generated test per file of the Go wf's examples: they must validate unchanged.
 // Known warnings: cost-modeling's alert-cost-variance reads {{.audit_id}}, which nothing provides.
-const examples = resolve(process.cwd(), "../shared/compat/wf-examples");
+const examples = resolve(repoRoot(), "fixtures", "wf-examples");
 const expectedWarnings: Readonly<Record<string, readonly string[]>> = {
   "cost-modeling.toml": ['Variable "audit_id" is not defined: pass --var audit_id=VALUE'],
 };

@@ -58,7 +58,7 @@ export function planResume(state: RunState, dag: Dag, from: readonly NodeId[]): 
       case "succeeded":
         return { id, action: "skip", why: "already succeeded" };
       case "skipped":
-        return { id, action: "skip", why: `already skipped (${task?.reason ?? "condition false"})` };
+        return { id, action: "skip", why: `already skipped: ${task?.reason ?? "condition is false"}` };
       case "new":
         return { id, action: "run", why: "new in the workflow file" };
       case "pending":
@@ -69,7 +69,7 @@ export function planResume(state: RunState, dag: Dag, from: readonly NodeId[]): 
       case "failed":
         return { id, action: "run", why: task?.ignored ? "failed (ignored)" : "failed" };
       case "cancelled":
-        return { id, action: "run", why: `cancelled (${task?.reason ?? "no reason"})` };
+        return { id, action: "run", why: `cancelled: ${task?.reason ?? "no reason given"}` };
     }
   });
 }

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { defSha256 } from "../../../src/engine/definition.ts";
+import { compareDefinitions, planResume } from "../../../src/engine/resume.ts";
+import type { Dag, NodeId } from "../../../src/graph/dag.ts";
+import type { JournalRecord } from "../../../src/journal/events.ts";
+import { foldJournal, type RunState } from "../../../src/journal/fold.ts";
+import { dagOf } from "./fakes.ts";
+
+const TOML = `
+[tasks.lint]
+cmd = "lint"
+[tasks.test]
+cmd = "test"
+depends_on = ["lint"]
+[tasks.build]
+cmd = "build"
+depends_on = ["test"]
+[tasks.docs]
+cmd = "docs"
+if = 'x == "y"'
+`;
+
+/** The state of a run of `dag` in which `outcomes` happened, folded from real records. */
+function stateOf(dag: Dag, outcomes: Record<string, "succeeded" | "failed" | "skipped" | "cancelled">): RunState {
+  const events: object[] = [
+    { type: "header", format: 1, writer: "t" },
+    {
+      type: "run_started", workflow: "w", file: "w.toml", file_sha256: "x", tags: [], mode: "sequential", max_parallel: 1,
+      var_names: [], host: "h", pid: 1, wf_version: "0", runtime: "node",
+      nodes: dag.order.map((id) => ({ id, task: id, deps: [...dag.nodes.get(id)!.deps], def_sha256: defSha256(dag.nodes.get(id)!) })),
+    },
+  ];
+  for (const [task, state] of Object.entries(outcomes)) {
+    if (state === "skipped") events.push({ type: "task_skipped", task, reason: "condition is false" });
+    else if (state === "cancelled") events.push({ type: "task_cancelled", task, reason: 'dependency "test" failed' });
+    else {
+      events.push({
+        type: "task_finished", task, attempt: 1, state, exit_code: state === "succeeded" ? 0 : 1, signal: null,
+        timed_out: false, duration_ms: 1, will_retry: false, ignored: false,
+      });
+    }
+  }
+  events.push({ type: "run_status", status: "failed" });
+  const records = events.map((e, seq) => ({ ...e, v: 1, seq, ts: "2026-01-01T00:00:00.000Z", run: "r", crc: "0" }) as JournalRecord);
+  const folded = foldJournal(records);
+  assert.ok(folded.ok);
+  return folded.value;
+}
+
+describe("resume decisions", () => {
+  const dag = dagOf(TOML);
+  const state = stateOf(dag, { lint: "succeeded", test: "failed", build: "cancelled", docs: "skipped" });
+
+  test("planResume() skips what succeeded or was skipped, and runs the rest with the reason", () => {
+    assert.deepEqual(planResume(state, dag, []).map((e) => `${e.action} ${e.id}: ${e.why}`), [
+      "skip lint: already succeeded",
+      "run test: failed",
+      'run build: cancelled: dependency "test" failed',
+      "skip docs: already skipped: condition is false",
+    ]);
+  });
+
+  test("planResume() re-runs a --from task and its descendants", () => {
+    const plan = planResume(state, dag, ["lint" as NodeId]);
+    assert.deepEqual(plan.filter((e) => e.action === "run").map((e) => `${e.id}: ${e.why}`), [
+      "lint: named by --from, had succeeded",
+      "test: a descendant of a --from task",
+      "build: a descendant of a --from task",
+    ]);
+  });
+
+  test("compareDefinitions() finds nothing when the file is unchanged", () => {
+    assert.deepEqual(compareDefinitions(state, dag), { structural: [], changedSucceeded: [] });
+  });
+
+  test("compareDefinitions(): a removed succeeded task and changed dependencies are structural; a changed command is not", () => {
+    const changed = dagOf(TOML.replace('[tasks.lint]\ncmd = "lint"', '[tasks.lint]\ncmd = "lint --strict"').replace('depends_on = ["test"]', "depends_on = []"));
+    assert.deepEqual(compareDefinitions(state, changed), {
+      structural: ['the dependencies of "build" changed from [test] to []'],
+      changedSucceeded: ["lint"],
+    });
+    const renamed = dagOf(TOML.replaceAll("lint", "check"));
+    assert.deepEqual(compareDefinitions(state, renamed).structural, [
+      'task "lint" succeeded but is no longer in the workflow (removed or renamed)',
+      'the dependencies of "test" changed from [lint] to [check]',
+    ]);
+  });
+});

@@ -82,6 +82,6 @@ export function formatDiff(d: RunDiff): string {
     text += "\nVariables that differ\n";
     for (const v of d.vars) text += `  ${v.name}: ${v.a === null ? "(unset)" : JSON.stringify(v.a)} -> ${v.b === null ? "(unset)" : JSON.stringify(v.b)}\n`;
   }
-  text += `\n${n === 0 ? "No task differs" : `${n} task${n === 1 ? "" : "s"} differ`} in state or attempts (marked *); ${d.vars.length === 0 ? "no variable differs" : `${d.vars.length} variable${d.vars.length === 1 ? "" : "s"} differ`}\n`;
+  text += `\n${n === 0 ? "No task differs" : `${n} task${n === 1 ? " differs" : "s differ"}`} in state or attempts (marked *); ${d.vars.length === 0 ? "no variable differs" : `${d.vars.length} variable${d.vars.length === 1 ? " differs" : "s differ"}`}\n`;
   return text;
 }

@@ -4,7 +4,7 @@
  * or abort (SIGTERM, then SIGKILL after a grace period).
  */
 import { spawn } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import process from "node:process";
 
@@ -174,7 +174,11 @@ export class ProcessSpawner implements Spawner {
           ...(spawnError === undefined ? {} : { spawnError }),
         });
       };
-      child.on("error", (e) => void finish(null, null, e.message));
+      child.on("error", (e) => {
+        // Node reports a missing cwd as the shell not being found: say what is really missing.
+        const why = existsSync(spec.cwd) ? e.message : `working directory "${spec.cwd}" does not exist`;
+        void finish(null, null, why);
+      });
       child.on("spawn", () => {
         if (child.pid !== undefined) {
           this.live.add(child.pid);

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { describe, test } from "node:test";
+import { type AttemptSpec, ProcessSpawner } from "../../../src/engine/executor.ts";
+
+async function attempt(cmd: string, extra: Partial<AttemptSpec> = {}, abort = new AbortController().signal) {
+  const dir = await mkdtemp(join(tmpdir(), "wf-exec-"));
+  try {
+    const spec: AttemptSpec = {
+      cmd, cwd: dir, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, logCapBytes: 1 << 20,
+      stdoutPath: join(dir, "out.log"), stderrPath: join(dir, "err.log"), ...extra,
+    };
+    const result = await new ProcessSpawner(200).run(spec, abort);
+    return { result, stdout: await readFile(spec.stdoutPath, "utf8"), stderr: await readFile(spec.stderrPath, "utf8") };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe("ProcessSpawner", () => {
+  test("streams output to the logs and keeps the last stdout line and the stderr tail", async () => {
+    const { result, stdout, stderr } = await attempt("echo one; echo '  two  '; echo; echo bad >&2; exit 3");
+    assert.equal(stdout, "one\n  two  \n\n");
+    assert.equal(stderr, "bad\n");
+    assert.deepEqual(
+      [result.exitCode, result.signal, result.timedOut, result.lastStdoutLine, result.stderrTail, result.logTruncated],
+      [3, null, false, "two", "bad", false],
+    );
+  });
+
+  test("cuts a log at the cap and says so in the log", async () => {
+    const { result, stdout } = await attempt("printf '%0100d' 0; echo; echo last", { logCapBytes: 40 });
+    assert.equal(result.logTruncated, true);
+    assert.equal(stdout, `${"0".repeat(40)}\n[wf: output cut at 40 bytes]\n`);
+    assert.equal(result.lastStdoutLine, "last", "register still sees the real last line");
+  });
+
+  test("a timeout ends the whole process group", async () => {
+    const { result } = await attempt("sleep 5 & sleep 5", { timeoutMs: 200 });
+    assert.equal(result.timedOut, true);
+    assert.equal(result.signal, "SIGTERM");
+    assert.ok(result.durationMs < 4000, `took ${result.durationMs}ms`);
+  });
+
+  test("an abort ends the attempt like a signal would", async () => {
+    const abort = new AbortController();
+    setTimeout(() => abort.abort("stop"), 100);
+    const { result } = await attempt("sleep 5", {}, abort.signal);
+    assert.deepEqual([result.exitCode, result.signal, result.timedOut], [null, "SIGTERM", false]);
+  });
+
+  test("a character split across two writes reaches --print-output whole", async () => {
+    const lines: string[] = [];
+    await attempt("printf '\\303'; sleep 0.1; printf '\\251t\\303\\251\\n'", { onLine: (_s, l) => lines.push(l) });
+    assert.deepEqual(lines, ["été"]);
+  });
+
+  test("a missing working directory is a failure to start, not a crash", async () => {
+    const { result } = await attempt("true", { cwd: "/nonexistent/wf-test-dir" }).catch(() => ({ result: undefined }));
+    assert.ok(result !== undefined);
+    assert.equal(result.exitCode, null);
+    assert.equal(result.spawnError, 'working directory "/nonexistent/wf-test-dir" does not exist');
+  });
+});

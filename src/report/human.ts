@@ -145,8 +145,9 @@ export class HumanReporter implements Reporter {
     if (!this.opts.live || this.ticker === undefined) return;
     const elapsed = formatDuration(Date.now() - this.startedAt);
     const names = [...this.running].join(", ");
-    const text = `[${this.ended}/${this.total}] ${elapsed} running: ${names}`;
-    const width = process.stdout.columns ?? 80;
+    const text = `[${this.ended}/${this.total}] ${elapsed} ${names === "" ? "waiting" : `running: ${names}`}`;
+    // A pseudo-terminal with no size set reports 0 columns.
+    const width = process.stdout.columns || 80;
     this.opts.write(`\r\x1b[K${this.c.dim(text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text)}`);
     this.progressShown = true;
   }

@@ -1,11 +1,12 @@
 /** `wf run` through the real CLI: exit codes, terminal lines and journal lines. */
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import process from "node:process";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { decodeLine } from "../../src/journal/line.ts";
-import { type JournalLine, TestRig } from "./rig.ts";
+import { cliCommand, collect, type JournalLine, TestRig } from "./rig.ts";
 
 const PIPELINE = `
 name = "pipeline"
@@ -283,5 +284,19 @@ depends_on = ["build"]
     assert.equal(code, 0);
     const journal = await rig.journal(await rig.lastRunId());
     assert.equal(journal.at(-1)?.["status"], "success");
+  });
+
+  test("on a terminal, a live progress line shows done/total and what is running, and is cleared before each event line", async (t) => {
+    if (spawnSync("script", ["--version"]).status !== 0) return t.skip("util-linux script is not installed");
+    await using rig = await TestRig.create();
+    await rig.write("p.toml", `[tasks.a]\ncmd = "sleep 1.3"\n[tasks.b]\ncmd = "true"\ndepends_on = ["a"]\n`);
+    const command = [...cliCommand(), "run", "p.toml"].map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(" ");
+    const r = await collect(spawn("script", ["-qec", command, "/dev/null"], { cwd: rig.dir, env: rig.env() }));
+    assert.equal(r.code, 0);
+    const out = r.stdout.replaceAll("\r\n", "\n");
+    assert.ok(out.includes("\r\x1b[K[0/2] 0s running: a"), JSON.stringify(out));
+    assert.ok(out.includes("\r\x1b[K[0/2] 1s running: a"), "the line is redrawn while the task runs");
+    assert.match(out, /\r\x1b\[K✓ a \(succeeded in 1\.\ds\)\n/);
+    assert.match(out, /✓ p completed in \d(\.\d)?s\n$/);
   });
 });

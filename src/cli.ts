@@ -88,6 +88,7 @@ function reporterFor(flags: Record<string, unknown>): Reporter {
     color: useColor(process.stdout),
     live: !quiet && process.stdout.isTTY === true,
     write,
+    writeErr,
   });
 }
 

@@ -305,7 +305,7 @@ class Execution {
           stderrPath: join(this.deps.runDir, stderrLog),
           logCapBytes: this.opts.logCapBytes,
           ...(this.opts.printOutput ? { onLine: (stream, line) => this.deps.reporter.output(task, stream, line) } : {}),
-          onSpawn: (pid) => spawned.push(this.deps.journal.append({ type: "task_spawned", task, attempt, pid })),
+          onSpawn: (pid) => spawned.push(this.emit({ type: "task_spawned", task, attempt, pid })),
         },
         this.deps.abort,
       );

@@ -14,6 +14,8 @@ export interface HumanOptions {
   /** Show the live progress line (a TTY, not quiet). */
   readonly live: boolean;
   readonly write: (text: string) => void;
+  /** Where warnings go (stderr): they are not events of the run. */
+  readonly writeErr: (text: string) => void;
 }
 
 /** `1.2s`, `2m3s`, `1h2m`: short enough for a status line. */
@@ -90,7 +92,9 @@ export class HumanReporter implements Reporter {
   }
 
   warn(message: string): void {
-    this.line(`${this.c.yellow("warning:")} ${message}`, true);
+    this.clearProgress();
+    this.opts.writeErr(`${this.c.yellow("warning:")} ${message}\n`);
+    this.drawProgress();
   }
 
   close(): void {

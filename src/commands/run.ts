@@ -12,6 +12,7 @@ import type { Dag } from "../graph/dag.ts";
 import type { AppendableEvent, Mode } from "../journal/events.ts";
 import { acquireLock } from "../journal/lock.ts";
 import { ensureDir, newRunId, resolveStateDir, runDir } from "../journal/state-dir.ts";
+import { appendRunIndex } from "../journal/summary.ts";
 import { createJournal } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { runtimeName } from "../runtime.ts";
@@ -71,6 +72,8 @@ export async function runCommand(
     releases.push(lock.value.release);
     await copyFile(dag.workflow.file, join(dir, "workflow.toml"));
     const journal = await createJournal({ runDir: dir, runId, writer: `wf ${VERSION} (${runtimeName()})` });
+    // Lets `wf runs` list the newest runs without opening every journal.
+    await appendRunIndex(stateDir.value, { id: runId, workflow: dag.workflow.name, tags: [...dag.workflow.tags], started: new Date().toISOString() });
     const opening: AppendableEvent[] = [runStarted(dag, flags), { type: "run_status", status: "running" }];
     return await executeRun({ dag, flags, journal, reporter, runId, runDir: dir, opening });
   } finally {

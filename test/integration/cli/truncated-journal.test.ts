@@ -1,6 +1,7 @@
 /**
- * A finished journal cut at every byte offset: `wf resume --dry-run` answers
- * with a consistent plan or one clear sentence, never a crash. In-process
+ * A finished journal cut at every byte offset: `wf resume --dry-run` and
+ * `wf show` answer with a consistent state or one clear sentence, never a
+ * crash. In-process
  * (through the CLI's `main`) so that every offset is affordable.
  */
 import assert from "node:assert/strict";
@@ -27,7 +28,7 @@ async function capture(run: () => Promise<number>): Promise<{ code: number; stdo
   }
 }
 
-test("wf resume --dry-run on a journal cut at every byte offset gives a plan or one sentence", async () => {
+test("wf resume --dry-run and wf show on a journal cut at every byte offset give a state or one sentence", async () => {
   const dir = await mkdtemp(join(tmpdir(), "wf-trunc-"));
   try {
     const state = join(dir, "state");
@@ -53,6 +54,10 @@ test("wf resume --dry-run on a journal cut at every byte offset gives a plan or 
         assert.equal(r.stderr.split("\n").length, 2, `${where}: one line: ${r.stderr}`);
         assert.match(r.stderr, new RegExp(`^Cannot resume run "${id}": `), where);
       }
+      const show = await capture(() => main(["show", id, "--state-dir", state]));
+      const oneSentence = show.code === 1 && show.stdout === "" && /^[^\n]+\n$/.test(show.stderr) && !/Internal error|    at /.test(show.stderr);
+      const shown = show.code === 0 && show.stderr === "" && show.stdout.startsWith(`Run       ${id}\n`);
+      assert.ok(oneSentence || shown, `wf show ${where}: exit ${show.code}\n${show.stdout}${show.stderr}`);
       const key = r.code === 0 ? r.stdout.split("\n")[0]! : r.stderr.replace(/\d+/g, "N");
       seen.set(key, (seen.get(key) ?? 0) + 1);
     }

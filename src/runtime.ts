@@ -25,7 +25,7 @@ export const isSea: boolean = (() => {
 /** The runtime's name and version as journaled and shown by `wf --version`, e.g. `node 20.20.2`. */
 export function runtimeName(): string {
   if (isDeno && Deno) return `deno ${Deno.version.deno}`;
-  return `node ${process.versions.node}${isSea ? " (single executable)" : ""}`;
+  return `node ${process.versions.node}${isSea ? ", single executable" : ""}`;
 }
 
 /** Command-line arguments after the program and script. */

@@ -43,7 +43,15 @@ function random(seed: number): () => number {
 }
 
 const next = random(20261121);
-const POINTS = Array.from({ length: 21 }, (_, i) => ({ i, delayMs: 150 + Math.floor(next() * 1000), mode: MODES[i % 3]! }));
+/**
+ * Kill points, measured from the moment the run's start is durable: spread over
+ * the run's length in each mode (about 1.5 s sequential, 0.7 s in parallel),
+ * so that they fall between, during and after journal writes, not after the end.
+ */
+const POINTS = Array.from({ length: 21 }, (_, i) => {
+  const mode = MODES[i % 3]!;
+  return { i, mode, delayMs: Math.floor(next() * (mode === "--sequential" ? 1300 : 600)) };
+});
 
 function succeededTasks(journal: JournalLine[]): Set<string> {
   return new Set(journal.filter((l) => l.type === "task_finished" && l["state"] === "succeeded").map((l) => String(l["task"])));
@@ -56,11 +64,18 @@ describe("kill -9 then resume", { concurrency: 3 }, () => {
   after(() => assert.ok(interrupted >= 15, `only ${interrupted} of ${POINTS.length} kill points interrupted a run`));
 
   for (const point of POINTS) {
-    test(`point ${point.i}: killed after ${point.delayMs}ms of a ${point.mode} run`, async () => {
+    test(`point ${point.i}: killed ${point.delayMs}ms into a ${point.mode} run`, async () => {
       await using rig = await TestRig.create();
       await rig.write("crash.toml", WORKFLOW);
       const child = rig.spawn(["run", "crash.toml", point.mode, "--max-parallel", "3"]);
       const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
+      // Wait until the run has started (its run_started line is on disk), then for the kill point.
+      for (let waited = 0; waited < 15_000 && child.exitCode === null; waited += 20) {
+        const ids = await rig.runIds();
+        const text = ids.length === 0 ? "" : await rig.journalText(ids[0]!).catch(() => "");
+        if (text.includes('"type":"run_started"')) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await new Promise((r) => setTimeout(r, point.delayMs));
       try {
         process.kill(-child.pid!, "SIGKILL"); // wf and every task: a power cut
@@ -85,6 +100,8 @@ describe("kill -9 then resume", { concurrency: 3 }, () => {
       } else {
         assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
         interrupted++;
+        const takeover = journal.find((l) => l.type === "lock_taken_over");
+        assert.equal(takeover?.["previous_pid"], child.pid, "the dead run's lock was taken over, and journaled");
       }
       assert.equal(journal.at(-1)?.["status"], "success");
       assert.deepEqual([...succeededTasks(journal)].sort(), [...TASKS].sort());

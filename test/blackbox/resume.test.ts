@@ -293,9 +293,7 @@ cmd = "echo {{.failed_task}} >> forensic.txt"
     await rig.write("o.toml", `[tasks.slow]\ncmd = "echo started > started.txt; sleep 30"\n`);
     const child = rig.spawn(["run", "o.toml"]);
     const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
-    for (let i = 0; i < 100 && !(await rig.read("started.txt").then(() => true, () => false)); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await rig.waitForFile("started.txt");
     await new Promise((r) => setTimeout(r, 300)); // let the spawn line reach the journal
     process.kill(child.pid!, "SIGKILL"); // wf only: its task lives on
     await closed;

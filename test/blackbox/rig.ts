@@ -196,6 +196,14 @@ export class TestRig implements AsyncDisposable {
     return last;
   }
 
+  /** Waits until a file exists under the rig directory: a task's sign that it is running. */
+  async waitForFile(relPath: string, timeoutMs = 10_000): Promise<void> {
+    for (let waited = 0; !existsSync(this.path(relPath)); waited += 50) {
+      if (waited >= timeoutMs) throw new Error(`"${relPath}" did not appear within ${timeoutMs}ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** The raw text of a run's journal. */
   journalText(runId: string): Promise<string> {
     return readFile(join(this.stateDir, "runs", runId, "journal.jsonl"), "utf8");

@@ -234,9 +234,7 @@ depends_on = ["build"]
       await rig.write("t.toml", `[tasks.a]\ncmd = "echo started > started.txt; sleep 20"\n[tasks.b]\ncmd = "true"\ndepends_on = ["a"]\n`);
       const child = rig.spawn(["run", "t.toml"]);
       const closed = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
-      for (let i = 0; i < 100 && !(await rig.read("started.txt").then(() => true, () => false)); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await rig.waitForFile("started.txt");
       process.kill(child.pid!, signal); // not child.kill(): Deno then reports no exit code
       assert.equal(await closed, code);
       const journal = await rig.journal(await rig.lastRunId());
@@ -252,9 +250,7 @@ depends_on = ["build"]
     await rig.write("t.toml", `name = "nightly"\n[tasks.a]\ncmd = "touch started.txt; sleep 3"\n`);
     const first = rig.spawn(["run", "t.toml", "--exclusive"]);
     const closed = new Promise<number | null>((resolve) => first.on("close", (c) => resolve(c)));
-    for (let i = 0; i < 100 && !(await rig.read("started.txt").then(() => true, () => false)); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await rig.waitForFile("started.txt");
     const second = await rig.run(["run", "t.toml", "--exclusive"]);
     assert.equal(second.code, 3);
     assert.match(second.stderr, /^Cannot start "nightly": another run of it is active \(pid \d+ on host ".+"\)\n$/);

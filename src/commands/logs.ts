@@ -12,7 +12,7 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { JournalRecord } from "../journal/events.ts";
 import { foldJournal } from "../journal/fold.ts";
-import { isLockLive } from "../journal/lock-status.ts";
+import { isLockLive } from "../journal/lock.ts";
 import { classifyJournal } from "../journal/reader.ts";
 import { openRun, type LoadedRun } from "../journal/summary.ts";
 import { WfError } from "../util/result.ts";

@@ -8,7 +8,7 @@
 import { rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireLock } from "../journal/lock.ts";
-import { isOwnerLive, lockOwner } from "../journal/lock-status.ts";
+import { lockHolder } from "../journal/lock.ts";
 import { INDEX_FILE, loadRun } from "../journal/summary.ts";
 import { runDir } from "../journal/state-dir.ts";
 import { readdir } from "node:fs/promises";
@@ -76,8 +76,8 @@ export async function pruneCommand(stateDir: string, opts: PruneOptions, out: (t
   let active = 0;
   for (const r of choosePrunable(runs, opts, now)) {
     const lockPath = join(runDir(stateDir, r.id), "lock");
-    const owner = await lockOwner(lockPath);
-    let refusal = owner !== undefined && isOwnerLive(owner) ? `pid ${owner.pid} on host "${owner.host}"` : undefined;
+    const owner = await lockHolder(lockPath);
+    let refusal = owner === undefined ? undefined : `pid ${owner.pid} on host "${owner.host}"`;
     if (refusal === undefined && !opts.dryRun) {
       const lock = await acquireLock(lockPath);
       if (!lock.ok) refusal = `pid ${lock.error.pid} on host "${lock.error.host}"`;

@@ -14,6 +14,7 @@ import { foldJournal, type RunState } from "../journal/fold.ts";
 import { acquireLock, isAlive, lockHolder } from "../journal/lock.ts";
 import { readJournal } from "../journal/reader.ts";
 import { resolveRunId, resolveStateDir, runDir } from "../journal/state-dir.ts";
+import { ensureFreshIndex, INDEX_FILE, linesBackwards, loadRun, parseIndexLine } from "../journal/summary.ts";
 import { JOURNAL_FILE, openJournalForAppend } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { WfError } from "../util/result.ts";
@@ -21,7 +22,6 @@ import type { TaskId } from "../workflow/types.ts";
 import { missingVariables } from "../workflow/vars.ts";
 import { executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
-import { listRunIds } from "./runs-dir.ts";
 
 export interface ResumeFlags {
   readonly mode?: Mode;
@@ -126,24 +126,26 @@ function fold(records: readonly JournalRecord[], live: boolean, cannot: (why: st
   return folded.value;
 }
 
-/** The newest run that failed, was cancelled, or was interrupted and is not owned by a live process. */
+/**
+ * The newest run that failed, was cancelled, or was interrupted and is not
+ * owned by a live process. Walks the run index from its newest end, so it
+ * opens only the journals of runs newer than the one it finds.
+ */
 async function latestResumable(stateDir: string, workflow: string | undefined): Promise<string> {
-  let best: { id: string; at: string } | undefined;
-  for (const id of await listRunIds(stateDir)) {
-    const dir = runDir(stateDir, id);
-    const read = await readJournal(join(dir, JOURNAL_FILE));
-    if (!read.ok) continue;
-    const folded = foldJournal(read.value.records, false);
-    if (!folded.ok) continue;
-    const state = folded.value;
-    if (state.status === "success" || (workflow !== undefined && state.started.workflow !== workflow)) continue;
-    if (state.status !== "failed" && state.status !== "cancelled" && (await lockHolder(join(dir, "lock"))) !== undefined) continue;
-    if (best === undefined || state.startedAt > best.at) best = { id, at: state.startedAt };
+  if (await ensureFreshIndex(stateDir)) {
+    const seen = new Set<string>();
+    for await (const line of linesBackwards(join(stateDir, INDEX_FILE))) {
+      const entry = parseIndexLine(line);
+      if (entry === undefined || seen.has(entry.id)) continue;
+      seen.add(entry.id);
+      const loaded = await loadRun(stateDir, entry.id);
+      if (!loaded.ok) continue;
+      const { state, live } = loaded.run;
+      if (live || state.status === "success" || (workflow !== undefined && state.started.workflow !== workflow)) continue;
+      return entry.id;
+    }
   }
-  if (best === undefined) {
-    throw new WfError(`No resumable run found${workflow === undefined ? "" : ` for workflow "${workflow}"`}: nothing failed, was cancelled or was interrupted`, 3);
-  }
-  return best.id;
+  throw new WfError(`No resumable run found${workflow === undefined ? "" : ` for workflow "${workflow}"`}: nothing failed, was cancelled or was interrupted`, 3);
 }
 
 /**

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import process from "node:process";
 import type { JournalRecord } from "./events.ts";
 import { foldJournal, type RunState } from "./fold.ts";
-import { isLockLive } from "./lock-status.ts";
+import { isLockLive } from "./lock.ts";
 import { classifyJournal } from "./reader.ts";
 import { resolveRunId, resolveStateDir, runDir } from "./state-dir.ts";
 import { WfError } from "../util/result.ts";

@@ -196,13 +196,30 @@ function provablyDead(owner: LockFile, host: string): boolean {
   return start !== null && start !== owner.proc_start;
 }
 
+/** The process exists and has not exited: a zombie (exited, not yet reaped by its parent) is dead. */
 export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return code(e) !== "ESRCH"; // EPERM: it exists, owned by another user
+  }
+  return procState(pid) !== "Z";
+}
+
+/** Field 3 of /proc/<pid>/stat (R, S, D, Z, ...), or null where /proc is not readable. */
+function procState(pid: number): string | null {
+  return procStatFields(pid)?.[0] ?? null;
+}
+
+/** The fields of /proc/<pid>/stat after the command name, starting with field 3. */
+function procStatFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Field 2 (comm) may hold spaces and parentheses: split after the last ')'.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
   }
 }
 
@@ -224,15 +241,8 @@ function parseLock(text: string): LockFile | undefined {
 
 /** Start time of `pid` in clock ticks since boot, or null where /proc is not readable. */
 export function procStart(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Field 2 (comm) may hold spaces and parentheses: count fields after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const value = Number(rest[22 - 3]);
-    return Number.isFinite(value) ? value : null;
-  } catch {
-    return null;
-  }
+  const value = Number(procStatFields(pid)?.[22 - 3]);
+  return Number.isFinite(value) ? value : null;
 }
 
 /** This boot's id, or null where /proc is not readable. */

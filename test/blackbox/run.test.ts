@@ -6,6 +6,7 @@ import process from "node:process";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { decodeLine } from "../../src/journal/line.ts";
+import { isAlive } from "../../src/journal/lock.ts";
 import { cliCommand, collect, type JournalLine, TestRig } from "./rig.ts";
 
 const PIPELINE = `
@@ -293,5 +294,24 @@ depends_on = ["build"]
     assert.ok(drawn.length >= 2, `drawn when a started and redrawn while it ran: ${JSON.stringify(out)}`);
     assert.match(out, /\r\x1b\[K✓ a \(succeeded in \d(\.\d)?s\)\n/);
     assert.match(out, /✓ p completed in \d(\.\d)?s\n$/);
+  });
+
+  test("a second SIGINT kills at once: tasks are ended and wf exits 130 without waiting for them", async () => {
+    await using rig = await TestRig.create();
+    // The task ignores SIGTERM, so the first SIGINT alone would wait out the grace period.
+    await rig.write("t.toml", `[tasks.stubborn]\ncmd = "trap '' TERM; echo started > started.txt; sleep 30"\n`);
+    const child = rig.spawn(["run", "t.toml"]);
+    const closed = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    await rig.waitForFile("started.txt");
+    await new Promise((r) => setTimeout(r, 200)); // the spawn line is durable
+    process.kill(child.pid!, "SIGINT");
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(child.pid!, "SIGINT");
+    assert.equal(await closed, 130);
+    const journal = await rig.journal(await rig.lastRunId());
+    assert.equal(journal.some((l) => l.type === "run_status" && l["status"] === "cancelled"), false, "it did not wait to write a final status");
+    const pid = Number(journal.find((l) => l.type === "task_spawned")!["pid"]);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(isAlive(pid), false, "the task's process group was killed");
   });
 });

@@ -14,7 +14,7 @@
  * (an older wf, a crash between, a hand-made change) makes `runs/` newer than
  * the index, and the next listing rebuilds it once. `wf runs --reindex` forces that.
  */
-import { appendFile, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import type { JournalRecord } from "./events.ts";
@@ -256,6 +256,11 @@ export async function ensureFreshIndex(stateDir: string, force = false): Promise
   const indexStat = await stat(join(stateDir, INDEX_FILE)).catch(() => undefined);
   if (!force && indexStat !== undefined && indexStat.mtimeMs >= runsStat.mtimeMs) return true;
   await writeIndex(stateDir, await scanRuns(stateDir));
+  // Date the new index as of the scan's start: a run created during the scan
+  // leaves runs/ newer than the index, so the next listing scans again.
+  // (Rounded up to whole milliseconds, the precision utimes takes.)
+  const asOf = new Date(Math.ceil(runsStat.mtimeMs));
+  await utimes(join(stateDir, INDEX_FILE), asOf, asOf).catch(() => {});
   return true;
 }
 
@@ -265,8 +270,14 @@ export async function scanRuns(stateDir: string): Promise<RunIndexEntry[]> {
   const entries: RunIndexEntry[] = [];
   for (const id of names) {
     if (!/^[0-9A-Za-z]+$/.test(id)) continue;
-    const entry = await entryFromJournal(join(runDir(stateDir, id), "journal.jsonl"), id);
+    const dir = runDir(stateDir, id);
+    const entry = await entryFromJournal(join(dir, "journal.jsonl"), id);
     if (entry !== undefined) entries.push(entry);
+    else {
+      // Being created right now (no journal yet): keep it, dated by its folder; listing skips it until it has a journal.
+      const made = await stat(dir).catch(() => undefined);
+      if (made !== undefined) entries.push({ id, workflow: "", tags: [], started: made.mtime.toISOString() });
+    }
   }
   return entries.sort((a, b) => a.started.localeCompare(b.started) || a.id.localeCompare(b.id));
 }
@@ -304,8 +315,8 @@ async function entryFromJournal(path: string, id: string): Promise<RunIndexEntry
 
 /**
  * Replaces the index with `entries`: written complete under a temporary name,
- * then renamed. A run that appends between the scan and the rename is lost
- * from the index until the next rebuild (`wf runs --reindex`).
+ * then renamed. A run created while the scan ran is caught by the next
+ * listing, which finds runs/ newer than the index (see ensureFreshIndex).
  */
 export async function writeIndex(stateDir: string, entries: readonly RunIndexEntry[]): Promise<void> {
   const path = join(stateDir, INDEX_FILE);

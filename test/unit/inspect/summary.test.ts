@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { indexLine, linesBackwards, parseIndexLine } from "../../../src/journal/summary.ts";
+import { ensureFreshIndex, INDEX_FILE, indexLine, linesBackwards, parseIndexLine, readIndex } from "../../../src/journal/summary.ts";
 
 async function withFile(text: string, fn: (path: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "wf-index-"));
@@ -66,5 +66,29 @@ describe("index lines", () => {
     assert.equal(parseIndexLine("[1,2]"), undefined);
     assert.equal(parseIndexLine('{"id":"../etc"}'), undefined);
     assert.deepEqual(parseIndexLine('{"id":"abc"}'), { id: "abc", workflow: "", tags: [], started: "" });
+  });
+});
+
+describe("ensureFreshIndex()", () => {
+  test("dates the index as of its scan, so a run created during a rebuild triggers the next one; a run with no journal yet is kept", async () => {
+    const state = await mkdtemp(join(tmpdir(), "wf-fresh-"));
+    try {
+      await mkdir(join(state, "runs", "r1"), { recursive: true }); // being created: no journal yet
+      assert.equal(await ensureFreshIndex(state), true);
+      const runs = await stat(join(state, "runs"));
+      const index = await stat(join(state, INDEX_FILE));
+      assert.ok(index.mtimeMs >= runs.mtimeMs && index.mtimeMs < runs.mtimeMs + 1, `${index.mtimeMs} vs ${runs.mtimeMs}`);
+      assert.deepEqual((await readIndex(state)).map((e) => [e.id, e.workflow]), [["r1", ""]]);
+      await new Promise((r) => setTimeout(r, 20));
+      await ensureFreshIndex(state);
+      assert.equal((await stat(join(state, INDEX_FILE))).mtimeMs, index.mtimeMs, "a fresh index is not rebuilt again");
+
+      await new Promise((r) => setTimeout(r, 20));
+      await mkdir(join(state, "runs", "r2")); // as if created while the scan ran, without an index line
+      assert.equal(await ensureFreshIndex(state), true);
+      assert.deepEqual((await readIndex(state)).map((e) => e.id).sort(), ["r1", "r2"]);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,7 @@
  * Wiring only: parse argv, call the command, print expected errors as one
  * sentence, and pick the exit code (SPEC section 6).
  */
-import { cac } from "cac";
+import { cac, type Command } from "cac";
 import process from "node:process";
 import { addInspectionCommands } from "./commands/inspect-cli.ts";
 import { resumeCommand, type ResumeFlags } from "./commands/resume.ts";
@@ -92,75 +92,78 @@ function reporterFor(flags: Record<string, unknown>): Reporter {
   });
 }
 
+/** Options `run` and `resume` share: what a failure stops, a deadline, and how the run is reported. */
+function withExecutionOptions(command: Command): Command {
+  return command
+    .option("--keep-going", "After a failure, cancel only the failed task's descendants")
+    .option("--timeout <duration>", "Cancel this execution after this long, e.g. 30m")
+    .option("--print-output", "Show task output, each line prefixed with its task id")
+    .option("--json", "Print one JSON object per event")
+    .option("--quiet", "Print only failures and the final line");
+}
+
+function executionFlags(flags: Record<string, unknown>): Pick<RunFlags, "keepGoing" | "vars" | "timeoutMs" | "printOutput"> {
+  const timeoutMs = parseTimeout(flags["timeout"]);
+  return {
+    keepGoing: flags["keepGoing"] === true,
+    vars: parseVars(flags["var"]),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    printOutput: flags["printOutput"] === true,
+  };
+}
+
 function buildCli() {
   const cli = cac("wf");
   cli.option("--state-dir <dir>", "Where runs are kept (default: $WF_STATE_DIR, $XDG_STATE_HOME/wf, ~/.local/state/wf)");
   cli.option("--workflows-dir <dir>", "Where workflow names are looked up (default: $WF_WORKFLOWS_DIR or ./workflows)");
   cli.option("--debug", "Show stack traces of errors");
 
-  cli
+  const run = cli
     .command("run <workflow>", "Run a workflow file, or a workflow by name")
     .option("--sequential", "One task at a time, in a fixed topological order (default)")
     .option("--parallel", "Level by level: a level's tasks at once, the next level when it has ended")
     .option("--work-stealing", "A task starts as soon as its dependencies have ended")
-    .option("--max-parallel <n>", "At most this many tasks at once (default: 4)")
-    .option("--keep-going", "After a failure, cancel only the failed task's descendants")
+    .option("--max-parallel <n>", "At most this many tasks at once (default: 4)");
+  withExecutionOptions(run)
     .option("--var <name=value>", "Set a variable (repeatable)")
-    .option("--timeout <duration>", "Cancel the run after this long, e.g. 30m")
-    .option("--print-output", "Show task output, each line prefixed with its task id")
-    .option("--json", "Print one JSON object per event")
-    .option("--quiet", "Print only failures and the final line")
     .option("--dry-run", "Print what would run, and run nothing")
     .option("--exclusive", "Refuse to start while another run of this workflow is active")
     .example("wf run ci.toml --parallel --var TARGET_ENV=prod")
     .action(async (workflow: string, flags: Record<string, unknown>) => {
-      const mode = parseMode(flags) ?? "sequential";
-      const timeoutMs = parseTimeout(flags["timeout"]);
-      const run: RunFlags = {
-        mode,
+      const runFlags: RunFlags = {
+        mode: parseMode(flags) ?? "sequential",
         maxParallel: parsePositiveInt("--max-parallel", flags["maxParallel"], 4),
-        keepGoing: flags["keepGoing"] === true,
-        vars: parseVars(flags["var"]),
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        printOutput: flags["printOutput"] === true,
+        ...executionFlags(flags),
         dryRun: flags["dryRun"] === true,
         exclusive: flags["exclusive"] === true,
         ...(typeof flags["stateDir"] === "string" ? { stateDir: flags["stateDir"] } : {}),
         ...(typeof flags["workflowsDir"] === "string" ? { workflowsDir: flags["workflowsDir"] } : {}),
       };
-      return runCommand(workflow, run, reporterFor(flags), write);
+      return runCommand(workflow, runFlags, reporterFor(flags), write);
     });
 
-  cli
+  const resume = cli
     .command("resume [run]", "Resume a failed, cancelled or interrupted run (default: the most recent one)")
     .option("--sequential", "Run the rest one task at a time")
     .option("--parallel", "Run the rest level by level")
     .option("--work-stealing", "Run the rest as soon as dependencies allow")
-    .option("--max-parallel <n>", "At most this many tasks at once (default: the run's)")
-    .option("--keep-going", "After a failure, cancel only the failed task's descendants")
+    .option("--max-parallel <n>", "At most this many tasks at once (default: the run's)");
+  withExecutionOptions(resume)
     .option("--var <name=value>", "Set a variable; values passed to the original run are not stored (repeatable)")
-    .option("--timeout <duration>", "Cancel this execution after this long")
     .option("--from <task>", "Also re-run this task and all its descendants (repeatable)")
     .option("--dry-run", "Print, for every task, whether it would be skipped or run and why")
     .option("--force", "Resume even though the workflow's structure changed")
     .option("--kill-orphans", "End task processes left running by a killed wf, then resume")
     .option("--file <path>", "Read the workflow from this file instead of the journaled path")
     .option("--workflow <name>", "Without a run id: the most recent resumable run of this workflow")
-    .option("--print-output", "Show task output, each line prefixed with its task id")
-    .option("--json", "Print one JSON object per event")
-    .option("--quiet", "Print only failures and the final line")
     .example("wf resume 7fQ2kLx9 --from build")
-    .action(async (run: string | undefined, flags: Record<string, unknown>) => {
+    .action(async (runId: string | undefined, flags: Record<string, unknown>) => {
       const mode = parseMode(flags);
-      const timeoutMs = parseTimeout(flags["timeout"]);
       const maxParallel = flags["maxParallel"] === undefined ? undefined : parsePositiveInt("--max-parallel", flags["maxParallel"], 4);
-      const resume: ResumeFlags = {
+      const resumeFlags: ResumeFlags = {
         ...(mode === undefined ? {} : { mode }),
         ...(maxParallel === undefined ? {} : { maxParallel }),
-        keepGoing: flags["keepGoing"] === true,
-        vars: parseVars(flags["var"]),
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        printOutput: flags["printOutput"] === true,
+        ...executionFlags(flags),
         from: list(flags["from"]),
         dryRun: flags["dryRun"] === true,
         force: flags["force"] === true,
@@ -169,7 +172,7 @@ function buildCli() {
         ...(typeof flags["workflow"] === "string" ? { workflow: flags["workflow"] } : {}),
         ...(typeof flags["stateDir"] === "string" ? { stateDir: flags["stateDir"] } : {}),
       };
-      return resumeCommand(run, resume, reporterFor(flags), write);
+      return resumeCommand(runId, resumeFlags, reporterFor(flags), write);
     });
 
   cli

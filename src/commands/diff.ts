@@ -1,6 +1,7 @@
 /** `wf diff <a> <b>`: what differs between two runs: task states, attempts, durations, variables. */
 import type { TaskFold } from "../journal/fold.ts";
-import { openRun, runDurationMs, type LoadedRun } from "../journal/summary.ts";
+import { runDurationMs, type LoadedRun } from "../journal/summary.ts";
+import { openRun } from "./lookup.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
 
 interface TaskSide {

@@ -1,6 +1,6 @@
 /** `wf graph [workflow]`: the DAG as text, dot, mermaid or json; `--run <id>` adds that run's states. */
 import type { TaskState } from "../journal/fold.ts";
-import { openRun } from "../journal/summary.ts";
+import { openRun } from "./lookup.ts";
 import { graphFromDag, graphFromRun, renderDot, renderJson, renderMermaid, renderText, type GraphModel } from "../report/graph.ts";
 import { WfError } from "../util/result.ts";
 import { loadForRun } from "./load.ts";

@@ -1,7 +1,7 @@
 /** Registers the read-only inspection commands (runs, show, logs, graph, diff, export, prune, verify) on the CLI. */
 import type { CAC } from "cac";
 import process from "node:process";
-import { stateDirOf } from "../journal/summary.ts";
+import { stateDirFrom } from "./lookup.ts";
 import { WfError } from "../util/result.ts";
 import { diffCommand } from "./diff.ts";
 import { exportCommand } from "./export.ts";
@@ -50,7 +50,7 @@ export function addInspectionCommands(cli: CAC): void {
     .option("--reindex", "Rebuild the run index from every journal first")
     .example("wf runs --workflow ci --status failed --limit 5")
     .action((flags: Flags) =>
-      runsCommand(stateDirOf(flags), {
+      runsCommand(stateDirFrom(flags["stateDir"]), {
         limit: wholeNumber(flags, "limit", "--limit", 1) ?? 20,
         ...(text(flags, "workflow") === undefined ? {} : { workflow: text(flags, "workflow")! }),
         ...(text(flags, "status") === undefined ? {} : { status: text(flags, "status")! }),
@@ -64,7 +64,7 @@ export function addInspectionCommands(cli: CAC): void {
     .command("show <run>", "Show a run: every task's state, attempts, exit codes, durations, variables")
     .option("--json", "Print the run as one JSON object")
     .example("wf show 7fQ2")
-    .action((run: string, flags: Flags) => showCommand(stateDirOf(flags), String(run), { json: flags["json"] === true }, write));
+    .action((run: string, flags: Flags) => showCommand(stateDirFrom(flags["stateDir"]), String(run), { json: flags["json"] === true }, write));
 
   cli
     .command("logs <run> [task]", "Print task output, with a header per attempt")
@@ -76,7 +76,7 @@ export function addInspectionCommands(cli: CAC): void {
     .action((run: string, task: string | undefined, flags: Flags) => {
       const attempt = wholeNumber(flags, "attempt", "--attempt", 1);
       const tail = wholeNumber(flags, "tail", "--tail", 0);
-      return logsCommand(stateDirOf(flags), String(run), task === undefined ? undefined : String(task), {
+      return logsCommand(stateDirFrom(flags["stateDir"]), String(run), task === undefined ? undefined : String(task), {
         ...(attempt === undefined ? {} : { attempt }),
         ...(tail === undefined ? {} : { tail }),
         follow: flags["follow"] === true,
@@ -93,7 +93,7 @@ export function addInspectionCommands(cli: CAC): void {
       graphCommand(workflow === undefined ? undefined : String(workflow), {
         format: text(flags, "format") ?? "text",
         ...(text(flags, "run") === undefined ? {} : { run: text(flags, "run")! }),
-        stateDir: () => stateDirOf(flags),
+        stateDir: () => stateDirFrom(flags["stateDir"]),
         ...(text(flags, "workflowsDir") === undefined ? {} : { workflowsDir: text(flags, "workflowsDir")! }),
         color: colorOut(),
       }, write),
@@ -103,7 +103,7 @@ export function addInspectionCommands(cli: CAC): void {
     .command("diff <runA> <runB>", "Show what differs between two runs")
     .option("--json", "Print the differences as JSON")
     .example("wf diff 7fQ2 9xK1")
-    .action((a: string, b: string, flags: Flags) => diffCommand(stateDirOf(flags), String(a), String(b), { json: flags["json"] === true }, write));
+    .action((a: string, b: string, flags: Flags) => diffCommand(stateDirFrom(flags["stateDir"]), String(a), String(b), { json: flags["json"] === true }, write));
 
   cli
     .command("export <run>", "Export a run as one JSON document, or a tar archive with its logs")
@@ -112,7 +112,7 @@ export function addInspectionCommands(cli: CAC): void {
     .example("wf export 7fQ2 > run.json")
     .example("wf export 7fQ2 --format tar -o run.tar")
     .action((run: string, flags: Flags) =>
-      exportCommand(stateDirOf(flags), String(run), {
+      exportCommand(stateDirFrom(flags["stateDir"]), String(run), {
         format: text(flags, "format") ?? "json",
         ...(text(flags, "output") === undefined ? {} : { output: text(flags, "output")! }),
         stdoutIsTty: process.stdout.isTTY === true,
@@ -132,7 +132,7 @@ export function addInspectionCommands(cli: CAC): void {
         throw new WfError(`Invalid --older-than "${age}": expected an age such as 30d, 2w, 12h or 1d12h`, 2);
       }
       const keep = wholeNumber(flags, "keep", "--keep", 0);
-      return pruneCommand(stateDirOf(flags), {
+      return pruneCommand(stateDirFrom(flags["stateDir"]), {
         ...(olderThanMs === undefined ? {} : { olderThanMs }),
         ...(keep === undefined ? {} : { keep }),
         dryRun: flags["dryRun"] === true,
@@ -144,5 +144,5 @@ export function addInspectionCommands(cli: CAC): void {
     .option("--json", "Print the verdict as JSON")
     .example("wf verify 7fQ2")
     .example("wf verify backup/journal.jsonl")
-    .action((run: string, flags: Flags) => verifyCommand(() => stateDirOf(flags), String(run), { json: flags["json"] === true }, write));
+    .action((run: string, flags: Flags) => verifyCommand(() => stateDirFrom(flags["stateDir"]), String(run), { json: flags["json"] === true }, write));
 }

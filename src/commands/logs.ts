@@ -14,7 +14,8 @@ import type { JournalRecord } from "../journal/events.ts";
 import { foldJournal } from "../journal/fold.ts";
 import { isLockLive } from "../journal/lock.ts";
 import { classifyJournal } from "../journal/reader.ts";
-import { openRun, type LoadedRun } from "../journal/summary.ts";
+import { type LoadedRun } from "../journal/summary.ts";
+import { openRun } from "./lookup.ts";
 import { WfError } from "../util/result.ts";
 
 export interface LogsOptions {

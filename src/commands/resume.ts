@@ -13,7 +13,7 @@ import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts"
 import { foldJournal, type RunState } from "../journal/fold.ts";
 import { acquireLock, isAlive, lockHolder } from "../journal/lock.ts";
 import { readJournal } from "../journal/reader.ts";
-import { resolveRunId, resolveStateDir, runDir } from "../journal/state-dir.ts";
+import { runDir } from "../journal/state-dir.ts";
 import { ensureFreshIndex, INDEX_FILE, linesBackwards, loadRun, parseIndexLine } from "../journal/summary.ts";
 import { JOURNAL_FILE, openJournalForAppend } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
@@ -22,6 +22,7 @@ import type { TaskId } from "../workflow/types.ts";
 import { missingVariables } from "../workflow/vars.ts";
 import { executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
+import { runIdOf, stateDirFrom } from "./lookup.ts";
 
 export interface ResumeFlags {
   readonly mode?: Mode;
@@ -50,10 +51,9 @@ export async function resumeCommand(
   reporter: Reporter,
   out: (text: string) => void,
 ): Promise<number> {
-  const stateDir = resolveStateDir({ flag: flags.stateDir, env: process.env });
-  if (!stateDir.ok) throw new WfError(stateDir.error, 2);
-  const runId = target === undefined ? await latestResumable(stateDir.value, flags.workflow) : resolveId(stateDir.value, target);
-  const dir = runDir(stateDir.value, runId);
+  const stateDir = stateDirFrom(flags.stateDir);
+  const runId = target === undefined ? await latestResumable(stateDir, flags.workflow) : runIdOf(stateDir, target);
+  const dir = runDir(stateDir, runId);
   const journalPath = join(dir, JOURNAL_FILE);
   const cannot = (why: string) => new WfError(`Cannot resume run "${runId}": ${why}`, 3);
 
@@ -112,12 +112,6 @@ export async function resumeCommand(
   } finally {
     await lock.value.release();
   }
-}
-
-function resolveId(stateDir: string, prefix: string): string {
-  const id = resolveRunId(stateDir, prefix);
-  if (!id.ok) throw new WfError(id.error, 2);
-  return id.value;
 }
 
 function fold(records: readonly JournalRecord[], live: boolean, cannot: (why: string) => WfError): RunState {

@@ -11,7 +11,7 @@ import { defSha256, sha256 } from "../engine/definition.ts";
 import type { Dag } from "../graph/dag.ts";
 import type { AppendableEvent, Mode } from "../journal/events.ts";
 import { acquireLock } from "../journal/lock.ts";
-import { ensureDir, newRunId, resolveStateDir, runDir } from "../journal/state-dir.ts";
+import { ensureDir, newRunId, runDir } from "../journal/state-dir.ts";
 import { appendRunIndex } from "../journal/summary.ts";
 import { createJournal } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
@@ -21,6 +21,7 @@ import { VERSION } from "../version.ts";
 import { missingVariables } from "../workflow/vars.ts";
 import { executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
+import { stateDirFrom } from "./lookup.ts";
 import { describePlan } from "./plan.ts";
 
 export interface RunFlags {
@@ -49,15 +50,14 @@ export async function runCommand(
     return 0;
   }
 
-  const stateDir = resolveStateDir({ flag: flags.stateDir, env: process.env });
-  if (!stateDir.ok) throw new WfError(stateDir.error, 2);
-  await ensureDir(join(stateDir.value, "runs"));
+  const stateDir = stateDirFrom(flags.stateDir);
+  await ensureDir(join(stateDir, "runs"));
 
   const releases: (() => Promise<void>)[] = [];
   try {
     if (flags.exclusive) {
-      await ensureDir(join(stateDir.value, "locks"));
-      const guard = await acquireLock(join(stateDir.value, "locks", `${dag.workflow.name}.lock`));
+      await ensureDir(join(stateDir, "locks"));
+      const guard = await acquireLock(join(stateDir, "locks", `${dag.workflow.name}.lock`));
       if (!guard.ok) {
         const { pid, host } = guard.error;
         throw new WfError(`Cannot start "${dag.workflow.name}": another run of it is active (pid ${pid} on host "${host}")`, 3);
@@ -65,7 +65,7 @@ export async function runCommand(
       releases.push(guard.value.release);
     }
     const runId = newRunId();
-    const dir = runDir(stateDir.value, runId);
+    const dir = runDir(stateDir, runId);
     await ensureDir(join(dir, "logs"));
     const lock = await acquireLock(join(dir, "lock"));
     if (!lock.ok) throw new WfError(`Internal error: the new run "${runId}" is already locked`, 3);
@@ -73,7 +73,7 @@ export async function runCommand(
     await copyFile(dag.workflow.file, join(dir, "workflow.toml"));
     const journal = await createJournal({ runDir: dir, runId, writer: `wf ${VERSION} (${runtimeName()})` });
     // Lets `wf runs` list the newest runs without opening every journal.
-    await appendRunIndex(stateDir.value, { id: runId, workflow: dag.workflow.name, tags: [...dag.workflow.tags], started: new Date().toISOString() });
+    await appendRunIndex(stateDir, { id: runId, workflow: dag.workflow.name, tags: [...dag.workflow.tags], started: new Date().toISOString() });
     const opening: AppendableEvent[] = [runStarted(dag, flags), { type: "run_status", status: "running" }];
     return await executeRun({ dag, flags, journal, reporter, runId, runDir: dir, opening });
   } finally {

@@ -15,7 +15,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { JournalRecord } from "../journal/events.ts";
 import { classifyJournal } from "../journal/reader.ts";
-import { runIdOf } from "../journal/summary.ts";
+import { runIdOf } from "./lookup.ts";
 import { runDir } from "../journal/state-dir.ts";
 import { WfError } from "../util/result.ts";
 

@@ -21,8 +21,7 @@ import type { JournalRecord } from "./events.ts";
 import { foldJournal, type RunState } from "./fold.ts";
 import { isLockLive } from "./lock.ts";
 import { classifyJournal } from "./reader.ts";
-import { resolveRunId, resolveStateDir, runDir } from "./state-dir.ts";
-import { WfError } from "../util/result.ts";
+import { runDir } from "./state-dir.ts";
 
 export const INDEX_FILE = "index.jsonl";
 
@@ -155,28 +154,6 @@ export async function loadRun(stateDir: string, id: string): Promise<LoadResult>
     ok: true,
     run: { id, dir, journalPath, records: c.records, tornBytes: c.kind === "torn" ? c.tornBytes : 0, live, state: folded.value },
   };
-}
-
-/** The state directory from `--state-dir` and the environment; a usage error when there is none. */
-export function stateDirOf(flags: Record<string, unknown>): string {
-  const dir = resolveStateDir({ flag: typeof flags["stateDir"] === "string" ? flags["stateDir"] : undefined, env: process.env });
-  if (!dir.ok) throw new WfError(dir.error, 2);
-  return dir.value;
-}
-
-/** The full id for a prefix given on the command line; unknown or ambiguous is a usage error. */
-export function runIdOf(stateDir: string, prefix: string): string {
-  const id = resolveRunId(stateDir, prefix);
-  if (!id.ok) throw new WfError(id.error, 2);
-  return id.value;
-}
-
-/** Resolves a prefix and loads the run; any problem is one sentence (exit 2 for the id, 1 for the journal). */
-export async function openRun(stateDir: string, prefix: string): Promise<LoadedRun> {
-  const id = runIdOf(stateDir, prefix);
-  const r = await loadRun(stateDir, id);
-  if (!r.ok) throw new WfError(r.message, 1);
-  return r.run;
 }
 
 /** Duration of a run as shown: start to final status, or to now while it is live, or to its last line. */

@@ -41,10 +41,8 @@ function usage(message: string): WfError {
 
 /** `--var K=V`, repeatable. */
 export function parseVars(raw: unknown): Record<string, string> {
-  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   const vars: Record<string, string> = {};
-  for (const item of list) {
-    const text = String(item);
+  for (const text of list(raw)) {
     const eq = text.indexOf("=");
     const name = text.slice(0, eq);
     if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
+import { KILL_GRACE_MS, killGroup } from "../engine/executor.ts";
 import { compareDefinitions, type PlanEntry, planResume } from "../engine/resume.ts";
 import { nodesOfTask } from "../graph/build.ts";
 import type { Dag, NodeId } from "../graph/dag.ts";
@@ -41,9 +42,6 @@ export interface ResumeFlags {
   readonly workflow?: string;
   readonly stateDir?: string;
 }
-
-/** How long an orphan gets between SIGTERM and SIGKILL. */
-const ORPHAN_GRACE_MS = 3000;
 
 export async function resumeCommand(
   target: string | undefined,
@@ -176,18 +174,11 @@ async function isOrphanOf(pid: number, runId: string): Promise<boolean> {
 }
 
 async function endGroup(pid: number): Promise<void> {
-  const signal = (s: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, s);
-    } catch {
-      // already gone
-    }
-  };
-  signal("SIGTERM");
-  for (let waited = 0; waited < ORPHAN_GRACE_MS && isAlive(pid); waited += 50) {
+  killGroup(pid, "SIGTERM");
+  for (let waited = 0; waited < KILL_GRACE_MS && isAlive(pid); waited += 50) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  signal("SIGKILL");
+  killGroup(pid, "SIGKILL");
 }
 
 /** Loads the workflow, checks it against the journal, and decides what runs. */

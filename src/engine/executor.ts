@@ -105,7 +105,8 @@ function lastLines(text: string, n: number): string {
   return text.replace(/\s+$/, "").split("\n").slice(-n).join("\n");
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals a whole process group; one that is already gone is fine. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {

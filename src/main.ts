@@ -1,6 +1,6 @@
 /** Entry point for every runtime: `deno run -A src/main.ts`, bin/wf.js on Node, the single executable. */
 import process from "node:process";
-import { main } from "./cli.ts";
-import { argv } from "./runtime.ts";
+import { main } from "./cli/main.ts";
+import { argv } from "./platform/runtime.ts";
 
 process.exitCode = await main(argv());

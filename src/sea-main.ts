@@ -4,8 +4,8 @@
  * without it; src/main.ts stays the entry for Node and Deno.
  */
 import process from "node:process";
-import { main } from "./cli.ts";
-import { argv } from "./runtime.ts";
+import { main } from "./cli/main.ts";
+import { argv } from "./platform/runtime.ts";
 
 void main(argv()).then((code) => {
   process.exitCode = code;

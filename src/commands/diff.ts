@@ -1,6 +1,6 @@
 /** `wf diff <a> <b>`: what differs between two runs: task states, attempts, durations, variables. */
 import type { TaskFold } from "../journal/fold.ts";
-import { runDurationMs, type LoadedRun } from "../journal/summary.ts";
+import { runDurationMs, type LoadedRun } from "../runs/index.ts";
 import { openRun } from "./lookup.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
 

@@ -4,7 +4,7 @@
  * it, journals the final status, and returns the exit code.
  */
 import process from "node:process";
-import { ProcessSpawner } from "../engine/executor.ts";
+import { ProcessSpawner } from "../engine/spawner.ts";
 import { execute, type PriorState } from "../engine/execute.ts";
 import type { Dag } from "../graph/dag.ts";
 import type { AppendableEvent } from "../journal/events.ts";

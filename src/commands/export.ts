@@ -1,7 +1,7 @@
 /** `wf export <run>`: the run as one JSON document, or `--format tar` with its journal, workflow copy and logs. */
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type LoadedRun } from "../journal/summary.ts";
+import { type LoadedRun } from "../runs/index.ts";
 import { openRun } from "./lookup.ts";
 import { tarArchive, type TarEntry } from "../report/tar.ts";
 import { WfError } from "../util/result.ts";

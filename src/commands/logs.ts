@@ -12,9 +12,9 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { JournalRecord } from "../journal/events.ts";
 import { foldJournal } from "../journal/fold.ts";
-import { isLockLive } from "../journal/lock.ts";
+import { isLockLive } from "../runs/lock.ts";
 import { classifyJournal } from "../journal/reader.ts";
-import { type LoadedRun } from "../journal/summary.ts";
+import { type LoadedRun } from "../runs/index.ts";
 import { openRun } from "./lookup.ts";
 import { WfError } from "../util/result.ts";
 

@@ -1,7 +1,7 @@
 /** Finding the state directory and a run from what the user typed; every problem becomes a WfError. */
 import process from "node:process";
-import { resolveRunId, resolveStateDir } from "../journal/state-dir.ts";
-import { type LoadedRun, loadRun } from "../journal/summary.ts";
+import { resolveRunId, resolveStateDir } from "../runs/paths.ts";
+import { type LoadedRun, loadRun } from "../runs/index.ts";
 import { WfError } from "../util/result.ts";
 
 /** The state directory from `--state-dir` (its raw value) and the environment; a usage error when there is none. */

@@ -7,10 +7,10 @@
  */
 import { rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { acquireLock } from "../journal/lock.ts";
-import { lockHolder } from "../journal/lock.ts";
-import { INDEX_FILE, loadRun } from "../journal/summary.ts";
-import { runDir } from "../journal/state-dir.ts";
+import { acquireLock } from "../runs/lock.ts";
+import { lockHolder } from "../runs/lock.ts";
+import { INDEX_FILE, loadRun } from "../runs/index.ts";
+import { runDir } from "../runs/paths.ts";
 import { readdir } from "node:fs/promises";
 import { formatTime } from "../report/table.ts";
 import { WfError } from "../util/result.ts";

@@ -3,24 +3,23 @@
  * journal, check the workflow file against the journaled graph, restore
  * variables, and run what did not succeed. Returns the exit code.
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
-import { KILL_GRACE_MS, killGroup } from "../engine/executor.ts";
+import { endGroup, hasEnvironmentEntry } from "../platform/process.ts";
 import { compareDefinitions, type PlanEntry, planResume } from "../engine/resume.ts";
 import { nodesOfTask } from "../graph/build.ts";
 import type { Dag, NodeId } from "../graph/dag.ts";
 import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts";
 import { foldJournal, type RunState } from "../journal/fold.ts";
-import { acquireLock, isAlive, lockHolder } from "../journal/lock.ts";
+import { acquireLock, lockHolder } from "../runs/lock.ts";
 import { readJournal } from "../journal/reader.ts";
-import { runDir } from "../journal/state-dir.ts";
-import { ensureFreshIndex, INDEX_FILE, linesBackwards, loadRun, parseIndexLine } from "../journal/summary.ts";
+import { runDir } from "../runs/paths.ts";
+import { ensureFreshIndex, INDEX_FILE, linesBackwards, loadRun, parseIndexLine } from "../runs/index.ts";
 import { JOURNAL_FILE, openJournalForAppend } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { WfError } from "../util/result.ts";
 import type { TaskId } from "../workflow/types.ts";
-import { missingVariables } from "../workflow/vars.ts";
+import { missingVariables } from "../graph/variables.ts";
 import { executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
 import { runIdOf, stateDirFrom } from "./lookup.ts";
@@ -153,7 +152,7 @@ async function handleOrphans(
   const killed: AppendableEvent[] = [];
   for (const task of state.tasks.values()) {
     const last = task.attempts.at(-1);
-    if (task.state !== "interrupted" || last?.pid === undefined || !(await isOrphanOf(last.pid, runId))) continue;
+    if (task.state !== "interrupted" || last?.pid === undefined || !(await hasEnvironmentEntry(last.pid, `WF_RUN_ID=${runId}`))) continue;
     if (!kill) {
       throw cannot(`task "${task.id}" from the interrupted execution is still running as pid ${last.pid}: wait for it to end, or pass --kill-orphans`);
     }
@@ -161,24 +160,6 @@ async function handleOrphans(
     killed.push({ type: "orphan_killed", task: task.id, attempt: last.attempt, pid: last.pid });
   }
   return killed;
-}
-
-async function isOrphanOf(pid: number, runId: string): Promise<boolean> {
-  if (!isAlive(pid)) return false;
-  try {
-    const environ = await readFile(`/proc/${pid}/environ`, "utf8");
-    return environ.split("\0").includes(`WF_RUN_ID=${runId}`);
-  } catch {
-    return false; // gone meanwhile, or not ours to read
-  }
-}
-
-async function endGroup(pid: number): Promise<void> {
-  killGroup(pid, "SIGTERM");
-  for (let waited = 0; waited < KILL_GRACE_MS && isAlive(pid); waited += 50) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  killGroup(pid, "SIGKILL");
 }
 
 /** Loads the workflow, checks it against the journal, and decides what runs. */

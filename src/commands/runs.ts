@@ -1,5 +1,5 @@
 /** `wf runs`: the newest runs first, from the run index (see journal/summary.ts), so the cost follows `--limit`. */
-import { ensureFreshIndex, listRuns, type ListFilter, type RunSummary } from "../journal/summary.ts";
+import { ensureFreshIndex, listRuns, type ListFilter, type RunSummary } from "../runs/index.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
 import { WfError } from "../util/result.ts";
 

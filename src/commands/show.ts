@@ -1,6 +1,6 @@
 /** `wf show <run>`: the run graph with every task's state, attempts, exit codes, durations, variables and resumes. */
 import type { AttemptState, TaskFold } from "../journal/fold.ts";
-import { runDurationMs, type LoadedRun } from "../journal/summary.ts";
+import { runDurationMs, type LoadedRun } from "../runs/index.ts";
 import { openRun } from "./lookup.ts";
 import { failureSummary } from "../report/human.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { JournalRecord } from "../journal/events.ts";
 import { classifyJournal } from "../journal/reader.ts";
 import { runIdOf } from "./lookup.ts";
-import { runDir } from "../journal/state-dir.ts";
+import { runDir } from "../runs/paths.ts";
 import { WfError } from "../util/result.ts";
 
 /** The first event that is out of order: its index in `records` and why. */

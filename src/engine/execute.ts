@@ -15,9 +15,9 @@ import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts"
 import type { Reporter } from "../report/reporter.ts";
 import { evalExpr, parseExpr } from "../workflow/expr.ts";
 import { renderTemplate } from "../workflow/template.ts";
-import { registeredName } from "../workflow/vars.ts";
+import { registeredName } from "../graph/variables.ts";
 import type { TaskDef } from "../workflow/types.ts";
-import type { AttemptResult, Spawner } from "./executor.ts";
+import type { AttemptResult, Spawner } from "./spawner.ts";
 import { createScheduler } from "./schedulers/scheduler.ts";
 
 export type NodeState = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";

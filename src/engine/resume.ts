@@ -5,7 +5,7 @@
 import { descendants } from "../graph/build.ts";
 import type { Dag, NodeId } from "../graph/dag.ts";
 import type { RunState } from "../journal/fold.ts";
-import { defSha256 } from "./definition.ts";
+import { defSha256 } from "./hashes.ts";
 
 export interface DefinitionChanges {
   /** Changes that make the journal's results meaningless for the new graph: resume refuses them unless --force. */

@@ -19,7 +19,7 @@ import { SourceIndex } from "./locate.ts";
 import { didYouMean } from "./suggest.ts";
 import { templateRefs } from "./template.ts";
 import type { DependencyEntry, TaskDef, TaskId, Workflow } from "./types.ts";
-import { allRegistered, BUILTIN_VARS, FORENSIC_VARS, registeredName, templatedFields } from "./vars.ts";
+import { allRegistered, BUILTIN_VARS, FORENSIC_VARS, registeredName, templatedFields } from "../graph/variables.ts";
 
 export interface ValidateOptions {
   /** Names passed with `--var`: references to them are not reported. */

@@ -4,7 +4,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { isAlive } from "../../src/journal/lock.ts";
+import { isAlive } from "../../src/platform/process.ts";
 import { type JournalLine, repoRoot, TestRig } from "./rig.ts";
 
 const RUN_ID = /Resume with: wf resume (\w+)$/m;

@@ -6,7 +6,7 @@ import process from "node:process";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { decodeLine } from "../../src/journal/line.ts";
-import { isAlive } from "../../src/journal/lock.ts";
+import { isAlive } from "../../src/platform/process.ts";
 import { cliCommand, collect, type JournalLine, TestRig } from "./rig.ts";
 
 const PIPELINE = `

@@ -1,5 +1,5 @@
 /** In-memory stand-ins for the engine's I/O: a spawner whose attempts end when the test says, and a journal. */
-import type { AttemptResult, AttemptSpec, Spawner } from "../../../src/engine/executor.ts";
+import type { AttemptResult, AttemptSpec, Spawner } from "../../../src/engine/spawner.ts";
 import { execute, type ExecuteOptions, type Outcome, type PriorState } from "../../../src/engine/execute.ts";
 import type { Dag } from "../../../src/graph/dag.ts";
 import type { AppendableEvent, JournalRecord } from "../../../src/journal/events.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { defSha256 } from "../../../src/engine/definition.ts";
+import { defSha256 } from "../../../src/engine/hashes.ts";
 import { compareDefinitions, planResume } from "../../../src/engine/resume.ts";
 import type { Dag, NodeId } from "../../../src/graph/dag.ts";
 import type { JournalRecord } from "../../../src/journal/events.ts";

@@ -4,20 +4,20 @@
  */
 import { cac, type Command } from "cac";
 import process from "node:process";
-import { addInspectionCommands } from "./commands/inspect-cli.ts";
-import { resumeCommand, type ResumeFlags } from "./commands/resume.ts";
-import { runCommand, type RunFlags } from "./commands/run.ts";
-import { validateCommand } from "./commands/validate.ts";
-import { MODES, type Mode } from "./journal/events.ts";
-import { JournalWriteError } from "./journal/writer.ts";
-import { formatDiagnostics } from "./report/diagnostics.ts";
-import { HumanReporter } from "./report/human.ts";
-import { JsonReporter } from "./report/json.ts";
-import type { Reporter } from "./report/reporter.ts";
-import { runtimeName } from "./runtime.ts";
-import { WfError } from "./util/result.ts";
-import { VERSION } from "./version.ts";
-import { parseDuration } from "./workflow/duration.ts";
+import { addInspectionCommands } from "./inspect.ts";
+import { resumeCommand, type ResumeFlags } from "../commands/resume.ts";
+import { runCommand, type RunFlags } from "../commands/run.ts";
+import { validateCommand } from "../commands/validate.ts";
+import { MODES, type Mode } from "../journal/events.ts";
+import { JournalWriteError } from "../journal/writer.ts";
+import { formatDiagnostics } from "../report/diagnostics.ts";
+import { HumanReporter } from "../report/human.ts";
+import { JsonReporter } from "../report/json.ts";
+import type { Reporter } from "../report/reporter.ts";
+import { runtimeName } from "../platform/runtime.ts";
+import { WfError } from "../util/result.ts";
+import { VERSION } from "../version.ts";
+import { parseDuration } from "../workflow/duration.ts";
 
 /**
  * A closed pipe (`wf run ... | head -1`) must not stop a run: the journal,

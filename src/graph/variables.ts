@@ -1,8 +1,8 @@
 /** Which variables a task reads, and which ones the workflow can provide. */
-import type { Dag, DagNode } from "../graph/dag.ts";
-import { ancestors } from "../graph/build.ts";
-import { renderTemplate, templateRefs } from "./template.ts";
-import type { TaskDef, TaskId } from "./types.ts";
+import type { Dag, DagNode } from "./dag.ts";
+import { ancestors } from "./build.ts";
+import { renderTemplate, templateRefs } from "../workflow/template.ts";
+import type { TaskDef, TaskId } from "../workflow/types.ts";
 
 /** Variables every task gets, set by `wf` itself. */
 export const BUILTIN_VARS: readonly string[] = ["run_id", "workflow", "task_id", "attempt"];

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureDir, newRunId, resolveRunId, resolveStateDir, runDir } from "../../../src/journal/state-dir.ts";
+import { ensureDir, newRunId, resolveRunId, resolveStateDir, runDir } from "../../../src/runs/paths.ts";
 
 test("resolveStateDir() prefers the flag, then WF_STATE_DIR, XDG_STATE_HOME, HOME", () => {
   const env = { WF_STATE_DIR: "/w", XDG_STATE_HOME: "/x", HOME: "/h" };

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { missingVariables, registeredName, varsProvidedFor } from "../../../src/workflow/vars.ts";
+import { missingVariables, registeredName, varsProvidedFor } from "../../../src/graph/variables.ts";
 import { validateWorkflow } from "../../../src/workflow/validate.ts";
 import type { NodeId } from "../../../src/graph/dag.ts";
 

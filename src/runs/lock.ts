@@ -13,9 +13,9 @@
  * half-written lock. Where link() is unsupported, O_EXCL create is used.
  */
 import { link, open, readFile, rename, rm } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import process from "node:process";
+import { localProcesses, type ProcessTable } from "../platform/process.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
 
@@ -35,7 +35,7 @@ export interface Lock {
 }
 
 /** The lock file's JSON. */
-interface LockFile {
+export interface LockOwner {
   pid: number;
   host: string;
   started_at: string;
@@ -53,12 +53,12 @@ export async function acquireLock(
   info: { host?: string; now?: () => Date } = {},
 ): Promise<Result<Lock, LockConflict>> {
   const host = info.host ?? hostname();
-  const mine: LockFile = {
+  const mine: LockOwner = {
     pid: process.pid,
     host,
     started_at: (info.now ?? (() => new Date()))().toISOString(),
-    proc_start: procStart(process.pid),
-    boot_id: bootId(),
+    proc_start: localProcesses.procStart(process.pid),
+    boot_id: localProcesses.bootId(),
     token: uniq(),
   };
   const content = `${JSON.stringify(mine)}\n`;
@@ -101,7 +101,7 @@ export async function acquireLock(
 type Inspection =
   | "gone"
   | { kind: "refused"; conflict: LockConflict }
-  | { kind: "dead"; text: string; owner: LockFile };
+  | { kind: "dead"; text: string; owner: LockOwner };
 
 /**
  * Read-only: who holds the lock at `path`, unless nobody does or its owner is
@@ -187,45 +187,18 @@ async function writeDurably(path: string, content: string): Promise<void> {
 }
 
 /** The owner is dead for sure: same host, and gone, or rebooted since, or its pid now names another process. */
-function provablyDead(owner: LockFile, host: string): boolean {
+export function provablyDead(owner: LockOwner, host: string, table: ProcessTable = localProcesses): boolean {
   if (owner.host !== host) return false;
-  const boot = bootId();
+  const boot = table.bootId();
   if (owner.boot_id !== null && boot !== null && owner.boot_id !== boot) return true;
-  if (!isAlive(owner.pid)) return true;
-  const start = owner.proc_start === null ? null : procStart(owner.pid);
+  if (!table.isAlive(owner.pid)) return true;
+  const start = owner.proc_start === null ? null : table.procStart(owner.pid);
   return start !== null && start !== owner.proc_start;
 }
 
-/** The process exists and has not exited: a zombie (exited, not yet reaped by its parent) is dead. */
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+function parseLock(text: string): LockOwner | undefined {
   try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return code(e) !== "ESRCH"; // EPERM: it exists, owned by another user
-  }
-  return procState(pid) !== "Z";
-}
-
-/** Field 3 of /proc/<pid>/stat (R, S, D, Z, ...), or null where /proc is not readable. */
-function procState(pid: number): string | null {
-  return procStatFields(pid)?.[0] ?? null;
-}
-
-/** The fields of /proc/<pid>/stat after the command name, starting with field 3. */
-function procStatFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Field 2 (comm) may hold spaces and parentheses: split after the last ')'.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return undefined;
-  }
-}
-
-function parseLock(text: string): LockFile | undefined {
-  try {
-    const o = JSON.parse(text) as Partial<LockFile>;
+    const o = JSON.parse(text) as Partial<LockOwner>;
     if (typeof o.pid !== "number" || typeof o.host !== "string") return undefined;
     return {
       pid: o.pid,
@@ -236,21 +209,6 @@ function parseLock(text: string): LockFile | undefined {
     };
   } catch {
     return undefined;
-  }
-}
-
-/** Start time of `pid` in clock ticks since boot, or null where /proc is not readable. */
-export function procStart(pid: number): number | null {
-  const value = Number(procStatFields(pid)?.[22 - 3]);
-  return Number.isFinite(value) ? value : null;
-}
-
-/** This boot's id, or null where /proc is not readable. */
-export function bootId(): string | null {
-  try {
-    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || null;
-  } catch {
-    return null;
   }
 }
 

@@ -1,16 +1,16 @@
 /** Registers the read-only inspection commands (runs, show, logs, graph, diff, export, prune, verify) on the CLI. */
 import type { CAC } from "cac";
 import process from "node:process";
-import { stateDirFrom } from "./lookup.ts";
+import { stateDirFrom } from "../commands/lookup.ts";
 import { WfError } from "../util/result.ts";
-import { diffCommand } from "./diff.ts";
-import { exportCommand } from "./export.ts";
-import { graphCommand } from "./graph.ts";
-import { logsCommand } from "./logs.ts";
-import { parseAge, pruneCommand } from "./prune.ts";
-import { runsCommand } from "./runs.ts";
-import { showCommand } from "./show.ts";
-import { verifyCommand } from "./verify.ts";
+import { diffCommand } from "../commands/diff.ts";
+import { exportCommand } from "../commands/export.ts";
+import { graphCommand } from "../commands/graph.ts";
+import { logsCommand } from "../commands/logs.ts";
+import { parseAge, pruneCommand } from "../commands/prune.ts";
+import { runsCommand } from "../commands/runs.ts";
+import { showCommand } from "../commands/show.ts";
+import { verifyCommand } from "../commands/verify.ts";
 
 type Flags = Record<string, unknown>;
 

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
-import process from "node:process";
+import { KILL_GRACE_MS, killGroup } from "../platform/process.ts";
 
 export interface AttemptSpec {
   readonly cmd: string;
@@ -42,8 +42,6 @@ export interface Spawner {
   run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult>;
 }
 
-/** How long a process group gets between SIGTERM and SIGKILL. */
-export const KILL_GRACE_MS = 3000;
 const TAIL_BYTES = 4096;
 const STDERR_TAIL_LINES = 10;
 
@@ -103,15 +101,6 @@ function lastNonEmptyLine(text: string): string {
 
 function lastLines(text: string, n: number): string {
   return text.replace(/\s+$/, "").split("\n").slice(-n).join("\n");
-}
-
-/** Signals a whole process group; one that is already gone is fine. */
-export function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is already gone.
-  }
 }
 
 export class ProcessSpawner implements Spawner {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { type AttemptSpec, ProcessSpawner } from "../../../src/engine/executor.ts";
+import { type AttemptSpec, ProcessSpawner } from "../../../src/engine/spawner.ts";
 
 async function attempt(cmd: string, extra: Partial<AttemptSpec> = {}, abort = new AbortController().signal) {
   const dir = await mkdtemp(join(tmpdir(), "wf-exec-"));

@@ -17,11 +17,11 @@
 import { appendFile, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
-import type { JournalRecord } from "./events.ts";
-import { foldJournal, type RunState } from "./fold.ts";
+import type { JournalRecord } from "../journal/events.ts";
+import { foldJournal, type RunState } from "../journal/fold.ts";
 import { isLockLive } from "./lock.ts";
-import { classifyJournal } from "./reader.ts";
-import { runDir } from "./state-dir.ts";
+import { classifyJournal } from "../journal/reader.ts";
+import { runDir } from "./paths.ts";
 
 export const INDEX_FILE = "index.jsonl";
 

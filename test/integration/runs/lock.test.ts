@@ -5,8 +5,9 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promise
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { acquireLock, bootId, procStart } from "../../../src/journal/lock.ts";
-import { isDeno } from "../../../src/runtime.ts";
+import { acquireLock } from "../../../src/runs/lock.ts";
+import { bootId, procStart } from "../../../src/platform/process.ts";
+import { isDeno } from "../../../src/platform/runtime.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "wf-lock-"));

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ensureFreshIndex, INDEX_FILE, indexLine, linesBackwards, parseIndexLine, readIndex } from "../../../src/journal/summary.ts";
+import { ensureFreshIndex, INDEX_FILE, indexLine, linesBackwards, parseIndexLine, readIndex } from "../../../src/runs/index.ts";
 
 async function withFile(text: string, fn: (path: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "wf-index-"));

@@ -1,0 +1,98 @@
+/**
+ * The one place that phrases an expected failure for a person: one sentence,
+ * sentence case, no trailing period, values in quotes, what could not be done,
+ * then a colon and why.
+ */
+import type { Failure, FsProblem, RunProblem } from "../util/failure.ts";
+import { unreachable } from "../util/unreachable.ts";
+
+/** A file-system problem as the end of a sentence ("…: the disk is full"). */
+export function describeFsProblem(problem: FsProblem): string {
+  if (typeof problem === "object") return `the system reported ${problem.code}`;
+  switch (problem) {
+    case "missing":
+      return "it does not exist";
+    case "not-a-directory":
+      return "a part of its path is not a folder";
+    case "is-a-directory":
+      return "it is a folder";
+    case "permission-denied":
+      return "permission denied";
+    case "read-only":
+      return "the file system is read-only";
+    case "disk-full":
+      return "the disk is full";
+    case "io-error":
+      return "an input/output error occurred";
+    case "symbolic-link":
+      return "it is a symbolic link, which wf does not follow there";
+    case "name-too-long":
+      return "its name is too long";
+    case "exists":
+      return "it already exists";
+    case "too-many-open-files":
+      return "too many files are open";
+    case "not-empty":
+      return "it is not empty";
+    default:
+      return unreachable(problem);
+  }
+}
+
+function describeRunProblem(problem: RunProblem): string {
+  switch (problem.kind) {
+    case "no-journal":
+      return "it has no journal";
+    case "empty":
+      return "its journal is empty";
+    case "corrupt":
+      return `its journal is corrupt at line ${problem.line} (byte ${problem.offset}): ${problem.reason}`;
+    case "fs":
+      return `its journal "${problem.path}" cannot be read: ${describeFsProblem(problem.problem)}`;
+    default:
+      return unreachable(problem);
+  }
+}
+
+/** The one sentence for a failure, without a newline. Diagnostics of an invalid workflow are printed before it by the caller. */
+export function describeFailure(f: Failure): string {
+  switch (f.kind) {
+    case "usage":
+      return f.message;
+    case "invalid-workflow": {
+      const errors = f.diagnostics.filter((d) => d.severity === "error").length;
+      return `Cannot use workflow "${f.file}": ${errors === 1 ? "1 problem was" : `${errors} problems were`} found`;
+    }
+    case "missing-variable": {
+      const earlier = f.passedToOriginal ? " (it was passed with --var to the original run, and --var values are never stored)" : "";
+      return `Variable "${f.name}" is needed by ${f.tasks.map((t) => `"${t}"`).join(", ")}${earlier}: pass --var ${f.name}=VALUE`;
+    }
+    case "no-state-dir":
+      return "Cannot find the state directory: HOME is not set; pass --state-dir or set WF_STATE_DIR";
+    case "run-not-found":
+      return `No run matches "${f.prefix}"`;
+    case "run-ambiguous": {
+      const shown = f.matches.slice(0, 5).map((id) => `"${id}"`).join(", ");
+      const more = f.matches.length > 5 ? ` and ${f.matches.length - 5} more` : "";
+      return `Run id prefix "${f.prefix}" is ambiguous: it matches ${shown}${more}`;
+    }
+    case "run-unusable":
+      return `Cannot ${f.action} run "${f.runId}": ${describeRunProblem(f.problem)}`;
+    case "run-locked":
+      return `Cannot ${f.action} run "${f.runId}": it is locked by pid ${f.pid} on host "${f.host}"`;
+    case "lock-unreadable":
+      return `Lock "${f.path}" is unreadable: remove it if no wf process is using it`;
+    case "resume-refused":
+      return `Cannot resume run "${f.runId}": ${f.reason}`;
+    case "no-resumable-run":
+      return `No resumable run found${f.workflow === undefined ? "" : ` for workflow "${f.workflow}"`}: nothing failed, was cancelled or was interrupted`;
+    case "workflow-busy":
+      return `Cannot start "${f.workflow}": another run of it is active (${f.runId === undefined ? "" : `run "${f.runId}", `}pid ${f.pid} on host "${f.host}")`;
+    case "fs":
+      return `Cannot ${f.action} "${f.path}": ${describeFsProblem(f.problem)}`;
+    case "journal-write":
+      return `Cannot write journal "${f.path}": ${describeFsProblem(f.problem)}; the run stopped, and it can be resumed once the problem is fixed`;
+    default:
+      return unreachable(f);
+  }
+}

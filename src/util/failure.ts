@@ -1,0 +1,148 @@
+/**
+ * Expected failures: one union, returned as values (see result.ts), rendered
+ * into one sentence by report/failure.ts and mapped to an exit code by
+ * exitCodeOf() below. A throw anywhere else means a bug, and only a bug
+ * prints "Internal error".
+ *
+ * File-system errors are translated into FsProblem where the call is made
+ * (fsProblem below), so no raw errno text or stack reaches the user.
+ */
+import type { Diagnostic } from "./result.ts";
+import { unreachable } from "./unreachable.ts";
+
+/** What went wrong with a file or folder, in words a user can act on. */
+export type FsProblem =
+  | "missing"
+  | "not-a-directory"
+  | "is-a-directory"
+  | "permission-denied"
+  | "read-only"
+  | "disk-full"
+  | "io-error"
+  | "symbolic-link"
+  | "name-too-long"
+  | "exists"
+  | "too-many-open-files"
+  | "not-empty"
+  | { readonly code: string };
+
+/** What a command was doing with a run when it failed: the verb of "Cannot <action> run ...". */
+export type RunAction = "resume" | "show" | "read" | "follow" | "export" | "diff" | "graph" | "verify" | "prune" | "report";
+
+/** Why a run's journal cannot be used. */
+export type RunProblem =
+  | { readonly kind: "no-journal" }
+  | { readonly kind: "empty" }
+  | { readonly kind: "corrupt"; readonly line: number; readonly offset: number; readonly reason: string }
+  | { readonly kind: "fs"; readonly path: string; readonly problem: FsProblem };
+
+export type Failure =
+  /** A flag, argument or command line that cannot be used (exit 2). */
+  | { readonly kind: "usage"; readonly message: string }
+  /** A workflow file with problems, each located (exit 2). */
+  | {
+      readonly kind: "invalid-workflow";
+      readonly file: string;
+      readonly diagnostics: readonly Diagnostic[];
+      readonly sources: ReadonlyMap<string, string>;
+    }
+  /** A variable some task needs and nothing provides (exit 2). */
+  | {
+      readonly kind: "missing-variable";
+      readonly name: string;
+      readonly tasks: readonly string[];
+      /** It was passed with --var to the original run, whose values are never stored. */
+      readonly passedToOriginal: boolean;
+    }
+  /** No state directory can be found (exit 2). */
+  | { readonly kind: "no-state-dir" }
+  /** No run, or more than one, matches what was typed (exit 2). */
+  | { readonly kind: "run-not-found"; readonly prefix: string }
+  | { readonly kind: "run-ambiguous"; readonly prefix: string; readonly matches: readonly string[] }
+  /** A run's journal cannot be read, is empty or is damaged (exit 3 for resume, else 1). */
+  | { readonly kind: "run-unusable"; readonly action: RunAction; readonly runId: string; readonly problem: RunProblem }
+  /** A live process holds the run's lock (exit 3). */
+  | { readonly kind: "run-locked"; readonly action: RunAction; readonly runId: string; readonly pid: number; readonly host: string }
+  /** A lock file that cannot be understood: never broken silently (exit 3). */
+  | { readonly kind: "lock-unreadable"; readonly path: string }
+  /** The run exists but resume will not run it, and `reason` says why (exit 3). */
+  | { readonly kind: "resume-refused"; readonly runId: string; readonly reason: string }
+  /** `wf resume` without an id found nothing to resume (exit 3). */
+  | { readonly kind: "no-resumable-run"; readonly workflow?: string }
+  /** `--exclusive`: another run of the workflow is active (exit 3). */
+  | { readonly kind: "workflow-busy"; readonly workflow: string; readonly runId?: string; readonly pid: number; readonly host: string }
+  /** A file or folder could not be read or written (exit 1). */
+  | { readonly kind: "fs"; readonly action: string; readonly path: string; readonly problem: FsProblem }
+  /** Writing or syncing the journal failed mid-run: the run stopped (exit 1). */
+  | { readonly kind: "journal-write"; readonly path: string; readonly problem: FsProblem };
+
+/** The exit code of SPEC section 6 for a failure. */
+export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
+  switch (failure.kind) {
+    case "usage":
+    case "invalid-workflow":
+    case "missing-variable":
+    case "no-state-dir":
+    case "run-not-found":
+    case "run-ambiguous":
+      return 2;
+    case "run-unusable":
+      return failure.action === "resume" ? 3 : 1;
+    case "run-locked":
+    case "lock-unreadable":
+    case "resume-refused":
+    case "no-resumable-run":
+    case "workflow-busy":
+      return 3;
+    case "fs":
+    case "journal-write":
+      return 1;
+    default:
+      return unreachable(failure);
+  }
+}
+
+/** Translates an error thrown by a file-system call into an FsProblem; undefined when it is not one (a bug). */
+export function fsProblem(e: unknown): FsProblem | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return undefined;
+  switch (code) {
+    case "ENOENT":
+      return "missing";
+    case "ENOTDIR":
+      return "not-a-directory";
+    case "EISDIR":
+      return "is-a-directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission-denied";
+    case "EROFS":
+      return "read-only";
+    case "ENOSPC":
+    case "EDQUOT":
+      return "disk-full";
+    case "EIO":
+      return "io-error";
+    case "ELOOP":
+      return "symbolic-link";
+    case "ENAMETOOLONG":
+      return "name-too-long";
+    case "EEXIST":
+      return "exists";
+    case "EMFILE":
+    case "ENFILE":
+      return "too-many-open-files";
+    case "ENOTEMPTY":
+      return "not-empty";
+    default:
+      return /^E[A-Z0-9]+$/.test(code) ? { code } : undefined;
+  }
+}
+
+/** Thrown only to unwind from a failure where a value cannot travel (an event handler); caught and unwrapped at the boundary. */
+export class FailureSignal extends Error {
+  constructor(readonly failure: Failure) {
+    super(`failure: ${failure.kind}`);
+    this.name = "FailureSignal";
+  }
+}

@@ -11,6 +11,7 @@ import type { AppendableEvent } from "../journal/events.ts";
 import type { JournalWriter } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
 import type { RunFlags } from "./run.ts";
+import { setLongTimeout } from "../util/timer.ts";
 
 /** Each log file is cut at this size, with a note where it was cut. */
 export const LOG_CAP_BYTES = 64 * 1024 * 1024;
@@ -46,10 +47,11 @@ export async function executeRun(input: ExecuteRunInput): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // A long timer: setTimeout alone fires at once from 2^31 ms ("600h") on.
   const timer =
     flags.timeoutMs === undefined
       ? undefined
-      : setTimeout(() => controller.abort(`run timed out after ${flags.timeoutMs! / 1000}s`), flags.timeoutMs);
+      : setLongTimeout(() => controller.abort(`run timed out after ${flags.timeoutMs! / 1000}s`), flags.timeoutMs);
   try {
     for (const event of input.opening) reporter.record(await journal.append(event));
     const outcome = await execute(
@@ -83,7 +85,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<number> {
     spawner.killAll();
     throw e;
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    timer?.clear();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     reporter.close();

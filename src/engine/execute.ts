@@ -19,6 +19,7 @@ import { registeredName } from "../graph/variables.ts";
 import type { TaskDef } from "../workflow/types.ts";
 import type { AttemptResult, Spawner } from "./spawner.ts";
 import { createScheduler } from "./schedulers/scheduler.ts";
+import { abortableSleep } from "../util/timer.ts";
 
 export type NodeState = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -63,19 +64,6 @@ export interface Outcome {
   readonly states: ReadonlyMap<NodeId, NodeState>;
   /** Nodes whose failure made the run fail, in the order they failed. */
   readonly failed: readonly NodeId[];
-}
-
-export function abortableSleep(ms: number, abort: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (abort.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      abort.removeEventListener("abort", done);
-      resolve();
-    }
-    abort.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** A log file name for a node and attempt: matrix values may hold any character. */

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { KILL_GRACE_MS, killGroup } from "../platform/process.ts";
+import { type LongTimer, setLongTimeout } from "../util/timer.ts";
 
 export interface AttemptSpec {
   readonly cmd: string;
@@ -121,7 +122,7 @@ export class ProcessSpawner implements Spawner {
     return new Promise((resolve) => {
       let timedOut = false;
       let settled = false;
-      const timers: NodeJS.Timeout[] = [];
+      const timers: LongTimer[] = [];
       const child = spawn("/bin/sh", ["-c", spec.cmd], {
         cwd: spec.cwd,
         env: spec.env,
@@ -132,13 +133,14 @@ export class ProcessSpawner implements Spawner {
         if (child.pid === undefined) return;
         const pid = child.pid;
         killGroup(pid, "SIGTERM");
-        timers.push(setTimeout(() => killGroup(pid, "SIGKILL"), this.graceMs));
+        timers.push(setLongTimeout(() => killGroup(pid, "SIGKILL"), this.graceMs));
       };
       const onAbort = () => stop();
       abort.addEventListener("abort", onAbort, { once: true });
       if (spec.timeoutMs !== undefined) {
+        // A long timer: setTimeout alone fires at once from 2^31 ms ("600h") on.
         timers.push(
-          setTimeout(() => {
+          setLongTimeout(() => {
             timedOut = true;
             stop();
           }, spec.timeoutMs),
@@ -149,7 +151,7 @@ export class ProcessSpawner implements Spawner {
       const finish = async (exitCode: number | null, signal: string | null, spawnError?: string) => {
         if (settled) return;
         settled = true;
-        for (const t of timers) clearTimeout(t);
+        for (const t of timers) t.clear();
         abort.removeEventListener("abort", onAbort);
         if (child.pid !== undefined) this.live.delete(child.pid);
         await Promise.all([out.close(), errSink.close()]);
@@ -181,7 +183,7 @@ export class ProcessSpawner implements Spawner {
       // give the output a moment to drain, then stop waiting for it.
       child.on("exit", (code, signal) => {
         timers.push(
-          setTimeout(() => {
+          setLongTimeout(() => {
             child.stdout?.destroy();
             child.stderr?.destroy();
             void finish(code, signal);

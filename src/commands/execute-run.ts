@@ -12,6 +12,7 @@ import type { JournalWriter } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
 import type { RunFlags } from "./run.ts";
 import { setLongTimeout } from "../util/timer.ts";
+import { FailureSignal } from "../util/failure.ts";
 
 /** Each log file is cut at this size, with a note where it was cut. */
 export const LOG_CAP_BYTES = 64 * 1024 * 1024;
@@ -54,7 +55,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<number> {
       : setLongTimeout(() => controller.abort(`run timed out after ${flags.timeoutMs! / 1000}s`), flags.timeoutMs);
   try {
     for (const event of input.opening) reporter.record(await journal.append(event));
-    const outcome = await execute(
+    const executed = await execute(
       dag,
       {
         mode: flags.mode,
@@ -69,6 +70,9 @@ export async function executeRun(input: ExecuteRunInput): Promise<number> {
       { runId: input.runId, runDir: input.runDir, journal, spawner, reporter, abort: controller.signal },
       input.prior,
     );
+    // The engine has ended every task group; the run stops without a final status (resume can go on).
+    if (!executed.ok) throw new FailureSignal(executed.error);
+    const outcome = executed.value;
     const reason = outcome.status === "cancelled" ? String(controller.signal.reason) : undefined;
     const final = await journal.append({
       type: "run_status",
@@ -83,6 +87,8 @@ export async function executeRun(input: ExecuteRunInput): Promise<number> {
   } catch (e) {
     controller.abort("the journal could not be written");
     spawner.killAll();
+    await journal.close().catch(() => {});
+    // A journal failure reaches the command's boundary as a Failure (kind journal-write); anything else is a bug.
     throw e;
   } finally {
     timer?.clear();

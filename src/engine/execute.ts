@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { descendants } from "../graph/build.ts";
 import type { Dag, DagNode, NodeId } from "../graph/dag.ts";
 import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts";
+import { JournalWriteError } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { evalExpr, parseExpr } from "../workflow/expr.ts";
 import { renderTemplate } from "../workflow/template.ts";
@@ -20,6 +21,8 @@ import type { TaskDef } from "../workflow/types.ts";
 import type { AttemptResult, Spawner } from "./spawner.ts";
 import { createScheduler } from "./schedulers/scheduler.ts";
 import { abortableSleep } from "../util/timer.ts";
+import type { Failure } from "../util/failure.ts";
+import { err, ok, type Result } from "../util/result.ts";
 
 export type NodeState = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -41,6 +44,7 @@ export interface ExecuteDeps {
   readonly runId: string;
   /** The run's directory; logs go to its `logs/`. */
   readonly runDir: string;
+  /** Rejects with a JournalWriteError when the journal cannot be written: the run then stops. */
   readonly journal: { append(event: AppendableEvent): Promise<JournalRecord> };
   readonly spawner: Spawner;
   readonly reporter: Reporter;
@@ -85,9 +89,21 @@ function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-export async function execute(dag: Dag, opts: ExecuteOptions, deps: ExecuteDeps, prior?: PriorState): Promise<Outcome> {
+/**
+ * Runs the DAG. A journal that cannot be written stops the run: running task
+ * groups are ended, nothing more is journaled, and the failure is returned.
+ */
+export async function execute(
+  dag: Dag,
+  opts: ExecuteOptions,
+  deps: ExecuteDeps,
+  prior?: PriorState,
+): Promise<Result<Outcome, Failure>> {
   return new Execution(dag, opts, deps, prior).run();
 }
+
+/** Why the run stops when the journal fails, as attempts see it. */
+const JOURNAL_FAILED = "the journal could not be written";
 
 class Execution {
   private readonly states = new Map<NodeId, NodeState>();
@@ -102,6 +118,10 @@ class Execution {
   private readonly scheduler;
   /** Set once a failure stops new work (fail-fast). */
   private stopReason: string | undefined;
+  /** Set once the journal cannot be written: nothing more is journaled or started. */
+  private journalFailure: Failure | undefined;
+  /** Aborted by the caller's signal, or by a journal failure; attempts and sleeps listen to it. */
+  private readonly halt = new AbortController();
 
   constructor(
     private readonly dag: Dag,
@@ -112,6 +132,8 @@ class Execution {
     this.workers = opts.mode === "sequential" ? 1 : Math.max(1, opts.maxParallel);
     this.scheduler = createScheduler(opts.mode, dag, this.workers);
     this.sleep = deps.sleep ?? abortableSleep;
+    if (deps.abort.aborted) this.halt.abort(deps.abort.reason);
+    else deps.abort.addEventListener("abort", () => this.halt.abort(deps.abort.reason), { once: true });
     for (const [name, value] of Object.entries(dag.workflow.vars)) this.vars.set(name, value);
     for (const [name, value] of prior?.vars ?? []) this.vars.set(name, value);
     for (const [name, value] of Object.entries(opts.cliVars)) this.vars.set(name, value);
@@ -122,7 +144,7 @@ class Execution {
     }
   }
 
-  async run(): Promise<Outcome> {
+  async run(): Promise<Result<Outcome, Failure>> {
     // Nodes done in an earlier execution count as ended: release their dependents.
     for (const id of this.dag.order) {
       if (this.states.get(id) !== "succeeded") continue;
@@ -137,8 +159,9 @@ class Execution {
       await Promise.race(this.running.values());
     }
 
-    const aborted = this.deps.abort.aborted;
-    const leftReason = aborted ? String(this.deps.abort.reason) : (this.stopReason ?? "run ended before it could start");
+    if (this.journalFailure !== undefined) return err(this.journalFailure);
+    const aborted = this.halt.signal.aborted;
+    const leftReason = aborted ? String(this.halt.signal.reason) : (this.stopReason ?? "run ended before it could start");
     for (const id of this.dag.order) {
       if (this.states.get(id) === "pending") await this.cancel(id, leftReason);
     }
@@ -147,12 +170,13 @@ class Execution {
       await this.runForensic(this.dag.workflow.onFailure, "*", first, this.failureMessages.get(first) ?? "");
     }
     const status = aborted ? "cancelled" : this.failed.length > 0 ? "failed" : "success";
-    return { status, states: this.states, failed: this.failed };
+    if (this.journalFailure !== undefined) return err(this.journalFailure);
+    return ok({ status, states: this.states, failed: this.failed });
   }
 
   /** Starts nodes on idle workers while the scheduler has any for them. */
   private fill(): void {
-    if (this.stopReason !== undefined || this.deps.abort.aborted) return;
+    if (this.stopReason !== undefined || this.halt.signal.aborted) return;
     for (let worker = 0; worker < this.workers; worker++) {
       if (this.running.has(worker)) continue;
       const node = this.scheduler.take(worker);
@@ -181,10 +205,23 @@ class Execution {
     this.scheduler.ended(id);
   }
 
-  private async emit(event: AppendableEvent): Promise<JournalRecord> {
-    const record = await this.deps.journal.append(event);
-    this.deps.reporter.record(record);
-    return record;
+  /**
+   * Journals an event, then reports it. Never rejects for a journal failure:
+   * the first one is kept, halts the run (ending running task groups), and
+   * every later event is dropped, since nothing after it can be durable.
+   */
+  private async emit(event: AppendableEvent): Promise<void> {
+    if (this.journalFailure !== undefined) return;
+    let record: JournalRecord;
+    try {
+      record = await this.deps.journal.append(event);
+    } catch (e) {
+      if (!(e instanceof JournalWriteError)) throw e;
+      this.journalFailure ??= e.failure;
+      this.halt.abort(JOURNAL_FAILED);
+      return;
+    }
+    if (this.journalFailure === undefined) this.deps.reporter.record(record);
   }
 
   private async cancel(id: NodeId, reason: string): Promise<void> {
@@ -231,7 +268,7 @@ class Execution {
     }
     const result = await this.attemptAll(node, def, node.id);
     if (result.ok) return this.finish(node.id, "succeeded", worker);
-    if (this.deps.abort.aborted) return this.finish(node.id, "failed", worker);
+    if (this.halt.signal.aborted) return this.finish(node.id, "failed", worker);
     if (def.ignoreFailure) return this.finish(node.id, "failed", worker);
 
     this.failed.push(node.id);
@@ -282,7 +319,9 @@ class Execution {
         type: "task_started", task, attempt, max_attempts: lastAttempt,
         cmd: rendered.text, stdout_log: stdoutLog, stderr_log: stderrLog, ...tag,
       });
-      const spawned: Promise<unknown>[] = [];
+      // A process whose start is not durable must not run.
+      if (this.journalFailure !== undefined) return { ok: false, message: JOURNAL_FAILED };
+      const spawned: Promise<void>[] = [];
       const result = await this.deps.spawner.run(
         {
           cmd: rendered.text,
@@ -293,16 +332,20 @@ class Execution {
           stderrPath: join(this.deps.runDir, stderrLog),
           logCapBytes: this.opts.logCapBytes,
           ...(this.opts.printOutput ? { onLine: (stream, line) => this.deps.reporter.output(task, stream, line) } : {}),
-          onSpawn: (pid) => spawned.push(this.emit({ type: "task_spawned", task, attempt, pid })),
+          onSpawn: (pid) => {
+            const journaled = this.emit({ type: "task_spawned", task, attempt, pid });
+            journaled.catch(() => {}); // awaited below, once the attempt ends; never left unhandled meanwhile
+            spawned.push(journaled);
+          },
         },
-        this.deps.abort,
+        this.halt.signal,
       );
       await Promise.all(spawned);
       const succeeded = result.exitCode === 0 && !result.timedOut && result.spawnError === undefined;
-      const last = i === maxAttempts - 1 || this.deps.abort.aborted;
+      const last = i === maxAttempts - 1 || this.halt.signal.aborted;
       message = succeeded ? "" : describeFailure(result, def.timeoutMs);
       // The variable first, then the result: a journal cut between them re-runs the task.
-      const writes: Promise<JournalRecord>[] = [];
+      const writes: Promise<void>[] = [];
       const register = forensic === undefined ? registeredName(node) : undefined;
       if (succeeded && register !== undefined) {
         this.vars.set(register, result.lastStdoutLine);
@@ -322,8 +365,8 @@ class Execution {
       await Promise.all(writes);
       if (succeeded) return { ok: true };
       if (last) break;
-      await this.sleep(def.retryDelayMs, this.deps.abort);
-      if (this.deps.abort.aborted) break;
+      await this.sleep(def.retryDelayMs, this.halt.signal);
+      if (this.halt.signal.aborted) break;
     }
     return { ok: false, message };
   }

@@ -17,6 +17,7 @@ import type { JournalReadError } from "./reader.ts";
 import type { AppendableEvent, JournalRecord } from "./events.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
+import { FailureSignal, type FsProblem, fsProblem } from "../util/failure.ts";
 
 export type { AppendableEvent } from "./events.ts";
 
@@ -39,13 +40,13 @@ export interface JournalWriter {
   readonly syncCount: number;
 }
 
-/** A journal write or fsync failed; the run must stop. */
-export class JournalWriteError extends Error {
+/** A journal write or fsync failed; the run must stop. Carries its Failure, so a boundary can phrase it. */
+export class JournalWriteError extends FailureSignal {
   constructor(
     readonly path: string,
-    readonly reason: string,
+    readonly problem: FsProblem,
   ) {
-    super(`Cannot write journal "${path}": ${reason}`);
+    super({ kind: "journal-write", path, problem });
     this.name = "JournalWriteError";
   }
 }
@@ -102,15 +103,11 @@ class GroupCommitWriter implements JournalWriter {
         const batch = this.#pending;
         this.#pending = [];
         try {
-          const bytes = encoder.encode(batch.map((p) => p.line).join(""));
-          const { bytesWritten } = await this.fh.write(bytes, 0, bytes.length);
-          if (bytesWritten !== bytes.length) {
-            throw new Error(`short write (${bytesWritten} of ${bytes.length} bytes)`);
-          }
+          await writeAll(this.fh, encoder.encode(batch.map((p) => p.line).join("")));
           this.#syncs++;
           await this.fh.datasync();
         } catch (e) {
-          this.#failed = new JournalWriteError(this.path, reasonOf(e));
+          this.#failed = new JournalWriteError(this.path, problemOf(e));
           for (const p of [...batch, ...this.#pending]) p.reject(this.#failed);
           this.#pending = [];
           return;
@@ -148,23 +145,21 @@ export async function createJournal(opts: {
   let fh: FileHandle | undefined;
   try {
     await mkdir(opts.runDir, { recursive: true, mode: 0o700 });
-    if (await exists(path)) throw new Error("the run already has a journal");
+    if (await exists(path)) throw Object.assign(new Error("the run already has a journal"), { code: "EEXIST" });
     await rm(temp, { force: true }); // left by a crash during creation: it never became the journal
     fh = await open(temp, "ax", 0o600);
     const { line } = encodeRecord(
       { seq: 0, ts: now().toISOString(), run: opts.runId },
       { type: "header", format: 1, writer: opts.writer },
     );
-    const bytes = encoder.encode(line);
-    const { bytesWritten } = await fh.write(bytes, 0, bytes.length);
-    if (bytesWritten !== bytes.length) throw new Error(`short write (${bytesWritten} of ${bytes.length} bytes)`);
+    await writeAll(fh, encoder.encode(line));
     await fh.sync();
     await rename(temp, path);
     await fsyncDir(opts.runDir);
   } catch (e) {
     await fh?.close().catch(() => {});
     await rm(temp, { force: true }).catch(() => {});
-    throw new JournalWriteError(path, reasonOf(e));
+    throw new JournalWriteError(path, problemOf(e));
   }
   return new GroupCommitWriter(path, opts.runId, fh, 1, now);
 }
@@ -279,6 +274,24 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Writes every byte: a write cut short (a disk filling up) is continued, so
+ * the errno of the failing part (ENOSPC) is what gets reported.
+ */
+async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done);
+    if (bytesWritten === 0) throw Object.assign(new Error("a write made no progress"), { code: "EIO" });
+    done += bytesWritten;
+  }
+}
+
+/** What a failed journal write or sync ran into; an error without an errno is an I/O error. */
+function problemOf(e: unknown): FsProblem {
+  if (e instanceof JournalWriteError) return e.problem;
+  return fsProblem(e) ?? "io-error";
 }
 
 function reasonOf(e: unknown): string {

@@ -275,3 +275,29 @@ ignore_failure = true
     assert.equal(finished?.type === "task_finished" && finished.error, 'Variable "audit_id" is not set: pass --var audit_id=VALUE');
   });
 });
+
+describe("execute() when the journal cannot be written", () => {
+  for (const mode of ["sequential", "parallel", "work-stealing"] as const) {
+    test(`${mode}: returns the journal-write failure, ends running attempts and starts nothing more`, async () => {
+      const run = start(dagOf(OVERLAP), { mode, manual: true });
+      await settle();
+      const before = run.spawner.running();
+      assert.ok(before.length > 0);
+      // The next line written (a task's end) fails, as on a full disk.
+      run.journal.failOn = new Set(["task_finished"]);
+      run.spawner.end(before[0]!);
+      const result = await run.result;
+      assert.deepEqual(result, { ok: false, error: { kind: "journal-write", path: "/tmp/run/journal.jsonl", problem: "disk-full" } });
+      assert.deepEqual(run.spawner.running(), [], "every running attempt was ended through the abort signal");
+      assert.ok(!run.spawner.log.includes("start:after-long") && !run.spawner.log.includes("start:after-short"));
+      assert.ok(run.journal.records.every((r) => r.type !== "task_finished" && r.type !== "task_cancelled"));
+    });
+  }
+
+  test("a failed task_started line means the attempt's process is never started", async () => {
+    const run = start(dagOf(OVERLAP), { mode: "work-stealing", journalFailsOn: ["task_started"] });
+    const result = await run.result;
+    assert.equal(result.ok, false);
+    assert.deepEqual(run.spawner.log, []);
+  });
+});

@@ -4,6 +4,9 @@ import { execute, type ExecuteOptions, type Outcome, type PriorState } from "../
 import type { Dag } from "../../../src/graph/dag.ts";
 import type { AppendableEvent, JournalRecord } from "../../../src/journal/events.ts";
 import type { Reporter } from "../../../src/report/reporter.ts";
+import { JournalWriteError } from "../../../src/journal/writer.ts";
+import type { Failure } from "../../../src/util/failure.ts";
+import type { Result } from "../../../src/util/result.ts";
 import { validateWorkflow } from "../../../src/workflow/validate.ts";
 
 export function dagOf(toml: string): Dag {
@@ -48,8 +51,17 @@ export class FakeSpawner implements Spawner {
       const script = this.scripted.get(task);
       if (script !== undefined && script.length > 0) return done(script.shift()!);
       if (!this.manual) return done(OK);
-      abort.addEventListener("abort", () => done({ exitCode: null, signal: "SIGTERM" }), { once: true });
-      this.pending.push({ task, spec, resolve: done });
+      const entry: Pending = { task, spec, resolve: done };
+      abort.addEventListener(
+        "abort",
+        () => {
+          const i = this.pending.indexOf(entry);
+          if (i >= 0) this.pending.splice(i, 1);
+          done({ exitCode: null, signal: "SIGTERM" });
+        },
+        { once: true },
+      );
+      this.pending.push(entry);
     });
   }
 
@@ -67,7 +79,14 @@ export class FakeSpawner implements Spawner {
 
 export class MemoryJournal {
   readonly records: JournalRecord[] = [];
+  /** When set, appends of these event types fail as a full disk would, and so does every append after. */
+  failOn: ReadonlySet<string> = new Set();
+  #failed = false;
   append(event: AppendableEvent): Promise<JournalRecord> {
+    if (this.#failed || this.failOn.has(event.type)) {
+      this.#failed = true;
+      return Promise.reject(new JournalWriteError("/tmp/run/journal.jsonl", "disk-full"));
+    }
     const record = { ...event, v: 1, seq: this.records.length + 1, ts: new Date().toISOString(), run: "testrun", crc: "00000000" } as JournalRecord;
     this.records.push(record);
     return Promise.resolve(record);
@@ -87,18 +106,28 @@ export async function settle(): Promise<void> {
 
 export function start(
   dag: Dag,
-  opts: Partial<ExecuteOptions> & { manual?: boolean } = {},
+  opts: Partial<ExecuteOptions> & { manual?: boolean; journalFailsOn?: readonly string[] } = {},
   prior?: PriorState,
-): { spawner: FakeSpawner; journal: MemoryJournal; done: Promise<Outcome>; abort: AbortController; sleeps: number[] } {
+): {
+  spawner: FakeSpawner;
+  journal: MemoryJournal;
+  /** The outcome; rejects if the run stopped on a failure. */
+  done: Promise<Outcome>;
+  /** The outcome or the failure that stopped the run. */
+  result: Promise<Result<Outcome, Failure>>;
+  abort: AbortController;
+  sleeps: number[];
+} {
   const spawner = new FakeSpawner(opts.manual ?? false);
   const journal = new MemoryJournal();
+  journal.failOn = new Set(opts.journalFailsOn ?? []);
   const abort = new AbortController();
   const sleeps: number[] = [];
-  const done = execute(
+  const result = execute(
     dag,
     {
       mode: "sequential", maxParallel: 4, keepGoing: false, cliVars: {}, printOutput: false, cwd: "/tmp",
-      baseEnv: { PATH: "/usr/bin:/bin", SECRET: "x" }, logCapBytes: 1024, ...opts,
+      baseEnv: { PATH: "/usr/bin:/bin", SECRET: "x" }, logCapBytes: 1024, ...withoutFakeOptions(opts),
     },
     {
       runId: "testrun", runDir: "/tmp/run", journal, spawner, reporter: silentReporter, abort: abort.signal,
@@ -109,5 +138,15 @@ export function start(
     },
     prior,
   );
-  return { spawner, journal, done, abort, sleeps };
+  const done = result.then((r) => {
+    if (!r.ok) throw new Error(`The run stopped: ${JSON.stringify(r.error)}`);
+    return r.value;
+  });
+  done.catch(() => {}); // a test of a failure awaits `result` instead
+  return { spawner, journal, done, result, abort, sleeps };
+}
+
+function withoutFakeOptions(opts: Partial<ExecuteOptions> & { manual?: boolean; journalFailsOn?: readonly string[] }): Partial<ExecuteOptions> {
+  const { manual: _manual, journalFailsOn: _journalFailsOn, ...rest } = opts;
+  return rest;
 }

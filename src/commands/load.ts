@@ -4,7 +4,30 @@ import { join } from "node:path";
 import process from "node:process";
 import type { Dag } from "../graph/dag.ts";
 import { type Diagnostic, WfError } from "../util/result.ts";
-import { validateWorkflow } from "../workflow/validate.ts";
+import { checkGraph } from "../graph/check.ts";
+import { parseWorkflow } from "../workflow/validate.ts";
+import type { Workflow } from "../workflow/types.ts";
+
+export interface ValidationResult {
+  /** Present only when there is no error (warnings allowed). */
+  readonly workflow?: Workflow;
+  readonly dag?: Dag;
+  /** Errors and warnings: the file's, then the graph's. */
+  readonly diagnostics: Diagnostic[];
+}
+
+/**
+ * A workflow file's text -> its Workflow and Dag, or every problem at once. Pure: the file
+ * stage (workflow/) and then the graph stage (graph/check.ts).
+ */
+export function validateWorkflow(file: string, source: string, opts: { readonly cliVars?: ReadonlySet<string> } = {}): ValidationResult {
+  const parsed = parseWorkflow(file, source);
+  if (parsed.workflow === undefined || parsed.index === undefined) return { diagnostics: parsed.diagnostics };
+  const hasErrors = parsed.diagnostics.some((d) => d.severity === "error");
+  const graph = checkGraph(parsed.workflow, parsed.index, { hasErrors, ...(opts.cliVars ? { cliVars: opts.cliVars } : {}) });
+  const diagnostics = [...parsed.diagnostics, ...graph.diagnostics];
+  return graph.dag === undefined ? { diagnostics } : { workflow: parsed.workflow, dag: graph.dag, diagnostics };
+}
 
 async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);

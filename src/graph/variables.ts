@@ -1,6 +1,14 @@
-/** Which variables a task reads, and which ones the workflow can provide. */
-import type { Dag, DagNode } from "./dag.ts";
-import { ancestors } from "./build.ts";
+/**
+ * Which variables a node can see: the one answer that validation, `wf run`'s and `wf resume`'s
+ * missing-variable checks and the engine share.
+ *
+ * A node sees `[vars]`, the built-ins, its own matrix keys (a forensic task also the forensic
+ * built-ins and every registered variable, as it runs after a failure at any point) and what
+ * its ancestors register. A name registered by a node that is not an ancestor is a race; a name
+ * nothing in the workflow provides needs `--var`.
+ */
+import type { Dag, DagNode, NodeId } from "./dag.ts";
+import { ancestors, reachable } from "./build.ts";
 import { renderTemplate, templateRefs } from "../workflow/template.ts";
 import type { TaskDef, TaskId } from "../workflow/types.ts";
 
@@ -31,11 +39,9 @@ export function templatedFields(task: TaskDef): TemplatedField[] {
 
 /** The variables a task's templated fields reference, each once, in order. */
 export function referencedVars(task: TaskDef): string[] {
-  const names: string[] = [];
-  for (const f of templatedFields(task)) {
-    for (const r of templateRefs(f.text)) if (!names.includes(r.name)) names.push(r.name);
-  }
-  return names;
+  const names = new Set<string>();
+  for (const f of templatedFields(task)) for (const r of templateRefs(f.text)) names.add(r.name);
+  return [...names];
 }
 
 /** The variable a node registers: its task's `register`, rendered with the node's matrix values. */
@@ -56,8 +62,77 @@ export function allRegistered(dag: Dag): Set<string> {
 }
 
 /**
+ * The names the workflow gives a task whatever its place in the graph: `[vars]`, built-ins
+ * (forensic ones for a forensic task) and the task's matrix keys.
+ */
+export function workflowProvides(dag: Dag, task: TaskDef, name: string): boolean {
+  return Object.hasOwn(dag.workflow.vars, name) ||
+    BUILTIN_VARS.includes(name) ||
+    (task.type === "forensic" && FORENSIC_VARS.includes(name)) ||
+    (task.matrix ?? []).some(([k]) => k === name);
+}
+
+/** Where a variable a node reads gets its value. */
+export type VarSource =
+  /** `[vars]`, a built-in or a matrix key. */
+  | { readonly kind: "workflow" }
+  /** Registered by an ancestor (for a forensic task: by any node). */
+  | { readonly kind: "ancestor"; readonly by: DagNode }
+  /** Registered by a node of the reading task itself: not set before it runs. */
+  | { readonly kind: "self"; readonly by: DagNode }
+  /** Registered by a node that is not an ancestor: its value would be a race. */
+  | { readonly kind: "race"; readonly by: DagNode }
+  /** Nothing in the workflow: only `--var` can provide it. */
+  | { readonly kind: "none" };
+
+/** A read of variable `name` by a node of the graph, or by a forensic task. */
+export interface VarRead {
+  readonly reader: DagNode | TaskDef;
+  readonly name: string;
+}
+
+/** Who registers what: the first node (in graph order) for each name. */
+export function registerOwners(dag: Dag): Map<string, DagNode> {
+  const owners = new Map<string, DagNode>();
+  for (const node of dag.nodes.values()) {
+    const name = registeredName(node);
+    if (name !== undefined && !owners.has(name)) owners.set(name, node);
+  }
+  return owners;
+}
+
+/**
+ * Where each read gets its value, answered together: ancestry is settled with one walk per
+ * registering node that is read (stopping once its readers are found), not one per reader, so
+ * a 20,000-task chain costs linear time, not quadratic.
+ */
+export function resolveReads(dag: Dag, reads: readonly VarRead[], owners = registerOwners(dag)): VarSource[] {
+  const out: VarSource[] = [];
+  const pending: { at: number; owner: NodeId; reader: NodeId }[] = [];
+  for (const { reader, name } of reads) {
+    const node = "deps" in reader ? reader : undefined;
+    const task = node?.task ?? (reader as TaskDef);
+    const by = owners.get(name);
+    if (workflowProvides(dag, task, name)) out.push({ kind: "workflow" });
+    else if (by === undefined) out.push({ kind: "none" });
+    else if (node === undefined) out.push({ kind: "ancestor", by });
+    else if (by.task.id === task.id) out.push({ kind: "self", by });
+    else {
+      pending.push({ at: out.length, owner: by.id, reader: node.id });
+      out.push({ kind: "race", by });
+    }
+  }
+  const found = reachable(dag, pending.map((p) => [p.owner, p.reader] as const));
+  pending.forEach((p, i) => {
+    if (found[i]) out[p.at] = { kind: "ancestor", by: dag.nodes.get(p.owner)! };
+  });
+  return out;
+}
+
+/**
  * The variables the workflow itself provides to a node, before any `--var`: `[vars]`,
- * built-ins, the node's matrix keys and what its ancestors register.
+ * built-ins, the node's matrix keys and what its ancestors register. For one node; the engine
+ * asks it once per node it starts.
  */
 export function varsProvidedFor(dag: Dag, node: DagNode): Set<string> {
   const names = new Set<string>([...Object.keys(dag.workflow.vars), ...BUILTIN_VARS, ...Object.keys(node.matrix)]);
@@ -67,20 +142,6 @@ export function varsProvidedFor(dag: Dag, node: DagNode): Set<string> {
     if (name !== undefined) names.add(name);
   }
   return names;
-}
-
-/**
- * The variables a forensic task can get. It runs after a failure, at any point of the run,
- * so any variable any task registers may be set by then: all of them count as available.
- */
-export function varsProvidedForForensic(dag: Dag, task: TaskDef): Set<string> {
-  return new Set([
-    ...Object.keys(dag.workflow.vars),
-    ...BUILTIN_VARS,
-    ...FORENSIC_VARS,
-    ...(task.matrix ?? []).map(([k]) => k),
-    ...allRegistered(dag),
-  ]);
 }
 
 /** A variable that tasks reference and nothing provides. */
@@ -93,23 +154,17 @@ export interface MissingVariable {
 }
 
 /**
- * The run-time check of SPEC section 2: variables referenced in templated fields that no
- * `[vars]`, `register` (of any task), built-in, matrix key or `available` name (the `--var`
- * names, or restored variables on resume) provides. Ancestry is validation's business.
+ * The run-time check of SPEC section 2: variables referenced in templated fields that nothing
+ * in the workflow provides (`workflowProvides`, or a `register` of any task: a read that is a
+ * race was rejected by validation) and no `available` name (the `--var` names, or restored
+ * variables on resume) provides either.
  */
 export function missingVariables(dag: Dag, available: ReadonlySet<string>): MissingVariable[] {
   const registered = allRegistered(dag);
   const found = new Map<string, TaskDef[]>();
-  const tasks: TaskDef[] = [...dag.workflow.tasks.values()];
-  for (const task of tasks) {
-    const provided = new Set<string>([
-      ...Object.keys(dag.workflow.vars),
-      ...BUILTIN_VARS,
-      ...(task.type === "forensic" ? FORENSIC_VARS : []),
-      ...(task.matrix ?? []).map(([k]) => k),
-    ]);
+  for (const task of dag.workflow.tasks.values()) {
     for (const name of referencedVars(task)) {
-      if (provided.has(name) || registered.has(name) || available.has(name)) continue;
+      if (registered.has(name) || available.has(name) || workflowProvides(dag, task, name)) continue;
       const list = found.get(name) ?? [];
       if (!list.includes(task)) list.push(task);
       found.set(name, list);

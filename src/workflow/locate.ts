@@ -27,6 +27,7 @@ export class SourceIndex {
   readonly #entries = new Map<string, Entry>();
   readonly #headers = new Map<string, Span>();
   readonly #lineStarts: number[] = [0];
+  readonly #decoded = new Map<number, number[] | null>();
 
   constructor(readonly file: string, readonly source: string) {
     for (let i = 0; i < source.length; i++) if (source[i] === "\n") this.#lineStarts.push(i + 1);
@@ -84,7 +85,12 @@ export class SourceIndex {
    */
   inString(path: readonly string[], offset: number, length: number): Span {
     const v = this.valueSpan(path);
-    const map = decodedOffsets(this.source.slice(v.offset, v.offset + v.length));
+    // Cached: a field with thousands of references is mapped once, not once per reference.
+    let map = this.#decoded.get(v.offset);
+    if (map === undefined) {
+      map = decodedOffsets(this.source.slice(v.offset, v.offset + v.length)) ?? null;
+      this.#decoded.set(v.offset, map);
+    }
     if (!map) return v;
     const last = map[map.length - 1] ?? 0;
     const start = map[Math.min(offset, map.length - 1)] ?? last;

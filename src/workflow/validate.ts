@@ -1,35 +1,32 @@
 /**
- * A workflow file's text -> a validated Workflow and its Dag, or every problem at once.
- * Pure: the caller reads the file (see read.ts).
+ * A workflow file's text -> a validated Workflow with locations, or every problem at once.
+ * Pure: the caller reads the file (commands/load.ts), and the checks that need the graph
+ * (cycles, variables) come after, in graph/check.ts.
  *
- *   source --smol-toml--> raw tables --valibot, per key--> TaskDef/Workflow --buildDag--> Dag
+ *   source --smol-toml--> raw tables --valibot, per key--> TaskDef/Workflow
  *
  * Each stage reports what it finds with a location (see locate.ts) and the next stage runs
  * only on what the previous one could make sense of, so one mistake gives one message.
  */
 import { parse as parseToml, TomlError } from "smol-toml";
 import * as v from "valibot";
-import type { Dag, DagNode, NodeId } from "../graph/dag.ts";
-import { ancestors, buildDag, findCycles } from "../graph/build.ts";
 import type { Diagnostic } from "../util/result.ts";
 import { parseDuration } from "./duration.ts";
-import { exprVars, parseExpr } from "./expr.ts";
+import { parseExpr } from "./expr.ts";
 import type { Span } from "./locate.ts";
 import { SourceIndex } from "./locate.ts";
 import { didYouMean } from "./suggest.ts";
 import { templateRefs } from "./template.ts";
 import type { DependencyEntry, TaskDef, TaskId, Workflow } from "./types.ts";
-import { allRegistered, BUILTIN_VARS, FORENSIC_VARS, registeredName, templatedFields } from "../graph/variables.ts";
 
-export interface ValidateOptions {
-  /** Names passed with `--var`: references to them are not reported. */
-  readonly cliVars?: ReadonlySet<string>;
-}
-
-export interface ValidationResult {
-  /** Present only when there is no error (warnings allowed). */
+export interface ParsedWorkflow {
+  /**
+   * Present whenever the TOML parsed: the tasks that made sense. It is valid only when
+   * `diagnostics` holds no error; the graph stage still looks at it for cycles.
+   */
   readonly workflow?: Workflow;
-  readonly dag?: Dag;
+  /** Where each key and value is in the source, for the graph stage's diagnostics. */
+  readonly index?: SourceIndex;
   /** Errors and warnings, in the order found (by stage, then by position in the file). */
   readonly diagnostics: Diagnostic[];
 }
@@ -110,7 +107,6 @@ function describe(value: unknown): string {
   return "a value";
 }
 
-const quote = (s: string) => `"${s}"`;
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 const scalarText = (x: string | number | boolean) => String(x);
 
@@ -121,7 +117,7 @@ export function defaultWorkflowName(file: string): string {
 }
 
 /** Validates a workflow file's text. Never throws for a bad file: everything is in `diagnostics`. */
-export function validateWorkflow(file: string, source: string, opts: ValidateOptions = {}): ValidationResult {
+export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   const diagnostics: Diagnostic[] = [];
   let raw: Record<string, unknown>;
   try {
@@ -381,19 +377,6 @@ export function validateWorkflow(file: string, source: string, opts: ValidateOpt
     if (def && typeof def === "object") checkOnFailure(def["on_failure"], ["tasks", id, "on_failure"], `"${id}"`);
   }
 
-  // Cycles, at the level of tasks: a cell-level cycle is always a task-level one too.
-  const normal = [...tasks.values()].filter((t) => t.type === "normal").map((t) => t.id);
-  const edges = (id: TaskId) => tasks.get(id)?.dependsOn.filter((d) => tasks.get(d)?.type === "normal") ?? [];
-  for (const cycle of findCycles(normal, edges)) {
-    const first = cycle[0]!;
-    const next = cycle[1] ?? first;
-    const at = ((rawTasks[first] as Record<string, unknown>)["depends_on"] as string[]).findIndex((e) => (DEP_ENTRY.exec(e)?.[1] ?? e) === next);
-    error(`Cycle in depends_on: ${[...cycle, first].map(quote).join(" -> ")}`, index.itemSpan(["tasks", first, "depends_on"], at));
-  }
-
-  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
-
-  // ── The graph, and the variables flowing through it ──────────────────────
   const onFailure = str(raw["on_failure"]);
   const workflow: Workflow = {
     name: str(raw["name"]) ?? defaultWorkflowName(file),
@@ -405,10 +388,7 @@ export function validateWorkflow(file: string, source: string, opts: ValidateOpt
     ...(str(raw["description"]) !== undefined ? { description: str(raw["description"])! } : {}),
     ...(onFailure !== undefined ? { onFailure: onFailure as TaskId } : {}),
   };
-  const dag = buildDag(workflow);
-  checkVariables(dag, index, opts.cliVars ?? new Set(), error, warning);
-  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
-  return { workflow, dag, diagnostics };
+  return { workflow, index, diagnostics };
 }
 
 /** `k=v,k2=v2` -> { k: "v", k2: "v2" }. */
@@ -420,94 +400,4 @@ function parseCell(text: string): Record<string, string> {
     cell[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   return cell;
-}
-
-/** Registers, references and their ancestry, on the expanded graph. */
-function checkVariables(
-  dag: Dag,
-  index: SourceIndex,
-  cliVars: ReadonlySet<string>,
-  error: (message: string, span: Span) => void,
-  warning: (message: string, span: Span) => void,
-): void {
-  // Who registers what: two different tasks (or two cells of one task) may not share a name.
-  const owner = new Map<string, DagNode>();
-  const sameTaskReported = new Set<TaskId>();
-  for (const node of dag.nodes.values()) {
-    const name = registeredName(node);
-    if (name === undefined) continue;
-    const other = owner.get(name);
-    const span = index.valueSpan(["tasks", node.task.id, "register"]);
-    if (other === undefined) owner.set(name, node);
-    else if (other.task.id !== node.task.id) {
-      error(`Variable "${name}" is registered by both "${other.task.id}" and "${node.task.id}"`, span);
-    } else if (!sameTaskReported.has(node.task.id)) {
-      sameTaskReported.add(node.task.id);
-      const key = node.task.matrix?.[0]?.[0] ?? "key";
-      error(`Variable "${name}" is registered by every cell of matrix task "${node.task.id}": put a matrix key in its name, like "${name}_{{.${key}}}"`, span);
-    }
-  }
-  for (const t of dag.forensic.values()) {
-    const span = index.valueSpan(["tasks", t.id, "register"]);
-    if (t.register !== undefined) {
-      const other = owner.get(t.register);
-      if (other) error(`Variable "${t.register}" is registered by both "${other.task.id}" and "${t.id}"`, span);
-    }
-  }
-
-  const registered = allRegistered(dag);
-  const seen = new Set<string>();
-  const once = (key: string) => (seen.has(key) ? false : (seen.add(key), true));
-  const baseNames = new Set([...Object.keys(dag.workflow.vars), ...BUILTIN_VARS]);
-
-  const check = (task: TaskDef, matrix: Readonly<Record<string, string>>, available: ReadonlySet<string>, self: NodeId | undefined) => {
-    for (const field of templatedFields(task)) {
-      const path = ["tasks", task.id, ...field.path];
-      const counts = new Map<string, number>();
-      for (const ref of templateRefs(field.text)) {
-        const text = field.text.slice(ref.index, ref.index + ref.length);
-        const occurrence = counts.get(text) ?? 0;
-        counts.set(text, occurrence + 1);
-        if (available.has(ref.name) || Object.hasOwn(matrix, ref.name)) continue;
-        const span = index.findInValue(path, text, occurrence);
-        const key = `${task.id}\u0000${field.path.join(".")}\u0000${ref.index}`;
-        const reg = owner.get(ref.name);
-        if (reg !== undefined && self !== undefined) {
-          if (!once(key)) continue;
-          if (reg.task.id === task.id) {
-            error(`Variable "${ref.name}" is registered by "${task.id}" itself: it is not set before "${task.id}" runs`, span);
-          } else {
-            error(`Variable "${ref.name}" is registered by "${reg.id}", which "${task.id}" does not depend on: its value would be a race`, span);
-          }
-        } else if (!registered.has(ref.name) && !cliVars.has(ref.name)) {
-          if (once(key)) warning(`Variable "${ref.name}" is not defined: pass --var ${ref.name}=VALUE`, span);
-        }
-      }
-    }
-    // `if` reads an unset variable as "", so only a race is an error there.
-    const cond = task.if === undefined ? undefined : parseExpr(task.if);
-    if (cond?.ok && self !== undefined) {
-      for (const name of exprVars(cond.value)) {
-        const reg = owner.get(name);
-        if (reg === undefined || available.has(name) || Object.hasOwn(matrix, name)) continue;
-        if (!once(`${task.id}\u0000if\u0000${name}`)) continue;
-        error(`Variable "${name}" is registered by "${reg.id}", which "${task.id}" does not depend on: its value would be a race`, index.findInValue(["tasks", task.id, "if"], name));
-      }
-    }
-  };
-
-  for (const node of dag.nodes.values()) {
-    const available = new Set(baseNames);
-    for (const id of ancestors(dag, node.id)) {
-      const anc = dag.nodes.get(id);
-      const name = anc && registeredName(anc);
-      if (name !== undefined) available.add(name);
-    }
-    check(node.task, node.matrix, available, node.id);
-  }
-  for (const task of dag.forensic.values()) {
-    // A forensic task runs after a failure, at any point: every registered variable may be set.
-    const keys = Object.fromEntries((task.matrix ?? []).map(([k]) => [k, ""]));
-    check(task, keys, new Set([...baseNames, ...FORENSIC_VARS, ...registered]), undefined);
-  }
 }

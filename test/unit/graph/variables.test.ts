@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { missingVariables, registeredName, varsProvidedFor } from "../../../src/graph/variables.ts";
-import { validateWorkflow } from "../../../src/workflow/validate.ts";
+import { validateWorkflow } from "../../../src/commands/load.ts";
 import type { NodeId } from "../../../src/graph/dag.ts";
 
 const lines = (...l: string[]) => l.join("\n") + "\n";

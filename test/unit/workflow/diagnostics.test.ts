@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { diagnosticsToJson, formatDiagnostics } from "../../../src/report/diagnostics.ts";
-import { validateWorkflow } from "../../../src/workflow/validate.ts";
+import { validateWorkflow } from "../../../src/commands/load.ts";
 
 const SRC = '[tasks.lint]\ncmd = "x"\n[tasks.build]\ncmd = "echo {{.v}}"\ndepends_on = ["lnt"]\n';
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { validateWorkflow } from "../../../src/workflow/validate.ts";
+import { validateWorkflow } from "../../../src/commands/load.ts";
 
 /** Each diagnostic as `line:col:length severity: message`, for exact comparisons. */
 function problems(source: string, cliVars?: string[]): string[] {

@@ -1,0 +1,166 @@
+/**
+ * The checks that need the graph, each with a located diagnostic: cycles, two nodes registering
+ * one name, and every `{{.x}}` and `if` read against what the node can see (variables.ts).
+ *
+ *   Workflow (workflow/validate.ts) --findCycles--> --buildDag--> Dag --variables--> diagnostics
+ */
+import type { Diagnostic } from "../util/result.ts";
+import { exprVars, parseExpr } from "../workflow/expr.ts";
+import type { SourceIndex, Span } from "../workflow/locate.ts";
+import { templateRefs } from "../workflow/template.ts";
+import type { TaskDef, TaskId, Workflow } from "../workflow/types.ts";
+import { buildDag, findCycles } from "./build.ts";
+import type { Dag, DagNode } from "./dag.ts";
+import { registeredName, registerOwners, resolveReads, templatedFields, type VarRead } from "./variables.ts";
+
+export interface GraphCheckOptions {
+  /** Names passed with `--var`: references to them are not reported. */
+  readonly cliVars?: ReadonlySet<string>;
+  /**
+   * The file stage already found errors: report cycles among the tasks it kept, then stop
+   * (variables are checked only on a workflow without errors, so one mistake gives one message).
+   */
+  readonly hasErrors?: boolean;
+}
+
+export interface GraphCheckResult {
+  /** Present when no stage found an error. */
+  readonly dag?: Dag;
+  readonly diagnostics: Diagnostic[];
+}
+
+const quote = (s: string) => `"${s}"`;
+
+/** Checks a parsed workflow's graph; `index` locates what it reports. */
+export function checkGraph(workflow: Workflow, index: SourceIndex, opts: GraphCheckOptions = {}): GraphCheckResult {
+  const diagnostics: Diagnostic[] = [];
+  const report = (severity: Diagnostic["severity"], message: string, span: Span) =>
+    diagnostics.push({ severity, message, location: index.location(span) });
+  const error = (message: string, span: Span) => report("error", message, span);
+  const warning = (message: string, span: Span) => report("warning", message, span);
+
+  // Cycles, at the level of tasks: a cell-level cycle is always a task-level one too.
+  const tasks = workflow.tasks;
+  const normal = [...tasks.values()].filter((t) => t.type === "normal").map((t) => t.id);
+  const edges = (id: TaskId) => tasks.get(id)?.dependsOn.filter((d) => tasks.get(d)?.type === "normal") ?? [];
+  for (const cycle of findCycles(normal, edges)) {
+    const first = cycle[0]!;
+    const next = cycle[1] ?? first;
+    error(`Cycle in depends_on: ${[...cycle, first].map(quote).join(" -> ")}`, dependencySpan(index, first, next));
+  }
+  if (opts.hasErrors || diagnostics.length > 0) return { diagnostics };
+
+  const dag = buildDag(workflow);
+  checkVariables(dag, index, opts.cliVars ?? new Set(), error, warning);
+  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
+  return { dag, diagnostics };
+}
+
+/** The depends_on element of `task` that names `dep` (or a cell of it). */
+function dependencySpan(index: SourceIndex, task: TaskId, dep: TaskId): Span {
+  const path = ["tasks", task, "depends_on"];
+  const items = index.entry(path)?.items ?? [];
+  const at = items.findIndex((span) => {
+    const raw = index.source.slice(span.offset, span.offset + span.length);
+    const text = raw.startsWith("'") ? raw.slice(1, -1) : decodeBasic(raw);
+    return text === dep || text.startsWith(`${dep}[`);
+  });
+  return index.itemSpan(path, at);
+}
+
+function decodeBasic(raw: string): string {
+  try {
+    return JSON.parse(raw) as string;
+  } catch {
+    return raw.slice(1, -1);
+  }
+}
+
+/** Registers, references and their ancestry, on the expanded graph. */
+function checkVariables(
+  dag: Dag,
+  index: SourceIndex,
+  cliVars: ReadonlySet<string>,
+  error: (message: string, span: Span) => void,
+  warning: (message: string, span: Span) => void,
+): void {
+  // Who registers what: two different tasks (or two cells of one task) may not share a name.
+  const owners = registerOwners(dag);
+  const sameTaskReported = new Set<TaskId>();
+  for (const node of dag.nodes.values()) {
+    const name = registeredName(node);
+    if (name === undefined) continue;
+    const other = owners.get(name)!;
+    if (other === node) continue;
+    const span = index.valueSpan(["tasks", node.task.id, "register"]);
+    if (other.task.id !== node.task.id) {
+      error(`Variable "${name}" is registered by both "${other.task.id}" and "${node.task.id}"`, span);
+    } else if (!sameTaskReported.has(node.task.id)) {
+      sameTaskReported.add(node.task.id);
+      const key = node.task.matrix?.[0]?.[0] ?? "key";
+      error(`Variable "${name}" is registered by every cell of matrix task "${node.task.id}": put a matrix key in its name, like "${name}_{{.${key}}}"`, span);
+    }
+  }
+  for (const t of dag.forensic.values()) {
+    if (t.register === undefined) continue;
+    const other = owners.get(t.register);
+    if (other) error(`Variable "${t.register}" is registered by both "${other.task.id}" and "${t.id}"`, index.valueSpan(["tasks", t.id, "register"]));
+  }
+
+  // Every read, in file order (node by node, then forensic tasks), answered in one batch.
+  interface Use {
+    readonly task: TaskDef;
+    readonly key: string;
+    readonly span: () => Span;
+    readonly inIf: boolean;
+  }
+  const reads: VarRead[] = [];
+  const uses: Use[] = [];
+  const collect = (reader: DagNode | TaskDef, task: TaskDef) => {
+    for (const field of templatedFields(task)) {
+      const path = ["tasks", task.id, ...field.path];
+      for (const ref of templateRefs(field.text)) {
+        reads.push({ reader, name: ref.name });
+        uses.push({
+          task,
+          key: `${task.id}\u0000${field.path.join(".")}\u0000${ref.index}`,
+          span: () => index.inString(path, ref.index, ref.length),
+          inIf: false,
+        });
+      }
+    }
+    // `if` reads an unset variable as "", so only a race is an error there.
+    const cond = task.if === undefined || !("deps" in reader) ? undefined : parseExpr(task.if);
+    if (cond?.ok) {
+      for (const name of exprVars(cond.value)) {
+        reads.push({ reader, name });
+        uses.push({ task, key: `${task.id}\u0000if\u0000${name}`, span: () => index.findInValue(["tasks", task.id, "if"], name), inIf: true });
+      }
+    }
+  };
+  for (const node of dag.nodes.values()) collect(node, node.task);
+  for (const task of dag.forensic.values()) collect(task, task);
+
+  const seen = new Set<string>();
+  const once = (key: string) => (seen.has(key) ? false : (seen.add(key), true));
+  resolveReads(dag, reads, owners).forEach((source, i) => {
+    const { task, key, span, inIf } = uses[i]!;
+    const name = reads[i]!.name;
+    switch (source.kind) {
+      case "workflow":
+      case "ancestor":
+        return;
+      case "self":
+        if (!once(key)) return;
+        if (inIf) error(`Variable "${name}" is registered by "${source.by.id}", which "${task.id}" does not depend on: its value would be a race`, span());
+        else error(`Variable "${name}" is registered by "${task.id}" itself: it is not set before "${task.id}" runs`, span());
+        return;
+      case "race":
+        if (once(key)) error(`Variable "${name}" is registered by "${source.by.id}", which "${task.id}" does not depend on: its value would be a race`, span());
+        return;
+      case "none":
+        if (!inIf && !cliVars.has(name) && once(key)) warning(`Variable "${name}" is not defined: pass --var ${name}=VALUE`, span());
+        return;
+    }
+  });
+}

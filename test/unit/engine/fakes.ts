@@ -7,7 +7,7 @@ import type { Reporter } from "../../../src/report/reporter.ts";
 import { JournalWriteError } from "../../../src/journal/writer.ts";
 import type { Failure } from "../../../src/util/failure.ts";
 import type { Result } from "../../../src/util/result.ts";
-import { validateWorkflow } from "../../../src/workflow/validate.ts";
+import { validateWorkflow } from "../../../src/commands/load.ts";
 
 export function dagOf(toml: string): Dag {
   const result = validateWorkflow("test.toml", toml);

@@ -1,7 +1,10 @@
 /** `wf diff <a> <b>`: what differs between two runs: task states, attempts, durations, variables. */
 import type { TaskFold } from "../journal/fold.ts";
-import { runDurationMs, type LoadedRun } from "../runs/index.ts";
-import { openRun } from "./lookup.ts";
+import type { Io } from "../cli/flags.ts";
+import { runDurationMs } from "../runs/list.ts";
+import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
+import type { Outcome } from "../util/failure.ts";
+import { ok } from "../util/result.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
 
 interface TaskSide {
@@ -41,10 +44,14 @@ export function diffRuns(a: LoadedRun, b: LoadedRun): RunDiff {
   return { a, b, tasks, vars };
 }
 
-export async function diffCommand(stateDir: string, prefixA: string, prefixB: string, opts: { json: boolean }, out: (text: string) => void): Promise<number> {
-  const d = diffRuns(await openRun(stateDir, prefixA), await openRun(stateDir, prefixB));
-  out(opts.json ? `${JSON.stringify(diffJson(d), null, 2)}\n` : formatDiff(d));
-  return 0;
+export async function diffCommand(stateDir: string, prefixA: string, prefixB: string, opts: { json: boolean }, io: Io): Promise<Outcome> {
+  const a = await openRun(stateDir, prefixA, "diff");
+  if (!a.ok) return a;
+  const b = await openRun(stateDir, prefixB, "diff");
+  if (!b.ok) return b;
+  const d = diffRuns(a.value, b.value);
+  io.out(opts.json ? `${JSON.stringify(diffJson(d), null, 2)}\n` : formatDiff(d));
+  return ok(0);
 }
 
 const runLine = (r: LoadedRun) => ({

@@ -1,14 +1,15 @@
 /** `wf export <run>`: the run as one JSON document, or `--format tar` with its journal, workflow copy and logs. */
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { lstat, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type LoadedRun } from "../runs/index.ts";
-import { openRun } from "./lookup.ts";
+import type { Io } from "../cli/flags.ts";
+import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
+import { fsProblem, type Outcome } from "../util/failure.ts";
+import { err, ok } from "../util/result.ts";
 import { tarArchive, type TarEntry } from "../report/tar.ts";
-import { WfError } from "../util/result.ts";
 import { runStateJson } from "./show.ts";
 
 export interface ExportOptions {
-  readonly format: string;
+  readonly format: "json" | "tar";
   readonly output?: string;
   /** stdout is a terminal: a tar is not written there. */
   readonly stdoutIsTty: boolean;
@@ -26,9 +27,12 @@ export async function exportJson(run: LoadedRun): Promise<Record<string, unknown
   };
 }
 
+/** A regular file of the run's folder; a symbolic link or anything else planted there is left out, never followed. */
 async function fileEntry(path: string, name: string): Promise<TarEntry | undefined> {
   try {
-    const [data, st] = await Promise.all([readFile(path), stat(path)]);
+    const st = await lstat(path);
+    if (!st.isFile()) return undefined;
+    const data = await readFile(path);
     return { name, data, mtime: st.mtimeMs / 1000 };
   } catch {
     return undefined;
@@ -62,23 +66,26 @@ export async function exportCommand(
   stateDir: string,
   prefix: string,
   opts: ExportOptions,
-  write: (data: string | Uint8Array) => void,
-): Promise<number> {
-  if (opts.format !== "json" && opts.format !== "tar") throw new WfError(`Invalid --format "${opts.format}": expected json or tar`, 2);
+  io: Io,
+): Promise<Outcome> {
   if (opts.format === "tar" && opts.output === undefined && opts.stdoutIsTty) {
-    throw new WfError("Cannot write a tar archive to a terminal: pass -o FILE or redirect the output", 2);
+    return err({ kind: "usage", message: "Cannot write a tar archive to a terminal: pass -o FILE or redirect the output" });
   }
-  const run = await openRun(stateDir, prefix);
+  const opened = await openRun(stateDir, prefix, "export");
+  if (!opened.ok) return opened;
+  const run = opened.value;
   const data: string | Uint8Array =
     opts.format === "tar" ? tarArchive(await exportEntries(run)) : `${JSON.stringify(await exportJson(run), null, 2)}\n`;
   if (opts.output === undefined) {
-    write(data);
-    return 0;
+    io.out(data);
+    return ok(0);
   }
   try {
     await writeFile(opts.output, data, { mode: 0o600 });
   } catch (e) {
-    throw new WfError(`Cannot write "${opts.output}": ${(e as Error).message}`, 1);
+    const problem = fsProblem(e);
+    if (problem === undefined) throw e;
+    return err({ kind: "fs", action: "write", path: opts.output, problem });
   }
-  return 0;
+  return ok(0);
 }

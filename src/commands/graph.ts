@@ -1,31 +1,37 @@
 /** `wf graph [workflow]`: the DAG as text, dot, mermaid or json; `--run <id>` adds that run's states. */
 import type { TaskState } from "../journal/fold.ts";
-import { openRun } from "./lookup.ts";
+import type { Io } from "../cli/flags.ts";
+import { openRun } from "../runs/open.ts";
+import type { Failure, Outcome } from "../util/failure.ts";
+import { err, ok, type Result } from "../util/result.ts";
 import { graphFromDag, graphFromRun, renderDot, renderJson, renderMermaid, renderText, type GraphModel } from "../report/graph.ts";
-import { WfError } from "../util/result.ts";
 import { loadForRun } from "./load.ts";
 
 export const GRAPH_FORMATS = ["text", "dot", "mermaid", "json"] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
 export interface GraphOptions {
-  readonly format: string;
+  readonly format: GraphFormat;
   readonly run?: string;
-  readonly stateDir: () => string;
+  readonly stateDir: () => Result<string, Failure>;
   readonly workflowsDir?: string;
   readonly color: boolean;
 }
 
-export async function graphCommand(workflow: string | undefined, opts: GraphOptions, out: (text: string) => void): Promise<number> {
-  if (!(GRAPH_FORMATS as readonly string[]).includes(opts.format)) {
-    throw new WfError(`Invalid --format "${opts.format}": expected one of ${GRAPH_FORMATS.join(", ")}`, 2);
+export async function graphCommand(workflow: string | undefined, opts: GraphOptions, io: Io): Promise<Outcome> {
+  const out = io.out;
+  if (workflow === undefined && opts.run === undefined) {
+    return err({ kind: "usage", message: "Missing workflow: pass a workflow file or name, or --run <id>" });
   }
-  if (workflow === undefined && opts.run === undefined) throw new WfError("Missing workflow: pass a workflow file or name, or --run <id>", 2);
   let model: GraphModel | undefined;
   if (workflow !== undefined) model = graphFromDag((await loadForRun(workflow, opts.workflowsDir, new Set())).dag);
   let states: Map<string, TaskState> | undefined;
   if (opts.run !== undefined) {
-    const run = await openRun(opts.stateDir(), opts.run);
+    const stateDir = opts.stateDir();
+    if (!stateDir.ok) return stateDir;
+    const opened = await openRun(stateDir.value, opts.run, "graph");
+    if (!opened.ok) return opened;
+    const run = opened.value;
     states = new Map([...run.state.tasks].map(([id, t]) => [id, t.state]));
     for (const f of run.state.forensic) {
       const fin = f.attempt.finished;
@@ -33,12 +39,11 @@ export async function graphCommand(workflow: string | undefined, opts: GraphOpti
     }
     model ??= graphFromRun(run.state.started, run.state.forensic.map((f) => ({ task: f.task, target: f.target })));
   }
-  const format = opts.format as GraphFormat;
-  switch (format) {
+  switch (opts.format) {
     case "text": out(renderText(model!, states, opts.color)); break;
     case "dot": out(renderDot(model!, states)); break;
     case "mermaid": out(renderMermaid(model!, states)); break;
     case "json": out(renderJson(model!, states)); break;
   }
-  return 0;
+  return ok(0);
 }

@@ -8,15 +8,14 @@
  *          ^                    │ still going
  *          └──── sleep 250ms ───┘
  */
+import { constants } from "node:fs";
 import { open } from "node:fs/promises";
-import { join } from "node:path";
+import { join, normalize, sep } from "node:path";
+import type { Io } from "../cli/flags.ts";
 import type { JournalRecord } from "../journal/events.ts";
-import { foldJournal } from "../journal/fold.ts";
-import { isLockLive } from "../runs/lock.ts";
-import { classifyJournal } from "../journal/reader.ts";
-import { type LoadedRun } from "../runs/index.ts";
-import { openRun } from "./lookup.ts";
-import { WfError } from "../util/result.ts";
+import { openRun, readRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
+import type { Failure, Outcome } from "../util/failure.ts";
+import { err, ok, type Result } from "../util/result.ts";
 
 export interface LogsOptions {
   readonly attempt?: number;
@@ -54,12 +53,13 @@ function matchesTask(node: string, task: string): boolean {
 }
 
 /** Picks the attempts to show; an unknown task or attempt is a usage error naming what exists. */
-export function selectAttempts(run: LoadedRun, attempts: readonly LogAttempt[], task: string | undefined, attempt: number | undefined): LogAttempt[] {
+export function selectAttempts(run: LoadedRun, attempts: readonly LogAttempt[], task: string | undefined, attempt: number | undefined): Result<LogAttempt[], Failure> {
   let chosen = [...attempts];
   if (task !== undefined) {
     const known = [...run.state.tasks.keys(), ...run.state.forensic.map((f) => f.task)];
     if (!known.some((n) => matchesTask(n, task))) {
-      throw new WfError(`Run "${run.id}" has no task "${task}": its tasks are ${known.map((n) => `"${n}"`).join(", ")}`, 2);
+      const shown = known.slice(0, 20).map((n) => `"${n}"`).join(", ") + (known.length > 20 ? ` and ${known.length - 20} more` : "");
+      return err({ kind: "usage", message: `Run "${run.id}" has no task "${task}": its tasks are ${shown}` });
     }
     chosen = chosen.filter((a) => matchesTask(a.task, task));
   }
@@ -68,10 +68,10 @@ export function selectAttempts(run: LoadedRun, attempts: readonly LogAttempt[], 
     chosen = chosen.filter((a) => a.attempt === attempt);
     if (chosen.length === 0 && task !== undefined && before.length > 0) {
       const have = [...new Set(before.map((a) => a.attempt))].join(", ");
-      throw new WfError(`Task "${task}" of run "${run.id}" has no attempt ${attempt}: its attempts are ${have}`, 2);
+      return err({ kind: "usage", message: `Task "${task}" of run "${run.id}" has no attempt ${attempt}: its attempts are ${have}` });
     }
   }
-  return chosen;
+  return ok(chosen);
 }
 
 /** The last `n` lines of `text`. */
@@ -83,12 +83,24 @@ export function tailLines(text: string, n: number): string {
   return kept === "" ? "" : trailing ? `${kept}\n` : kept;
 }
 
-async function readFrom(path: string, offset: number): Promise<Uint8Array> {
+/**
+ * The path of a log the journal names, if it stays inside the run's folder.
+ * A journal is data from disk: a path that climbs out (`../`, absolute) is
+ * never read.
+ */
+export function logPathIn(runDir: string, logPath: string): string | undefined {
+  const full = normalize(join(runDir, logPath));
+  return full.startsWith(normalize(runDir) + sep) ? full : undefined;
+}
+
+async function readFrom(path: string | undefined, offset: number): Promise<Uint8Array> {
+  if (path === undefined) return new Uint8Array(0);
   let fh;
   try {
-    fh = await open(path, "r");
+    // A symbolic link planted among the logs is not followed.
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
-    return new Uint8Array(0); // not created yet, or removed
+    return new Uint8Array(0); // not created yet, removed, or a link
   }
   try {
     const size = (await fh.stat()).size;
@@ -129,7 +141,7 @@ class LogPrinter {
     if (first) this.header(a, "stdout");
     for (const stream of ["stdout", "stderr"] as const) {
       const key = `${a.task}#${a.attempt}#${stream}`;
-      const path = join(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog);
+      const path = logPathIn(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog);
       const offset = this.offsets.get(key) ?? 0;
       const bytes = await readFrom(path, offset);
       // Only whole lines while following, so a line being written is not cut by a header.
@@ -151,7 +163,7 @@ class LogPrinter {
     for (const a of attempts) {
       for (const stream of ["stdout", "stderr"] as const) {
         const key = `${a.task}#${a.attempt}#${stream}`;
-        const path = join(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog);
+        const path = logPathIn(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog);
         const offset = this.offsets.get(key) ?? 0;
         const bytes = await readFrom(path, offset);
         if (bytes.length === 0) continue;
@@ -172,36 +184,28 @@ export async function logsCommand(
   prefix: string,
   task: string | undefined,
   opts: LogsOptions,
-  out: (text: string) => void,
-): Promise<number> {
-  const run = await openRun(stateDir, prefix);
-  const printer = new LogPrinter(run.dir, out);
-  let records = run.records;
-  let live = run.live;
-  let ended = run.state.endedAt !== undefined;
+  io: Io,
+): Promise<Outcome> {
+  const opened = await openRun(stateDir, prefix, "read");
+  if (!opened.ok) return opened;
+  let run = opened.value;
+  const printer = new LogPrinter(run.dir, io.out);
   let tail = opts.tail;
   for (;;) {
-    const chosen = selectAttempts(run, attemptsOf(records), task, opts.attempt);
-    for (const a of chosen) await printer.print(a, tail);
+    const ended = run.state.endedAt !== undefined || !run.live;
+    const chosen = selectAttempts(run, attemptsOf(run.records), task, opts.attempt);
+    if (!chosen.ok) return chosen;
+    for (const a of chosen.value) await printer.print(a, tail);
     // --tail cuts what was there at the start; what comes later while following is printed whole.
     tail = undefined;
-    if (!opts.follow || ended || !live) {
-      await printer.flushPartial(chosen);
-      return 0;
+    if (!opts.follow || ended) {
+      await printer.flushPartial(chosen.value);
+      return ok(0);
     }
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
-    live = await isLockLive(join(run.dir, "lock"));
-    const c = classifyJournal(await readFrom(run.journalPath, 0));
-    if (c.kind === "corrupt") throw new WfError(`Journal "${run.journalPath}" is corrupt at line ${c.line} (byte ${c.offset}): ${c.reason}`, 1);
-    records = c.records;
-    const folded = foldJournal(records, live);
-    ended = folded.ok && folded.value.endedAt !== undefined;
-    // One more pass prints what the last attempts wrote before the run ended.
-    if (ended || !live) {
-      const last = selectAttempts(run, attemptsOf(records), task, opts.attempt);
-      for (const a of last) await printer.print(a, undefined);
-      await printer.flushPartial(last);
-      return 0;
-    }
+    // The same read path as every command: a journal damaged meanwhile stops the follow with the same sentence.
+    const again = await readRun(stateDir, run.id, "follow");
+    if (!again.ok) return again;
+    run = again.value;
   }
 }

@@ -5,15 +5,15 @@
  * The index keeps the deleted runs' lines (listing skips them) and is touched,
  * so no rebuild follows; `wf runs --reindex` compacts it.
  */
-import { rm, stat, utimes } from "node:fs/promises";
+import { readdir, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { acquireLock } from "../runs/lock.ts";
-import { lockHolder } from "../runs/lock.ts";
-import { INDEX_FILE, loadRun } from "../runs/index.ts";
-import { runDir } from "../runs/paths.ts";
-import { readdir } from "node:fs/promises";
+import type { Io } from "../cli/flags.ts";
 import { formatTime } from "../report/table.ts";
-import { WfError } from "../util/result.ts";
+import { acquireLock, lockHolder } from "../runs/lock.ts";
+import { readRun } from "../runs/open.ts";
+import { indexPath, isRunId, runDir, runPaths } from "../runs/paths.ts";
+import { fsProblem, type Outcome } from "../util/failure.ts";
+import { err, ok } from "../util/result.ts";
 import { parseDuration } from "../workflow/duration.ts";
 
 /** `30d`, `2w`, `1d12h`, `90m`: a Go duration with days (`d`) and weeks (`w`) allowed in front. */
@@ -53,20 +53,21 @@ export function choosePrunable<T extends { started: number }>(runs: readonly T[]
 }
 
 async function describeRun(stateDir: string, id: string): Promise<Candidate> {
-  const r = await loadRun(stateDir, id);
-  if (r.ok) return { id, workflow: r.run.state.started.workflow, status: r.run.state.status, started: Date.parse(r.run.state.startedAt) };
+  const r = await readRun(stateDir, id, "prune");
+  if (r.ok) return { id, workflow: r.value.state.started.workflow, status: r.value.state.status, started: Date.parse(r.value.state.startedAt) };
   // No journal, or one that cannot be read: its age is the folder's.
   const st = await stat(runDir(stateDir, id)).catch(() => undefined);
   return { id, workflow: "?", status: "unreadable", started: st?.mtimeMs ?? 0 };
 }
 
-export async function pruneCommand(stateDir: string, opts: PruneOptions, out: (text: string) => void): Promise<number> {
+export async function pruneCommand(stateDir: string, opts: PruneOptions, io: Io): Promise<Outcome> {
+  const out = io.out;
   if (opts.olderThanMs === undefined && opts.keep === undefined) {
-    throw new WfError("Nothing to prune by: pass --older-than (e.g. 30d), --keep N, or both", 2);
+    return err({ kind: "usage", message: "Nothing to prune by: pass --older-than (e.g. 30d), --keep N, or both" });
   }
   const now = opts.now ?? Date.now();
   const ids = (await readdir(join(stateDir, "runs"), { withFileTypes: true }).catch(() => []))
-    .filter((d) => d.isDirectory() && /^[0-9A-Za-z]+$/.test(d.name))
+    .filter((d) => d.isDirectory() && isRunId(d.name))
     .map((d) => d.name);
   const runs: Candidate[] = [];
   for (const id of ids) runs.push(await describeRun(stateDir, id));
@@ -75,13 +76,22 @@ export async function pruneCommand(stateDir: string, opts: PruneOptions, out: (t
   let deleted = 0;
   let active = 0;
   for (const r of choosePrunable(runs, opts, now)) {
-    const lockPath = join(runDir(stateDir, r.id), "lock");
+    const lockPath = runPaths(stateDir, r.id).lock;
     const owner = await lockHolder(lockPath);
     let refusal = owner === undefined ? undefined : `pid ${owner.pid} on host "${owner.host}"`;
     if (refusal === undefined && !opts.dryRun) {
       const lock = await acquireLock(lockPath);
       if (!lock.ok) refusal = `pid ${lock.error.pid} on host "${lock.error.host}"`;
-      else await rm(runDir(stateDir, r.id), { recursive: true, force: true });
+      else {
+        try {
+          await rm(runDir(stateDir, r.id), { recursive: true, force: true });
+        } catch (e) {
+          const problem = fsProblem(e);
+          if (problem === undefined) throw e;
+          await lock.value.release().catch(() => {});
+          return err({ kind: "fs", action: "delete run folder", path: runDir(stateDir, r.id), problem });
+        }
+      }
     }
     const what = `${r.id} (${r.workflow}, ${r.status}, started ${formatTime(new Date(r.started).toISOString())})`;
     if (refusal !== undefined) {
@@ -94,10 +104,10 @@ export async function pruneCommand(stateDir: string, opts: PruneOptions, out: (t
   }
   if (deleted > 0 && !opts.dryRun) {
     const t = new Date();
-    await utimes(join(stateDir, INDEX_FILE), t, t).catch(() => {});
+    await utimes(indexPath(stateDir), t, t).catch(() => {});
   }
   const runsWord = (n: number) => `${n} run${n === 1 ? "" : "s"}`;
   const kept = active > 0 ? `; kept ${runsWord(active)} that ${active === 1 ? "is" : "are"} active` : "";
   out(`${verb} ${runsWord(deleted)} of ${runs.length}${kept}\n`);
-  return 0;
+  return ok(0);
 }

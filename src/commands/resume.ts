@@ -3,26 +3,27 @@
  * journal, check the workflow file against the journaled graph, restore
  * variables, and run what did not succeed. Returns the exit code.
  */
-import { join } from "node:path";
-import process from "node:process";
-import { endGroup, hasEnvironmentEntry } from "../platform/process.ts";
+import type { Io } from "../cli/flags.ts";
 import { compareDefinitions, type PlanEntry, planResume } from "../engine/resume.ts";
 import { nodesOfTask } from "../graph/build.ts";
 import type { Dag, NodeId } from "../graph/dag.ts";
-import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts";
-import { foldJournal, type RunState } from "../journal/fold.ts";
-import { acquireLock, lockHolder } from "../runs/lock.ts";
-import { readJournal } from "../journal/reader.ts";
-import { runDir } from "../runs/paths.ts";
-import { ensureFreshIndex, INDEX_FILE, linesBackwards, loadRun, parseIndexLine } from "../runs/index.ts";
-import { JOURNAL_FILE, openJournalForAppend } from "../journal/writer.ts";
-import type { Reporter } from "../report/reporter.ts";
-import { WfError } from "../util/result.ts";
-import type { TaskId } from "../workflow/types.ts";
 import { missingVariables } from "../graph/variables.ts";
+import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts";
+import type { RunState } from "../journal/fold.ts";
+import type { JournalReadError } from "../journal/reader.ts";
+import { openJournalForAppend } from "../journal/writer.ts";
+import { endGroup, hasEnvironmentEntry } from "../platform/process.ts";
+import { describeFailure } from "../report/failure.ts";
+import type { Reporter } from "../report/reporter.ts";
+import { ensureFreshIndex, linesBackwards, parseIndexLine } from "../runs/index.ts";
+import { acquireLock } from "../runs/lock.ts";
+import { findRun, foldRecords, readRun } from "../runs/open.ts";
+import { indexPath, runPaths } from "../runs/paths.ts";
+import { type Failure, fsCall, type Outcome, type RunProblem } from "../util/failure.ts";
+import { err, ok, type Result } from "../util/result.ts";
+import type { TaskId } from "../workflow/types.ts";
 import { executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
-import { runIdOf, stateDirFrom } from "./lookup.ts";
 
 export interface ResumeFlags {
   readonly mode?: Mode;
@@ -39,49 +40,62 @@ export interface ResumeFlags {
   readonly file?: string;
   /** Without a run id: the most recent resumable run of this workflow. */
   readonly workflow?: string;
-  readonly stateDir?: string;
 }
 
 export async function resumeCommand(
   target: string | undefined,
+  stateDir: string,
   flags: ResumeFlags,
   reporter: Reporter,
-  out: (text: string) => void,
-): Promise<number> {
-  const stateDir = stateDirFrom(flags.stateDir);
-  const runId = target === undefined ? await latestResumable(stateDir, flags.workflow) : runIdOf(stateDir, target);
-  const dir = runDir(stateDir, runId);
-  const journalPath = join(dir, JOURNAL_FILE);
-  const cannot = (why: string) => new WfError(`Cannot resume run "${runId}": ${why}`, 3);
+  io: Io,
+): Promise<Outcome> {
+  const found = target === undefined ? await latestResumable(stateDir, flags.workflow) : findRun(stateDir, target);
+  if (!found.ok) return found;
+  const runId = found.value;
+  const paths = runPaths(stateDir, runId);
+  const refused = (reason: string): Outcome => err({ kind: "resume-refused", runId, reason });
 
   if (flags.dryRun) {
-    const read = await readJournal(journalPath);
-    if (!read.ok) throw cannot(read.error.message);
-    const live = (await lockHolder(join(dir, "lock"))) !== undefined;
-    const state = fold(read.value.records, live, cannot);
-    if (state.status === "success") throw cannot("it already succeeded");
-    const { dag, plan } = await prepare(state, flags, reporter, cannot);
-    out(describeResumePlan(state, dag, plan, read.value.kind === "torn" ? read.value.tornBytes : 0, live));
-    return 0;
+    // The read path every command uses; read-only, no lock.
+    const read = await readRun(stateDir, runId, "resume");
+    if (!read.ok) return read;
+    const { state, live, tornBytes } = read.value;
+    if (state.status === "success") return refused("it already succeeded");
+    const prepared = await prepare(state, flags, reporter);
+    if (!prepared.ok) return prepared;
+    const { dag, plan } = prepared.value;
+    io.out(describeResumePlan(state, dag, plan, tornBytes, live));
+    return ok(0);
   }
 
-  const lock = await acquireLock(join(dir, "lock"));
-  if (!lock.ok) throw cannot(`it is locked by pid ${lock.error.pid} on host "${lock.error.host}"`);
+  const lock = await fsCall("take the lock", paths.lock, () => acquireLock(paths.lock));
+  if (!lock.ok) return lock;
+  if (!lock.value.ok) {
+    const { pid, host } = lock.value.error;
+    return err({ kind: "run-locked", action: "resume", runId, pid, host });
+  }
+  const held = lock.value.value;
   try {
-    const opened = await openJournalForAppend({ path: journalPath, runId, writer: "wf" });
-    if (!opened.ok) throw cannot(opened.error.message);
+    const opened = await openJournalForAppend({ path: paths.journal, runId, writer: "wf" });
+    if (!opened.ok) return err({ kind: "run-unusable", action: "resume", runId, problem: appendProblem(opened.error) });
     const { writer: journal, records } = opened.value;
     let handedOver = false; // executeRun closes the journal itself
     try {
-      const state = fold(records, false, cannot);
-      if (state.status === "success") throw cannot("it already succeeded");
+      const read = foldRecords(records, false);
+      if (!read.ok) return err({ kind: "run-unusable", action: "resume", runId, problem: read.error });
+      const state = read.value;
+      if (state.status === "success") return refused("it already succeeded");
       const opening: AppendableEvent[] = [];
-      if (lock.value.tookOver !== undefined) {
-        const { pid, host } = lock.value.tookOver;
+      if (held.tookOver !== undefined) {
+        const { pid, host } = held.tookOver;
         opening.push({ type: "lock_taken_over", previous_pid: pid, previous_host: host });
       }
-      opening.push(...(await handleOrphans(state, runId, flags.killOrphans, cannot)));
-      const { dag, plan, mode, maxParallel } = await prepare(state, flags, reporter, cannot);
+      const orphans = await handleOrphans(state, runId, flags.killOrphans);
+      if (!orphans.ok) return orphans;
+      opening.push(...orphans.value);
+      const prepared = await prepare(state, flags, reporter);
+      if (!prepared.ok) return prepared;
+      const { dag, plan, mode, maxParallel } = prepared.value;
       opening.push({ type: "run_status", status: "resuming", mode, max_parallel: maxParallel });
       for (const entry of plan) {
         if (entry.action === "skip") opening.push({ type: "task_skipped", task: entry.id, reason: entry.why });
@@ -89,32 +103,33 @@ export async function resumeCommand(
       // The reporter learns the workflow and its size from the original start line.
       reporter.record(state.started as JournalRecord);
       handedOver = true;
-      return await executeRun({
+      return ok(await executeRun({
         dag,
         flags: { ...flags, mode, maxParallel },
         journal,
         reporter,
         runId,
-        runDir: dir,
+        runDir: paths.dir,
         opening,
         prior: {
           done: new Set(plan.filter((e) => e.action === "skip").map((e) => e.id)),
           vars: new Map([...state.vars].map(([name, v]) => [name, v.value])),
           attempts: state.lastAttempt,
         },
-      });
+      }));
     } finally {
       if (!handedOver) await journal.close();
     }
   } finally {
-    await lock.value.release();
+    await held.release();
   }
 }
 
-function fold(records: readonly JournalRecord[], live: boolean, cannot: (why: string) => WfError): RunState {
-  const folded = foldJournal(records, live);
-  if (!folded.ok) throw cannot(folded.error);
-  return folded.value;
+/** The journal's problem as the read path phrases it. */
+function appendProblem(e: JournalReadError): RunProblem {
+  if (e.kind === "corrupt") return { kind: "corrupt", line: e.line ?? 1, offset: e.offset ?? 0, reason: e.reason };
+  const problem = e.problem ?? { code: "EIO" };
+  return problem === "missing" ? { kind: "no-journal" } : { kind: "fs", path: e.path, problem };
 }
 
 /**
@@ -122,21 +137,23 @@ function fold(records: readonly JournalRecord[], live: boolean, cannot: (why: st
  * owned by a live process. Walks the run index from its newest end, so it
  * opens only the journals of runs newer than the one it finds.
  */
-async function latestResumable(stateDir: string, workflow: string | undefined): Promise<string> {
-  if (await ensureFreshIndex(stateDir)) {
+async function latestResumable(stateDir: string, workflow: string | undefined): Promise<Result<string, Failure>> {
+  const indexed = await fsCall("read the run index", indexPath(stateDir), () => ensureFreshIndex(stateDir));
+  if (!indexed.ok) return indexed;
+  if (indexed.value) {
     const seen = new Set<string>();
-    for await (const line of linesBackwards(join(stateDir, INDEX_FILE))) {
+    for await (const line of linesBackwards(indexPath(stateDir))) {
       const entry = parseIndexLine(line);
       if (entry === undefined || seen.has(entry.id)) continue;
       seen.add(entry.id);
-      const loaded = await loadRun(stateDir, entry.id);
+      const loaded = await readRun(stateDir, entry.id, "resume");
       if (!loaded.ok) continue;
-      const { state, live } = loaded.run;
+      const { state, live } = loaded.value;
       if (live || state.status === "success" || (workflow !== undefined && state.started.workflow !== workflow)) continue;
-      return entry.id;
+      return ok(entry.id);
     }
   }
-  throw new WfError(`No resumable run found${workflow === undefined ? "" : ` for workflow "${workflow}"`}: nothing failed, was cancelled or was interrupted`, 3);
+  return err({ kind: "no-resumable-run", ...(workflow === undefined ? {} : { workflow }) });
 }
 
 /**
@@ -147,19 +164,22 @@ async function handleOrphans(
   state: RunState,
   runId: string,
   kill: boolean,
-  cannot: (why: string) => WfError,
-): Promise<AppendableEvent[]> {
+): Promise<Result<AppendableEvent[], Failure>> {
   const killed: AppendableEvent[] = [];
   for (const task of state.tasks.values()) {
     const last = task.attempts.at(-1);
     if (task.state !== "interrupted" || last?.pid === undefined || !(await hasEnvironmentEntry(last.pid, `WF_RUN_ID=${runId}`))) continue;
     if (!kill) {
-      throw cannot(`task "${task.id}" from the interrupted execution is still running as pid ${last.pid}: wait for it to end, or pass --kill-orphans`);
+      return err({
+        kind: "resume-refused",
+        runId,
+        reason: `task "${task.id}" from the interrupted execution is still running as pid ${last.pid}: wait for it to end, or pass --kill-orphans`,
+      });
     }
     await endGroup(last.pid);
     killed.push({ type: "orphan_killed", task: task.id, attempt: last.attempt, pid: last.pid });
   }
-  return killed;
+  return ok(killed);
 }
 
 /** Loads the workflow, checks it against the journal, and decides what runs. */
@@ -167,44 +187,46 @@ async function prepare(
   state: RunState,
   flags: ResumeFlags,
   reporter: Reporter,
-  cannot: (why: string) => WfError,
-): Promise<{ dag: Dag; plan: PlanEntry[]; mode: Mode; maxParallel: number }> {
+): Promise<Result<{ dag: Dag; plan: PlanEntry[]; mode: Mode; maxParallel: number }, Failure>> {
   const cliVars = new Set(Object.keys(flags.vars));
   const { dag } = await loadForRun(flags.file ?? state.started.file, undefined, cliVars);
   const changes = compareDefinitions(state, dag);
   if (changes.structural.length > 0) {
-    if (!flags.force) throw cannot(`the workflow changed: ${changes.structural.join("; ")}; pass --force to resume anyway`);
+    if (!flags.force) {
+      return err({ kind: "resume-refused", runId: state.runId, reason: `the workflow changed: ${changes.structural.join("; ")}; pass --force to resume anyway` });
+    }
     for (const change of changes.structural) reporter.warn(`Resuming despite a change (--force): ${change}`);
   }
   for (const id of changes.changedSucceeded) {
     reporter.warn(`Task "${id}" changed since it succeeded and will not run again: pass --from ${id} to re-run it`);
   }
-  const from = flags.from.flatMap((name) => {
-    if (dag.nodes.has(name as NodeId)) return [name as NodeId];
-    const nodes = nodesOfTask(dag, name as TaskId);
-    if (nodes.length === 0) throw new WfError(`Unknown task "${name}" in --from`, 2);
-    return nodes;
-  });
+  const from: NodeId[] = [];
+  for (const name of flags.from) {
+    const nodes = dag.nodes.has(name as NodeId) ? [name as NodeId] : nodesOfTask(dag, name as TaskId);
+    if (nodes.length === 0) return err({ kind: "usage", message: `Unknown task "${name}" in --from` });
+    from.push(...nodes);
+  }
   const plan = planResume(state, dag, from);
-  checkResumeVariables(state, dag, plan, cliVars, reporter);
+  const vars = checkResumeVariables(state, dag, plan, cliVars, reporter);
+  if (!vars.ok) return vars;
   const mode = flags.mode ?? state.mode;
   const maxParallel = flags.maxParallel ?? state.maxParallel;
-  return { dag, plan, mode, maxParallel: mode === "sequential" && flags.maxParallel === undefined ? 1 : maxParallel };
+  return ok({ dag, plan, mode, maxParallel: mode === "sequential" && flags.maxParallel === undefined ? 1 : maxParallel });
 }
 
 /** SPEC section 5 step 4: `--var` values were never stored, so a task still to run may lack one. */
-function checkResumeVariables(state: RunState, dag: Dag, plan: readonly PlanEntry[], cliVars: ReadonlySet<string>, reporter: Reporter): void {
+function checkResumeVariables(state: RunState, dag: Dag, plan: readonly PlanEntry[], cliVars: ReadonlySet<string>, reporter: Reporter): Result<void, Failure> {
   const toRun = new Set<string>(plan.filter((e) => e.action === "run").map((e) => dag.nodes.get(e.id)!.task.id));
   for (const task of dag.forensic.keys()) toRun.add(task);
   const available = new Set([...cliVars, ...state.vars.keys()]);
   for (const missing of missingVariables(dag, available)) {
     const tasks = missing.tasks.filter((t) => toRun.has(t));
     if (tasks.length === 0) continue;
-    const earlier = state.started.var_names.includes(missing.name) ? " (it was passed with --var to the original run, and --var values are never stored)" : "";
-    const message = `Variable "${missing.name}" is needed by ${tasks.map((t) => `"${t}"`).join(", ")}${earlier}: pass --var ${missing.name}=VALUE`;
-    if (tasks.every((t) => dag.workflow.tasks.get(t)?.ignoreFailure)) reporter.warn(message);
-    else throw new WfError(message, 2);
+    const failure: Failure = { kind: "missing-variable", name: missing.name, tasks, passedToOriginal: state.started.var_names.includes(missing.name) };
+    if (!tasks.every((t) => dag.workflow.tasks.get(t)?.ignoreFailure)) return err(failure);
+    reporter.warn(describeFailure(failure));
   }
+  return ok(undefined);
 }
 
 function describeResumePlan(state: RunState, dag: Dag, plan: readonly PlanEntry[], tornBytes: number, live: boolean): string {

@@ -3,25 +3,26 @@
  * journal, workflow copy), execute it and record the outcome. Returns the
  * exit code of SPEC section 6.
  */
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { defSha256, sha256 } from "../engine/hashes.ts";
 import type { Dag } from "../graph/dag.ts";
 import type { AppendableEvent, Mode } from "../journal/events.ts";
 import { acquireLock } from "../runs/lock.ts";
-import { ensureDir, newRunId, runDir } from "../runs/paths.ts";
+import { ensureDir, newRunId, resolveStateDir, runPaths, workflowLockPath } from "../runs/paths.ts";
 import { appendRunIndex } from "../runs/index.ts";
-import { createJournal } from "../journal/writer.ts";
+import { createJournal, type JournalWriter } from "../journal/writer.ts";
+import type { Io } from "../cli/flags.ts";
+import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
+import { err, ok, type Result } from "../util/result.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { runtimeName } from "../platform/runtime.ts";
-import { WfError } from "../util/result.ts";
 import { VERSION } from "../version.ts";
 import { missingVariables } from "../graph/variables.ts";
 import { executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
-import { stateDirFrom } from "./lookup.ts";
 import { describePlan } from "./plan.ts";
 
 export interface RunFlags {
@@ -37,58 +38,83 @@ export interface RunFlags {
   readonly workflowsDir?: string;
 }
 
-export async function runCommand(
-  target: string,
-  flags: RunFlags,
-  reporter: Reporter,
-  out: (text: string) => void,
-): Promise<number> {
+export async function runCommand(target: string, flags: RunFlags, reporter: Reporter, io: Io): Promise<Outcome> {
   const { dag } = await loadForRun(target, flags.workflowsDir, new Set(Object.keys(flags.vars)));
-  checkVariables(dag, new Set(Object.keys(flags.vars)), reporter);
+  const vars = checkVariables(dag, new Set(Object.keys(flags.vars)), reporter);
+  if (!vars.ok) return vars;
   if (flags.dryRun) {
-    out(describePlan(dag, flags.mode, flags.maxParallel));
-    return 0;
+    io.out(describePlan(dag, flags.mode, flags.maxParallel));
+    return ok(0);
   }
-
-  const stateDir = stateDirFrom(flags.stateDir);
-  await ensureDir(join(stateDir, "runs"));
+  const stateDir = resolveStateDir({ flag: flags.stateDir, env: io.env });
+  if (!stateDir.ok) return stateDir;
 
   const releases: (() => Promise<void>)[] = [];
   try {
-    if (flags.exclusive) {
-      await ensureDir(join(stateDir, "locks"));
-      const guard = await acquireLock(join(stateDir, "locks", `${dag.workflow.name}.lock`));
-      if (!guard.ok) {
-        const { pid, host } = guard.error;
-        throw new WfError(`Cannot start "${dag.workflow.name}": another run of it is active (pid ${pid} on host "${host}")`, 3);
-      }
-      releases.push(guard.value.release);
-    }
-    const runId = newRunId();
-    const dir = runDir(stateDir, runId);
-    await ensureDir(join(dir, "logs"));
-    const lock = await acquireLock(join(dir, "lock"));
-    if (!lock.ok) throw new WfError(`Internal error: the new run "${runId}" is already locked`, 3);
-    releases.push(lock.value.release);
-    await copyFile(dag.workflow.file, join(dir, "workflow.toml"));
-    const journal = await createJournal({ runDir: dir, runId, writer: `wf ${VERSION} (${runtimeName()})` });
-    // Lets `wf runs` list the newest runs without opening every journal.
-    await appendRunIndex(stateDir, { id: runId, workflow: dag.workflow.name, tags: [...dag.workflow.tags], started: new Date().toISOString() });
+    const created = await createRun(stateDir.value, dag, flags, releases);
+    if (!created.ok) return created;
+    const { runId, dir, journal } = created.value;
     const opening: AppendableEvent[] = [runStarted(dag, flags), { type: "run_status", status: "running" }];
-    return await executeRun({ dag, flags, journal, reporter, runId, runDir: dir, opening });
+    return ok(await executeRun({ dag, flags, journal, reporter, runId, runDir: dir, opening }));
   } finally {
     for (const release of releases.reverse()) await release().catch(() => {});
   }
 }
 
+/**
+ * Makes the run exist: state folders, the `--exclusive` guard, the run's
+ * folder and lock, the workflow copy, the journal, and its line in the index.
+ * Every file-system problem is a failure naming the step and the path.
+ */
+async function createRun(
+  stateDir: string,
+  dag: Dag,
+  flags: RunFlags,
+  releases: (() => Promise<void>)[],
+): Promise<Result<{ runId: string; dir: string; journal: JournalWriter }, Failure>> {
+  const made = await fsCall("create the state directory", stateDir, () => ensureDir(join(stateDir, "runs")));
+  if (!made.ok) return made;
+  if (flags.exclusive) {
+    const lockPath = workflowLockPath(stateDir, dag.workflow.name);
+    const guard = await fsCall("take the lock", lockPath, async () => {
+      await ensureDir(dirname(lockPath));
+      return acquireLock(lockPath);
+    });
+    if (!guard.ok) return guard;
+    if (!guard.value.ok) {
+      const { pid, host } = guard.value.error;
+      return err({ kind: "workflow-busy", workflow: dag.workflow.name, pid, host });
+    }
+    releases.push(guard.value.value.release);
+  }
+  const runId = newRunId();
+  const paths = runPaths(stateDir, runId);
+  const logs = await fsCall("create the run folder", paths.dir, () => ensureDir(paths.logs));
+  if (!logs.ok) return logs;
+  const lock = await fsCall("take the lock", paths.lock, () => acquireLock(paths.lock));
+  if (!lock.ok) return lock;
+  if (!lock.value.ok) throw new Error(`Internal error: the new run "${runId}" is already locked`);
+  releases.push(lock.value.value.release);
+  const copied = await fsCall("copy the workflow file to", paths.workflowCopy, () => copyFile(dag.workflow.file, paths.workflowCopy));
+  if (!copied.ok) return copied;
+  const journal = await fsCall("create journal", paths.journal, () =>
+    createJournal({ runDir: paths.dir, runId, writer: `wf ${VERSION} (${runtimeName()})` }),
+  );
+  if (!journal.ok) return journal;
+  // Lets `wf runs` list the newest runs without opening every journal; a cache, so a failure here is not one of the run.
+  await appendRunIndex(stateDir, { id: runId, workflow: dag.workflow.name, tags: [...dag.workflow.tags], started: new Date().toISOString() });
+  return ok({ runId, dir: paths.dir, journal: journal.value });
+}
+
 /** SPEC section 2: a variable that a task needs and nobody passed stops the run before anything starts. */
-export function checkVariables(dag: Dag, available: ReadonlySet<string>, reporter: Reporter): void {
+export function checkVariables(dag: Dag, available: ReadonlySet<string>, reporter: Reporter): Result<void, Failure> {
   for (const missing of missingVariables(dag, available)) {
+    if (!missing.allIgnoreFailure) return err({ kind: "missing-variable", name: missing.name, tasks: missing.tasks, passedToOriginal: false });
     const tasks = missing.tasks.map((t) => `"${t}"`).join(", ");
     const message = `Variable "${missing.name}" is needed by ${tasks} but nothing provides it: pass --var ${missing.name}=VALUE`;
-    if (!missing.allIgnoreFailure) throw new WfError(message, 2);
     reporter.warn(`${message} (those tasks ignore failure, so they will fail without stopping the run)`);
   }
+  return ok(undefined);
 }
 
 function runStarted(dag: Dag, flags: RunFlags): AppendableEvent {

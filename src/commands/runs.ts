@@ -1,7 +1,11 @@
-/** `wf runs`: the newest runs first, from the run index (see journal/summary.ts), so the cost follows `--limit`. */
-import { ensureFreshIndex, listRuns, type ListFilter, type RunSummary } from "../runs/index.ts";
+/** `wf runs`: the newest runs first, from the run index (see runs/index.ts), so the cost follows `--limit`. */
+import type { Io } from "../cli/flags.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
-import { WfError } from "../util/result.ts";
+import { ensureFreshIndex } from "../runs/index.ts";
+import { listRuns, type ListFilter, type RunSummary } from "../runs/list.ts";
+import { fsProblem, type Outcome } from "../util/failure.ts";
+import { err, ok } from "../util/result.ts";
+import { indexPath } from "../runs/paths.ts";
 
 export const RUN_LIST_STATUSES = ["running", "resuming", "success", "failed", "cancelled", "interrupted", "unreadable"] as const;
 
@@ -10,20 +14,26 @@ export interface RunsOptions extends ListFilter {
   readonly reindex: boolean;
 }
 
-export async function runsCommand(stateDir: string, opts: RunsOptions, out: (text: string) => void): Promise<number> {
-  if (opts.status !== undefined && !(RUN_LIST_STATUSES as readonly string[]).includes(opts.status)) {
-    throw new WfError(`Invalid --status "${opts.status}": expected one of ${RUN_LIST_STATUSES.join(", ")}`, 2);
+export async function runsCommand(stateDir: string, opts: RunsOptions, io: Io): Promise<Outcome> {
+  const out = io.out;
+  let runs: RunSummary[];
+  try {
+    if (opts.reindex) await ensureFreshIndex(stateDir, true);
+    runs = await listRuns(stateDir, opts);
+  } catch (e) {
+    // The index is the one file listing reads or writes besides journals.
+    const problem = fsProblem(e);
+    if (problem === undefined) throw e;
+    return err({ kind: "fs", action: "read the run index", path: indexPath(stateDir), problem });
   }
-  if (opts.reindex) await ensureFreshIndex(stateDir, true);
-  const runs = await listRuns(stateDir, opts);
   if (opts.json) {
     out(`${JSON.stringify(runs.map(runJson), null, 2)}\n`);
-    return 0;
+    return ok(0);
   }
   if (runs.length === 0) {
     const filtered = opts.workflow !== undefined || opts.status !== undefined || opts.tag !== undefined;
     out(filtered ? "No runs match the filters\n" : `No runs in "${stateDir}"\n`);
-    return 0;
+    return ok(0);
   }
   out(renderTable(
     ["ID", "WORKFLOW", "STATUS", "STARTED", "DURATION", "TASKS"],
@@ -36,7 +46,7 @@ export async function runsCommand(stateDir: string, opts: RunsOptions, out: (tex
       r.status === "unreadable" ? "-" : `${r.done}/${r.total}`,
     ]),
   ));
-  return 0;
+  return ok(0);
 }
 
 /** The `--json` shape of one run (documented in docs/commands.md). */

@@ -1,14 +1,19 @@
 /** `wf show <run>`: the run graph with every task's state, attempts, exit codes, durations, variables and resumes. */
 import type { AttemptState, TaskFold } from "../journal/fold.ts";
-import { runDurationMs, type LoadedRun } from "../runs/index.ts";
-import { openRun } from "./lookup.ts";
+import type { Io } from "../cli/flags.ts";
+import { runDurationMs } from "../runs/list.ts";
+import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
+import { ok } from "../util/result.ts";
+import type { Outcome } from "../util/failure.ts";
 import { failureSummary } from "../report/human.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
 
-export async function showCommand(stateDir: string, prefix: string, opts: { json: boolean }, out: (text: string) => void): Promise<number> {
-  const run = await openRun(stateDir, prefix);
-  out(opts.json ? `${JSON.stringify(runStateJson(run), null, 2)}\n` : formatShow(run));
-  return 0;
+export async function showCommand(stateDir: string, prefix: string, opts: { json: boolean }, io: Io): Promise<Outcome> {
+  const opened = await openRun(stateDir, prefix, "show");
+  if (!opened.ok) return opened;
+  const run = opened.value;
+  io.out(opts.json ? `${JSON.stringify(runStateJson(run), null, 2)}\n` : formatShow(run));
+  return ok(0);
 }
 
 type AttemptOutcome = "succeeded" | "failed" | "running" | "interrupted";

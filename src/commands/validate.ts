@@ -1,5 +1,8 @@
 /** `wf validate`: every problem at once, as text on stderr or as JSON on stdout. */
 import { diagnosticsToJson, formatDiagnostics } from "../report/diagnostics.ts";
+import type { Io } from "../cli/flags.ts";
+import type { Outcome } from "../util/failure.ts";
+import { ok } from "../util/result.ts";
 import { loadWorkflow } from "./load.ts";
 
 export interface ValidateFlags {
@@ -12,15 +15,15 @@ export interface ValidateFlags {
 export async function validateCommand(
   target: string,
   flags: ValidateFlags,
-  out: (text: string) => void,
-  err: (text: string) => void,
-): Promise<number> {
+  io: Io,
+): Promise<Outcome> {
+  const { out, err } = io;
   const loaded = await loadWorkflow(target, flags.workflowsDir, flags.vars);
   const errors = loaded.diagnostics.filter((d) => d.severity === "error").length;
   const warnings = loaded.diagnostics.length - errors;
   if (flags.json) {
     out(`${JSON.stringify(diagnosticsToJson(loaded.diagnostics), null, 2)}\n`);
-    return errors > 0 ? 2 : 0;
+    return ok(errors > 0 ? 2 : 0);
   }
   if (loaded.diagnostics.length > 0) {
     err(formatDiagnostics(loaded.diagnostics, new Map([[loaded.file, loaded.source]]), flags.color));
@@ -28,9 +31,9 @@ export async function validateCommand(
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   if (errors > 0) {
     err(`Workflow "${loaded.file}" is invalid: ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`);
-    return 2;
+    return ok(2);
   }
   const tasks = loaded.dag?.nodes.size ?? 0;
   out(`Workflow "${loaded.file}" is valid: ${plural(tasks, "task")}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`);
-  return 0;
+  return ok(0);
 }

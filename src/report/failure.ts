@@ -45,6 +45,8 @@ function describeRunProblem(problem: RunProblem): string {
       return "it has no journal";
     case "empty":
       return "its journal is empty";
+    case "incomplete":
+      return "its journal has no run_started line: the run was cut off while being created, before any task started";
     case "corrupt":
       return `its journal is corrupt at line ${problem.line} (byte ${problem.offset}): ${problem.reason}`;
     case "fs":
@@ -61,10 +63,12 @@ export function describeFailure(f: Failure): string {
       return f.message;
     case "invalid-workflow": {
       const errors = f.diagnostics.filter((d) => d.severity === "error").length;
-      return `Cannot use workflow "${f.file}": ${errors === 1 ? "1 problem was" : `${errors} problems were`} found`;
+      return `Workflow "${f.file}" is invalid: ${errors} error${errors === 1 ? "" : "s"}`;
     }
     case "missing-variable": {
-      const earlier = f.passedToOriginal ? " (it was passed with --var to the original run, and --var values are never stored)" : "";
+      const earlier = f.passedToOriginal
+        ? " (it was passed with --var to the original run, and --var values are never stored)"
+        : " but nothing provides it";
       return `Variable "${f.name}" is needed by ${f.tasks.map((t) => `"${t}"`).join(", ")}${earlier}: pass --var ${f.name}=VALUE`;
     }
     case "no-state-dir":
@@ -78,6 +82,8 @@ export function describeFailure(f: Failure): string {
     }
     case "run-unusable":
       return `Cannot ${f.action} run "${f.runId}": ${describeRunProblem(f.problem)}`;
+    case "journal-corrupt":
+      return `Journal "${f.path}" is corrupt at line ${f.line} (byte ${f.offset}): ${f.reason}`;
     case "run-locked":
       return `Cannot ${f.action} run "${f.runId}": it is locked by pid ${f.pid} on host "${f.host}"`;
     case "lock-unreadable":

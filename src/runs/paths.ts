@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { customAlphabet } from "nanoid";
+import type { Failure } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
 
@@ -10,13 +11,13 @@ import type { Result } from "../util/result.ts";
  * The state directory: `--state-dir`, `$WF_STATE_DIR`, `$XDG_STATE_HOME/wf`,
  * then `$HOME/.local/state/wf`. Empty values count as unset.
  */
-export function resolveStateDir(opts: { flag?: string | undefined; env: Record<string, string | undefined> }): Result<string, string> {
+export function resolveStateDir(opts: { flag?: string | undefined; env: Record<string, string | undefined> }): Result<string, Failure> {
   const { flag, env } = opts;
   if (flag) return ok(flag);
   if (env["WF_STATE_DIR"]) return ok(env["WF_STATE_DIR"]);
   if (env["XDG_STATE_HOME"]) return ok(join(env["XDG_STATE_HOME"], "wf"));
   if (env["HOME"]) return ok(join(env["HOME"], ".local", "state", "wf"));
-  return err("Cannot find the state directory: HOME is not set; pass --state-dir or set WF_STATE_DIR");
+  return err({ kind: "no-state-dir" });
 }
 
 /** Creates `path` and any missing parents with mode 0700; an existing folder is left as it is. */
@@ -39,9 +40,41 @@ export function runDir(stateDir: string, runId: string): string {
   return join(stateDir, "runs", runId);
 }
 
+/** A run's journal, under its folder. */
+export const JOURNAL_FILE = "journal.jsonl";
+/** A run's lock: one writer at a time. */
+export const LOCK_FILE = "lock";
+
+/** Every path of one run's folder. */
+export function runPaths(stateDir: string, runId: string) {
+  const dir = runDir(stateDir, runId);
+  return {
+    dir,
+    journal: join(dir, JOURNAL_FILE),
+    lock: join(dir, LOCK_FILE),
+    logs: join(dir, "logs"),
+    workflowCopy: join(dir, "workflow.toml"),
+  } as const;
+}
+
+/** The folder of `--exclusive` locks, and the lock of one workflow in it (the name encoded, so it is never a path). */
+export function workflowLockPath(stateDir: string, workflow: string): string {
+  return join(stateDir, "locks", `${encodeURIComponent(workflow).replace(/^\./, "%2E")}.lock`);
+}
+
+/** The run index (runs/index.ts). */
+export function indexPath(stateDir: string): string {
+  return join(stateDir, "index.jsonl");
+}
+
+/** A well-formed run id (or prefix of one). */
+export function isRunId(text: string): boolean {
+  return RUN_ID.test(text);
+}
+
 /** The full id of the one run whose id starts with `prefix`. */
-export function resolveRunId(stateDir: string, prefix: string): Result<string, string> {
-  if (!RUN_ID.test(prefix)) return err(`Invalid run id "${prefix}": it may only hold letters and digits`);
+export function resolveRunId(stateDir: string, prefix: string): Result<string, Failure> {
+  if (!RUN_ID.test(prefix)) return err({ kind: "usage", message: `Invalid run id "${prefix}": it may only hold letters and digits` });
   let ids: string[];
   try {
     ids = readdirSync(join(stateDir, "runs"), { withFileTypes: true })
@@ -53,9 +86,7 @@ export function resolveRunId(stateDir: string, prefix: string): Result<string, s
   if (ids.includes(prefix)) return ok(prefix);
   const matches = ids.filter((id) => id.startsWith(prefix)).sort();
   const [only] = matches;
-  if (only === undefined) return err(`No run matches "${prefix}"`);
+  if (only === undefined) return err({ kind: "run-not-found", prefix });
   if (matches.length === 1) return ok(only);
-  const shown = matches.slice(0, 5).map((id) => `"${id}"`).join(", ");
-  const more = matches.length > 5 ? ` and ${matches.length - 5} more` : "";
-  return err(`Run id prefix "${prefix}" is ambiguous: it matches ${shown}${more}`);
+  return err({ kind: "run-ambiguous", prefix, matches });
 }

@@ -33,6 +33,8 @@ export type RunAction = "resume" | "show" | "read" | "follow" | "export" | "diff
 export type RunProblem =
   | { readonly kind: "no-journal" }
   | { readonly kind: "empty" }
+  /** Header but no run_started line: cut off while being created. */
+  | { readonly kind: "incomplete" }
   | { readonly kind: "corrupt"; readonly line: number; readonly offset: number; readonly reason: string }
   | { readonly kind: "fs"; readonly path: string; readonly problem: FsProblem };
 
@@ -61,6 +63,8 @@ export type Failure =
   | { readonly kind: "run-ambiguous"; readonly prefix: string; readonly matches: readonly string[] }
   /** A run's journal cannot be read, is empty or is damaged (exit 3 for resume, else 1). */
   | { readonly kind: "run-unusable"; readonly action: RunAction; readonly runId: string; readonly problem: RunProblem }
+  /** `wf verify` of a journal file found it corrupt (exit 1). */
+  | { readonly kind: "journal-corrupt"; readonly path: string; readonly line: number; readonly offset: number; readonly reason: string }
   /** A live process holds the run's lock (exit 3). */
   | { readonly kind: "run-locked"; readonly action: RunAction; readonly runId: string; readonly pid: number; readonly host: string }
   /** A lock file that cannot be understood: never broken silently (exit 3). */
@@ -96,6 +100,7 @@ export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
       return 3;
     case "fs":
     case "journal-write":
+    case "journal-corrupt":
       return 1;
     default:
       return unreachable(failure);
@@ -144,5 +149,22 @@ export class FailureSignal extends Error {
   constructor(readonly failure: Failure) {
     super(`failure: ${failure.kind}`);
     this.name = "FailureSignal";
+  }
+}
+
+/** What a command returns: its exit code, or the failure that stopped it. */
+export type Outcome = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly error: Failure };
+
+/**
+ * Runs one file-system call; an errno error becomes an `fs` failure naming
+ * what was being done and to which path. Anything else is a bug and is thrown on.
+ */
+export async function fsCall<T>(action: string, path: string, call: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Failure }> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (e) {
+    const problem = fsProblem(e);
+    if (problem === undefined) throw e;
+    return { ok: false, error: { kind: "fs", action, path, problem } };
   }
 }

@@ -12,8 +12,7 @@ test("resolveStateDir() prefers the flag, then WF_STATE_DIR, XDG_STATE_HOME, HOM
   assert.deepEqual(resolveStateDir({ env: { ...env, WF_STATE_DIR: "" } }), { ok: true, value: join("/x", "wf") });
   assert.deepEqual(resolveStateDir({ env: { HOME: "/h" } }), { ok: true, value: join("/h", ".local", "state", "wf") });
   const none = resolveStateDir({ env: {} });
-  assert.ok(!none.ok);
-  assert.match(none.error, /--state-dir.*WF_STATE_DIR/);
+  assert.deepEqual(none, { ok: false, error: { kind: "no-state-dir" } });
 });
 
 test("newRunId() makes 10 alphanumeric characters", () => {
@@ -32,10 +31,10 @@ test("ensureDir() creates folders 0700 and resolveRunId() accepts a unique prefi
     assert.equal(runDir(state, "abc"), join(state, "runs", "abc"));
     assert.deepEqual(resolveRunId(state, "7fQ"), { ok: true, value: "7fQ2kLx9ab" });
     assert.deepEqual(resolveRunId(state, "Zz99999999"), { ok: true, value: "Zz99999999" });
-    assert.deepEqual(resolveRunId(state, "7fq"), { ok: false, error: 'No run matches "7fq"' });
+    assert.deepEqual(resolveRunId(state, "7fq"), { ok: false, error: { kind: "run-not-found", prefix: "7fq" } });
     assert.deepEqual(resolveRunId(state, "7f"), {
       ok: false,
-      error: 'Run id prefix "7f" is ambiguous: it matches "7fA0000000", "7fQ2kLx9ab"',
+      error: { kind: "run-ambiguous", prefix: "7f", matches: ["7fA0000000", "7fQ2kLx9ab"] },
     });
     assert.ok(!resolveRunId(join(root, "missing"), "7f").ok);
     assert.ok(!resolveRunId(state, "../x").ok);

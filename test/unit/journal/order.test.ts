@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { AppendableEvent, Event } from "../../../src/journal/events.ts";
 import { encodeLine } from "../../../src/journal/line.ts";
-import { lineOffsets, verifyJournal } from "../../../src/commands/verify.ts";
+import { lineOffsets, verifyJournal } from "../../../src/journal/order.ts";
 import { choosePrunable, parseAge } from "../../../src/commands/prune.ts";
 
 const HEADER: Event = { type: "header", format: 1, writer: "wf test" };

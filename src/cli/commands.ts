@@ -1,0 +1,342 @@
+/**
+ * Every command's registration: its flags, read by FlagReader, then one call
+ * into commands/. An action returns an Outcome (exit code or failure); it
+ * never throws for a user's mistake.
+ */
+import { cac, type Command } from "cac";
+import { diffCommand } from "../commands/diff.ts";
+import { exportCommand } from "../commands/export.ts";
+import { GRAPH_FORMATS, graphCommand } from "../commands/graph.ts";
+import { logsCommand } from "../commands/logs.ts";
+import { parseAge, pruneCommand } from "../commands/prune.ts";
+import { resumeCommand, type ResumeFlags } from "../commands/resume.ts";
+import { runCommand, type RunFlags } from "../commands/run.ts";
+import { RUN_LIST_STATUSES, runsCommand } from "../commands/runs.ts";
+import { showCommand } from "../commands/show.ts";
+import { validateCommand } from "../commands/validate.ts";
+import { verifyCommand } from "../commands/verify.ts";
+import { runtimeName } from "../platform/runtime.ts";
+import { HumanReporter } from "../report/human.ts";
+import { JsonReporter } from "../report/json.ts";
+import type { Reporter } from "../report/reporter.ts";
+import { resolveStateDir } from "../runs/paths.ts";
+import type { Failure, Outcome } from "../util/failure.ts";
+import { err, ok, type Result } from "../util/result.ts";
+import { VERSION } from "../version.ts";
+import { FlagReader, type Io, useColor } from "./flags.ts";
+
+type Flags = Record<string, unknown>;
+type Action = () => Promise<Outcome>;
+
+function reporterFor(f: FlagReader, io: Io): Reporter {
+  const write = (text: string) => io.out(text);
+  if (f.bool("json")) return new JsonReporter(write, io.err);
+  const quiet = f.bool("quiet");
+  return new HumanReporter({ quiet, color: useColor(io, "stdout"), live: !quiet && io.stdoutIsTTY, write, writeErr: io.err });
+}
+
+/** Options `run` and `resume` share: what a failure stops, a deadline, and how the run is reported. */
+function withExecutionOptions(command: Command): Command {
+  return command
+    .option("--keep-going", "After a failure, cancel only the failed task's descendants")
+    .option("--timeout <duration>", "Cancel this execution after this long, e.g. 30m")
+    .option("--print-output", "Show task output, each line prefixed with its task id")
+    .option("--json", "Print one JSON object per event")
+    .option("--quiet", "Print only failures and the final line");
+}
+
+function executionFlags(f: FlagReader): Pick<RunFlags, "keepGoing" | "vars" | "timeoutMs" | "printOutput"> {
+  const timeoutMs = f.duration("timeout", "--timeout");
+  return {
+    keepGoing: f.bool("keepGoing"),
+    vars: f.vars(),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    printOutput: f.bool("printOutput"),
+  };
+}
+
+/** The state directory from `--state-dir` and the environment. */
+function stateDirOf(f: FlagReader, io: Io): Result<string, Failure> {
+  return resolveStateDir({ flag: f.text("stateDir"), env: io.env });
+}
+
+/** Runs `body` unless a flag was bad, with the state directory resolved. */
+function withState(f: FlagReader, io: Io, body: (stateDir: string) => Promise<Outcome>): Promise<Outcome> {
+  if (f.failure !== undefined) return Promise.resolve(err(f.failure));
+  const dir = stateDirOf(f, io);
+  return dir.ok ? body(dir.value) : Promise.resolve(dir);
+}
+
+/** Fails with the first bad flag, or runs `body`. */
+function checked(f: FlagReader, body: () => Promise<Outcome>): Promise<Outcome> {
+  return f.failure !== undefined ? Promise.resolve(err(f.failure)) : body();
+}
+
+export function buildCli(io: Io) {
+  const cli = cac("wf");
+  let action: Action | undefined;
+  /** cac calls the matched command's function; it only records what to run. */
+  const register = (command: Command, make: (...args: unknown[]) => Action) =>
+    command.action((...args: unknown[]) => {
+      action = make(...args);
+    });
+
+  cli.option("--state-dir <dir>", "Where runs are kept (default: $WF_STATE_DIR, $XDG_STATE_HOME/wf, ~/.local/state/wf)");
+  cli.option("--workflows-dir <dir>", "Where workflow names are looked up (default: $WF_WORKFLOWS_DIR or ./workflows)");
+  cli.option("--debug", "Show stack traces of errors");
+
+  const run = cli
+    .command("run <workflow>", "Run a workflow file, or a workflow by name")
+    .option("--sequential", "One task at a time, in a fixed topological order (default)")
+    .option("--parallel", "Level by level: a level's tasks at once, the next level when it has ended")
+    .option("--work-stealing", "A task starts as soon as its dependencies have ended")
+    .option("--max-parallel <n>", "At most this many tasks at once (default: 4)");
+  register(
+    withExecutionOptions(run)
+      .option("--var <name=value>", "Set a variable (repeatable)")
+      .option("--dry-run", "Print what would run, and run nothing")
+      .option("--exclusive", "Refuse to start while another run of this workflow is active")
+      .example("wf run ci.toml --parallel --var TARGET_ENV=prod"),
+    (workflow, flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      const runFlags: RunFlags = {
+        mode: f.mode() ?? "sequential",
+        maxParallel: f.wholeNumber("maxParallel", "--max-parallel", 1) ?? 4,
+        ...executionFlags(f),
+        dryRun: f.bool("dryRun"),
+        exclusive: f.bool("exclusive"),
+        ...(f.text("stateDir") === undefined ? {} : { stateDir: f.text("stateDir")! }),
+        ...(f.text("workflowsDir") === undefined ? {} : { workflowsDir: f.text("workflowsDir")! }),
+      };
+      return checked(f, () => runCommand(String(workflow), runFlags, reporterFor(f, io), io));
+    },
+  );
+
+  const resume = cli
+    .command("resume [run]", "Resume a failed, cancelled or interrupted run (default: the most recent one)")
+    .option("--sequential", "Run the rest one task at a time")
+    .option("--parallel", "Run the rest level by level")
+    .option("--work-stealing", "Run the rest as soon as dependencies allow")
+    .option("--max-parallel <n>", "At most this many tasks at once (default: the run's)");
+  register(
+    withExecutionOptions(resume)
+      .option("--var <name=value>", "Set a variable; values passed to the original run are not stored (repeatable)")
+      .option("--from <task>", "Also re-run this task and all its descendants (repeatable)")
+      .option("--dry-run", "Print, for every task, whether it would be skipped or run and why")
+      .option("--force", "Resume even though the workflow's structure changed")
+      .option("--kill-orphans", "End task processes left running by a killed wf, then resume")
+      .option("--file <path>", "Read the workflow from this file instead of the journaled path")
+      .option("--workflow <name>", "Without a run id: the most recent resumable run of this workflow")
+      .example("wf resume 7fQ2kLx9 --from build"),
+    (runId, flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      const mode = f.mode();
+      const maxParallel = f.wholeNumber("maxParallel", "--max-parallel", 1);
+      const resumeFlags: ResumeFlags = {
+        ...(mode === undefined ? {} : { mode }),
+        ...(maxParallel === undefined ? {} : { maxParallel }),
+        ...executionFlags(f),
+        from: f.list("from"),
+        dryRun: f.bool("dryRun"),
+        force: f.bool("force"),
+        killOrphans: f.bool("killOrphans"),
+        ...(f.text("file") === undefined ? {} : { file: f.text("file")! }),
+        ...(f.text("workflow") === undefined ? {} : { workflow: f.text("workflow")! }),
+      };
+      return withState(f, io, (stateDir) =>
+        resumeCommand(runId === undefined ? undefined : String(runId), stateDir, resumeFlags, reporterFor(f, io), io),
+      );
+    },
+  );
+
+  register(
+    cli
+      .command("validate <workflow>", "Check a workflow file and report every problem at once")
+      .option("--json", "Print the result as JSON")
+      .option("--var <name=value>", "A variable that will be passed at run time (repeatable)")
+      .example("wf validate ci.toml"),
+    (workflow, flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      const vars = new Set(Object.keys(f.vars()));
+      return checked(f, () =>
+        validateCommand(String(workflow), {
+          json: f.bool("json"),
+          vars,
+          color: useColor(io, "stderr"),
+          ...(f.text("workflowsDir") === undefined ? {} : { workflowsDir: f.text("workflowsDir")! }),
+        }, io),
+      );
+    },
+  );
+
+  register(
+    cli
+      .command("runs", "List runs, newest first")
+      .option("--workflow <name>", "Only runs of this workflow")
+      .option("--status <status>", "Only runs with this status: running, resuming, success, failed, cancelled, interrupted, unreadable")
+      .option("--tag <tag>", "Only runs of workflows with this tag")
+      .option("--limit <n>", "Show at most this many runs (default: 20)")
+      .option("--json", "Print the list as a JSON array")
+      .option("--reindex", "Rebuild the run index from every journal first")
+      .example("wf runs --workflow ci --status failed --limit 5"),
+    (flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      const status = f.text("status") === undefined ? undefined : f.oneOf("status", "--status", RUN_LIST_STATUSES, "running");
+      const opts = {
+        limit: f.wholeNumber("limit", "--limit", 1) ?? 20,
+        ...(f.text("workflow") === undefined ? {} : { workflow: f.text("workflow")! }),
+        ...(status === undefined ? {} : { status }),
+        ...(f.text("tag") === undefined ? {} : { tag: f.text("tag")! }),
+        json: f.bool("json"),
+        reindex: f.bool("reindex"),
+      };
+      return withState(f, io, (stateDir) => runsCommand(stateDir, opts, io));
+    },
+  );
+
+  register(
+    cli
+      .command("show <run>", "Show a run: every task's state, attempts, exit codes, durations, variables")
+      .option("--json", "Print the run as one JSON object")
+      .example("wf show 7fQ2"),
+    (run, flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      return withState(f, io, (stateDir) => showCommand(stateDir, String(run), { json: f.bool("json") }, io));
+    },
+  );
+
+  register(
+    cli
+      .command("logs <run> [task]", "Print task output, with a header per attempt")
+      .option("--attempt <n>", "Only this attempt")
+      .option("--tail <n>", "Only the last N lines of each log")
+      .option("-f, --follow", "Keep printing while the run is going; stop when it ends")
+      .example("wf logs 7fQ2 build --attempt 2 --tail 50")
+      .example("wf logs -f 7fQ2"),
+    (run, task, flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      const attempt = f.wholeNumber("attempt", "--attempt", 1);
+      const tail = f.wholeNumber("tail", "--tail", 0);
+      const opts = { ...(attempt === undefined ? {} : { attempt }), ...(tail === undefined ? {} : { tail }), follow: f.bool("follow") };
+      return withState(f, io, (stateDir) => logsCommand(stateDir, String(run), task === undefined ? undefined : String(task), opts, io));
+    },
+  );
+
+  register(
+    cli
+      .command("graph [workflow]", "Show a workflow's task graph")
+      .option("--format <format>", "text, dot, mermaid or json (default: text)")
+      .option("--run <id>", "Show that run's task states (the workflow may then be left out)")
+      .example("wf graph ci.toml --format dot | dot -Tsvg > ci.svg")
+      .example("wf graph --run 7fQ2 --format mermaid"),
+    (workflow, flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      const format = f.oneOf("format", "--format", GRAPH_FORMATS, "text");
+      const runId = f.text("run");
+      const stateDir = () => stateDirOf(f, io);
+      return checked(f, () =>
+        graphCommand(workflow === undefined ? undefined : String(workflow), {
+          format,
+          ...(runId === undefined ? {} : { run: runId }),
+          stateDir,
+          ...(f.text("workflowsDir") === undefined ? {} : { workflowsDir: f.text("workflowsDir")! }),
+          color: useColor(io, "stdout"),
+        }, io),
+      );
+    },
+  );
+
+  register(
+    cli
+      .command("diff <runA> <runB>", "Show what differs between two runs")
+      .option("--json", "Print the differences as JSON")
+      .example("wf diff 7fQ2 9xK1"),
+    (a, b, flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      return withState(f, io, (stateDir) => diffCommand(stateDir, String(a), String(b), { json: f.bool("json") }, io));
+    },
+  );
+
+  register(
+    cli
+      .command("export <run>", "Export a run as one JSON document, or a tar archive with its logs")
+      .option("--format <format>", "json or tar (default: json)")
+      .option("-o, --output <file>", "Write to this file instead of stdout")
+      .example("wf export 7fQ2 > run.json")
+      .example("wf export 7fQ2 --format tar -o run.tar"),
+    (run, flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      const format = f.oneOf("format", "--format", ["json", "tar"] as const, "json");
+      const output = f.text("output");
+      return withState(f, io, (stateDir) =>
+        exportCommand(stateDir, String(run), { format, ...(output === undefined ? {} : { output }), stdoutIsTty: io.stdoutIsTTY }, io),
+      );
+    },
+  );
+
+  register(
+    cli
+      .command("prune", "Delete old runs; never one that is active")
+      .option("--older-than <age>", "Only runs started longer ago than this, e.g. 30d, 2w, 12h")
+      .option("--keep <n>", "Keep the newest N runs")
+      .option("--dry-run", "Print what would be deleted, and delete nothing")
+      .example("wf prune --older-than 30d --keep 100 --dry-run"),
+    (flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      const age = f.text("olderThan");
+      const olderThanMs = age === undefined ? undefined : parseAge(age);
+      if (age !== undefined && olderThanMs === undefined) {
+        return Promise.resolve(err({ kind: "usage", message: `Invalid --older-than "${age}": expected an age such as 30d, 2w, 12h or 1d12h` } as const));
+      }
+      const keep = f.wholeNumber("keep", "--keep", 0);
+      const opts = { ...(olderThanMs === undefined ? {} : { olderThanMs }), ...(keep === undefined ? {} : { keep }), dryRun: f.bool("dryRun") };
+      return withState(f, io, (stateDir) => pruneCommand(stateDir, opts, io));
+    },
+  );
+
+  register(
+    cli
+      .command("verify <run>", "Check a journal's integrity and event order, line by line")
+      .option("--json", "Print the verdict as JSON")
+      .example("wf verify 7fQ2")
+      .example("wf verify backup/journal.jsonl"),
+    (run, flags) => () => {
+      const f = new FlagReader(flags as Flags);
+      return checked(f, () => verifyCommand(() => stateDirOf(f, io), String(run), { json: f.bool("json") }, io));
+    },
+  );
+
+  cli.help();
+  cli.version(`${VERSION} (${runtimeName()})`);
+
+  return {
+    /** Parses argv; the action to run, or a usage failure. Help and version print here and run nothing. */
+    parse(argv: readonly string[]): Result<Action, Failure> {
+      try {
+        cli.parse(["wf", "wf", ...argv], { run: false });
+      } catch (e) {
+        if (e instanceof Error && e.name === "CACError") return err({ kind: "usage", message: cacMessage(e.message) });
+        throw e;
+      }
+      if (cli.options["help"] || cli.options["version"]) return ok(() => Promise.resolve(ok(0)));
+      if (cli.matchedCommand === undefined) {
+        if (cli.args.length > 0) return err({ kind: "usage", message: `Unknown command "${cli.args[0]}": run "wf --help" for the list` });
+        cli.outputHelp();
+        return ok(() => Promise.resolve(ok(2)));
+      }
+      try {
+        void cli.runMatchedCommand();
+      } catch (e) {
+        if (e instanceof Error && e.name === "CACError") return err({ kind: "usage", message: cacMessage(e.message) });
+        throw e;
+      }
+      return action === undefined ? err({ kind: "usage", message: 'No command given: run "wf --help" for the list' }) : ok(action);
+    },
+  };
+}
+
+/** cac's own messages, in our sentence style. */
+function cacMessage(message: string): string {
+  const text = message.replace(/`/g, '"');
+  return `${text[0]!.toUpperCase()}${text.slice(1)}: run "wf --help" for usage`;
+}

@@ -1,0 +1,111 @@
+/**
+ * What the commands get from the outside world (streams, environment,
+ * terminal), and the parsers of every flag. A flag that cannot be used is a
+ * `usage` failure, collected by FlagReader: the first one wins and the action
+ * returns it, so no parser throws.
+ */
+import type { Failure } from "../util/failure.ts";
+import { parseDuration } from "../workflow/duration.ts";
+import { MODES, type Mode } from "../journal/events.ts";
+
+/** The streams and environment a command runs with; tests pass their own. */
+export interface Io {
+  /** Writes to stdout; output to a closed pipe is dropped (the journal, not the terminal, is the record). */
+  readonly out: (text: string | Uint8Array) => void;
+  readonly err: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+}
+
+/** Colour only on a terminal, and never with NO_COLOR or TERM=dumb. */
+export function useColor(io: Io, stream: "stdout" | "stderr"): boolean {
+  const tty = stream === "stdout" ? io.stdoutIsTTY : io.stderrIsTTY;
+  return tty && !io.env["NO_COLOR"] && io.env["TERM"] !== "dumb";
+}
+
+type Flags = Record<string, unknown>;
+
+/** Reads flags as cac left them; the first problem is kept in `failure`. */
+export class FlagReader {
+  failure: Failure | undefined;
+
+  constructor(readonly flags: Flags) {}
+
+  private usage(message: string): undefined {
+    this.failure ??= { kind: "usage", message };
+    return undefined;
+  }
+
+  /** True when the flag was given. */
+  bool(name: string): boolean {
+    return this.flags[name] === true;
+  }
+
+  /** A flag's one value as text: cac gives numbers for numeric text and an array when repeated (the last wins). */
+  text(name: string): string | undefined {
+    const raw = this.flags[name];
+    const last = Array.isArray(raw) ? raw.at(-1) : raw;
+    if (last === undefined || last === true || last === false) return undefined;
+    return String(last);
+  }
+
+  /** Every value of a repeatable flag. */
+  list(name: string): string[] {
+    const raw = this.flags[name];
+    return raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map(String);
+  }
+
+  /** A whole number of at least `min`, written in decimal digits. */
+  wholeNumber(name: string, option: string, min: number): number | undefined {
+    if (this.flags[name] === undefined) return undefined;
+    const value = this.text(name) ?? "";
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      return this.usage(`Invalid ${option} "${value}": expected a whole number of at least ${min}`);
+    }
+    return n;
+  }
+
+  /** A Go-style duration above zero. */
+  duration(name: string, option: string): number | undefined {
+    if (this.flags[name] === undefined) return undefined;
+    const value = this.text(name) ?? "";
+    const ms = parseDuration(value);
+    if (ms === undefined || ms <= 0) {
+      return this.usage(`Invalid ${option} "${value}": expected a duration above zero such as 90s, 10m or 1h30m`);
+    }
+    return ms;
+  }
+
+  /** `--var K=V`, repeatable. */
+  vars(): Record<string, string> {
+    const vars: Record<string, string> = {};
+    for (const text of this.list("var")) {
+      const eq = text.indexOf("=");
+      const name = text.slice(0, eq);
+      if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        this.usage(`Invalid --var "${text}": expected NAME=VALUE with a name made of letters, digits and "_"`);
+        continue;
+      }
+      vars[name] = text.slice(eq + 1);
+    }
+    return vars;
+  }
+
+  /** The mode flag given, if any. */
+  mode(): Mode | undefined {
+    const chosen = MODES.filter((m) => this.flags[m === "work-stealing" ? "workStealing" : m] === true);
+    if (chosen.length > 1) return this.usage(`Choose one mode: ${chosen.map((m) => `--${m}`).join(" and ")} were both given`);
+    return chosen[0];
+  }
+
+  /** One of `choices`, or a usage failure naming them. */
+  oneOf<T extends string>(name: string, option: string, choices: readonly T[], fallback: T): T {
+    const value = this.text(name);
+    if (value === undefined) return fallback;
+    if ((choices as readonly string[]).includes(value)) return value as T;
+    this.usage(`Invalid ${option} "${value}": expected one of ${choices.join(", ")}`);
+    return fallback;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * THE read path for a run: find it by id prefix, read its journal, classify
+ * it and check the order of its events (journal/order.ts), learn whether a
+ * live process owns it, and fold it into a RunState. Every command that reads
+ * a run goes through readRun(), the follow loop of `wf logs -f` and
+ * `wf resume --dry-run` included, so one journal gets one answer everywhere.
+ * Read-only: a torn tail is reported (tornBytes), never repaired here.
+ */
+import { readFile } from "node:fs/promises";
+import type { JournalRecord } from "../journal/events.ts";
+import { foldJournal, type RunState } from "../journal/fold.ts";
+import { checkJournal } from "../journal/order.ts";
+import type { Classification } from "../journal/reader.ts";
+import { type Failure, fsProblem, type RunAction, type RunProblem } from "../util/failure.ts";
+import { err, ok, type Result } from "../util/result.ts";
+import { lockHolder } from "./lock.ts";
+import { resolveRunId, runPaths } from "./paths.ts";
+
+/** A run's journal, read, checked and folded. */
+export interface OpenedRun {
+  readonly id: string;
+  readonly dir: string;
+  readonly journalPath: string;
+  readonly records: readonly JournalRecord[];
+  /** Bytes after the last intact line (an interrupted write); 0 when clean. */
+  readonly tornBytes: number;
+  /** A live process holds the run's lock. */
+  readonly live: boolean;
+  readonly state: RunState;
+}
+
+/** The full id of the one run whose id starts with `prefix`. */
+export function findRun(stateDir: string, prefix: string): Result<string, Failure> {
+  return resolveRunId(stateDir, prefix);
+}
+
+/** Reads a journal's bytes; a missing file or any file-system problem is a RunProblem. */
+export async function readJournalBytes(path: string): Promise<Result<Uint8Array, RunProblem>> {
+  try {
+    return ok(await readFile(path));
+  } catch (e) {
+    const problem = fsProblem(e);
+    if (problem === undefined) throw e;
+    return err(problem === "missing" ? { kind: "no-journal" } : { kind: "fs", path, problem });
+  }
+}
+
+/** Classification, order and fold of a journal's bytes. Pure. */
+export function interpretJournal(bytes: Uint8Array, live: boolean): Result<{ classified: Exclude<Classification, { kind: "corrupt" }>; state: RunState }, RunProblem> {
+  const c = checkJournal(bytes);
+  if (c.kind === "corrupt") return err({ kind: "corrupt", line: c.line, offset: c.offset, reason: c.reason });
+  const state = foldRecords(c.records, live);
+  return state.ok ? ok({ classified: c, state: state.value }) : state;
+}
+
+/** The fold of a checked journal's records. */
+export function foldRecords(records: readonly JournalRecord[], live: boolean): Result<RunState, RunProblem> {
+  if (records.length === 0) return err({ kind: "empty" });
+  const folded = foldJournal(records, live);
+  return folded.ok ? ok(folded.value) : err({ kind: "incomplete" });
+}
+
+/** Reads one run by its full id. Never modifies anything. */
+export async function readRun(stateDir: string, id: string, action: RunAction): Promise<Result<OpenedRun, Failure>> {
+  const paths = runPaths(stateDir, id);
+  const unusable = (problem: RunProblem): Result<never, Failure> => err({ kind: "run-unusable", action, runId: id, problem });
+  const bytes = await readJournalBytes(paths.journal);
+  if (!bytes.ok) return unusable(bytes.error);
+  const live = (await lockHolder(paths.lock)) !== undefined;
+  const read = interpretJournal(bytes.value, live);
+  if (!read.ok) return unusable(read.error);
+  const c = read.value.classified;
+  return ok({
+    id,
+    dir: paths.dir,
+    journalPath: paths.journal,
+    records: c.records,
+    tornBytes: c.kind === "torn" ? c.tornBytes : 0,
+    live,
+    state: read.value.state,
+  });
+}
+
+/** Finds a run by what the user typed and reads it. */
+export async function openRun(stateDir: string, prefix: string, action: RunAction): Promise<Result<OpenedRun, Failure>> {
+  const id = findRun(stateDir, prefix);
+  return id.ok ? readRun(stateDir, id.value, action) : id;
+}

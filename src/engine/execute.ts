@@ -21,7 +21,8 @@ import type { TaskDef } from "../workflow/types.ts";
 import type { AttemptResult, Spawner } from "./spawner.ts";
 import { createScheduler } from "./schedulers/scheduler.ts";
 import { abortableSleep } from "../util/timer.ts";
-import type { Failure } from "../util/failure.ts";
+import type { Failure, FsProblem } from "../util/failure.ts";
+import { describeFailure as describeProblem } from "../report/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 
 export type NodeState = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
@@ -230,6 +231,11 @@ class Execution {
     await this.emit({ type: "task_cancelled", task: id, reason });
   }
 
+  /** True when `name` holds the value passed with --var (not one a task registered since). */
+  private isCliValue(name: string, vars: ReadonlyMap<string, string>): boolean {
+    return Object.hasOwn(this.opts.cliVars, name) && vars.get(name) === this.opts.cliVars[name];
+  }
+
   /** The variables a node sees: [vars], --var, registered values, built-ins, its matrix values. */
   private visibleVars(node: DagNode, task: string, attempt: number, extra: Record<string, string> = {}): Map<string, string> {
     const vars = new Map(this.vars);
@@ -303,6 +309,8 @@ class Execution {
       this.attempts.set(task, attempt);
       const vars = this.visibleVars(node, task, attempt, forensic?.vars);
       const rendered = renderTemplate(def.cmd, (n) => vars.get(n));
+      // The journal keeps `{{.name}}` for a --var value: those are never stored.
+      const journaledCmd = renderTemplate(def.cmd, (n) => (this.isCliValue(n, vars) ? `{{.${n}}}` : vars.get(n))).text;
       if (rendered.missing.length > 0) {
         const name = rendered.missing[0]!;
         message = `Variable "${name}" is not set: pass --var ${name}=VALUE`;
@@ -317,7 +325,7 @@ class Execution {
       const stderrLog = join("logs", logName(task, attempt, "stderr"));
       await this.emit({
         type: "task_started", task, attempt, max_attempts: lastAttempt,
-        cmd: rendered.text, stdout_log: stdoutLog, stderr_log: stderrLog, ...tag,
+        cmd: journaledCmd, stdout_log: stdoutLog, stderr_log: stderrLog, ...tag,
       });
       // A process whose start is not durable must not run.
       if (this.journalFailure !== undefined) return { ok: false, message: JOURNAL_FAILED };
@@ -359,10 +367,15 @@ class Execution {
           ignored: !succeeded && def.ignoreFailure && forensic === undefined,
           ...(succeeded ? {} : { error: message }),
           ...(result.logTruncated ? { log_truncated: true } : {}),
+          ...(result.logError === undefined ? {} : { log_error: problemName(result.logError.problem) }),
           ...tag,
         }),
       );
       await Promise.all(writes);
+      if (result.logError !== undefined && this.journalFailure === undefined) {
+        const { path, problem } = result.logError;
+        this.deps.reporter.warn(describeProblem({ kind: "fs", action: `write the log of task "${task}" to`, path, problem }));
+      }
       if (succeeded) return { ok: true };
       if (last) break;
       await this.sleep(def.retryDelayMs, this.halt.signal);
@@ -381,4 +394,9 @@ class Execution {
       vars: { failed_task: failedTask, error_message: errorMessage, failed_dag: this.dag.workflow.name },
     });
   }
+}
+
+/** An FsProblem as one word for the journal: its name, or the errno code. */
+function problemName(problem: FsProblem): string {
+  return typeof problem === "object" ? problem.code : problem;
 }

@@ -4,10 +4,11 @@
  * or abort (SIGTERM, then SIGKILL after a grace period).
  */
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, type WriteStream } from "node:fs";
+import { constants, createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { KILL_GRACE_MS, killGroup } from "../platform/process.ts";
 import { type LongTimer, setLongTimeout } from "../util/timer.ts";
+import { type FsProblem, fsProblem } from "../util/failure.ts";
 
 export interface AttemptSpec {
   readonly cmd: string;
@@ -34,6 +35,8 @@ export interface AttemptResult {
   /** The last lines of stderr, for error messages and forensic tasks. */
   readonly stderrTail: string;
   readonly logTruncated: boolean;
+  /** Set when a log could not be written (opened, or written to the end): some output is lost. */
+  readonly logError?: { readonly path: string; readonly problem: FsProblem };
   /** Set when the process could not be started at all. */
   readonly spawnError?: string;
 }
@@ -44,6 +47,8 @@ export interface Spawner {
 }
 
 const TAIL_BYTES = 4096;
+/** Created or emptied, never through a symbolic link planted in its place. */
+const LOG_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 const STDERR_TAIL_LINES = 10;
 
 /** Keeps the last `max` characters of a stream and counts what went to the log. */
@@ -51,30 +56,35 @@ class LogSink {
   private written = 0;
   truncated = false;
   tail = "";
+  /** The first error opening or writing the file; output after it is lost (the tail and lines still work). */
+  problem: FsProblem | undefined;
   private partial = "";
   private readonly file: WriteStream;
   /** Keeps a character split across two chunks whole. */
   private readonly decoder = new StringDecoder("utf8");
 
   constructor(
-    path: string,
+    readonly path: string,
     private readonly cap: number,
     private readonly onLine?: (line: string) => void,
   ) {
-    this.file = createWriteStream(path, { mode: 0o600 });
-    this.file.on("error", () => {}); // reported through close()
+    // Numeric flags reach open(2) as they are (the typings only name strings).
+    this.file = createWriteStream(path, { flags: LOG_FLAGS as unknown as string, mode: 0o600 });
+    this.file.on("error", (e) => {
+      this.problem ??= fsProblem(e) ?? "io-error";
+    });
   }
 
   write(chunk: Buffer): void {
     const room = this.cap - this.written;
-    if (room > 0) {
+    if (room > 0 && this.problem === undefined) {
       const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
       this.file.write(part);
       this.written += part.length;
     }
     if (chunk.length > room && !this.truncated) {
       this.truncated = true;
-      this.file.write(`\n[wf: output cut at ${this.cap} bytes]\n`);
+      if (this.problem === undefined) this.file.write(`\n[wf: output cut at ${this.cap} bytes]\n`);
     }
     const text = this.decoder.write(chunk);
     this.tail = (this.tail + text).slice(-TAIL_BYTES);
@@ -87,8 +97,18 @@ class LogSink {
 
   close(): Promise<void> {
     if (this.onLine && this.partial !== "") this.onLine(this.partial);
-    return new Promise((resolve) => this.file.end(resolve));
+    // Resolves once the file is closed, whether or not it could be written (see `problem`).
+    return new Promise((resolve) => {
+      if (this.file.closed || this.file.destroyed) return resolve();
+      this.file.once("close", resolve);
+      this.file.end();
+    });
   }
+}
+
+function logError(...sinks: LogSink[]): { logError?: { path: string; problem: FsProblem } } {
+  const failed = sinks.find((s) => s.problem !== undefined);
+  return failed === undefined ? {} : { logError: { path: failed.path, problem: failed.problem! } };
 }
 
 function lastNonEmptyLine(text: string): string {
@@ -163,6 +183,7 @@ export class ProcessSpawner implements Spawner {
           lastStdoutLine: lastNonEmptyLine(out.tail),
           stderrTail: lastLines(errSink.tail, STDERR_TAIL_LINES),
           logTruncated: out.truncated || errSink.truncated,
+          ...logError(out, errSink),
           ...(spawnError === undefined ? {} : { spawnError }),
         });
       };

@@ -93,6 +93,12 @@ export const TaskFinished = v.strictObject({
   error: v.optional(str),
   /** The log was cut at the size cap. */
   log_truncated: v.optional(v.boolean()),
+  /**
+   * A log could not be written, so output is lost: the problem (`disk-full`,
+   * `missing`, `read-only`, `permission-denied`, `symbolic-link`, `io-error`,
+   * ... or an errno code). The attempt's state is the command's own.
+   */
+  log_error: v.optional(str),
   forensic_for: v.optional(str),
 });
 

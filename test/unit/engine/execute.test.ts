@@ -301,3 +301,30 @@ describe("execute() when the journal cannot be written", () => {
     assert.deepEqual(run.spawner.log, []);
   });
 });
+
+describe("execute() and what the journal keeps", () => {
+  test("a --var value reaches the command but the journal keeps its {{.name}} placeholder", async () => {
+    const dag = dagOf(`
+[vars]
+region = "eu"
+[tasks.deploy]
+cmd = "deploy --token {{.token}} --region {{.region}}"
+`);
+    const run = start(dag, { cliVars: { token: "s3cr3t-value" } });
+    assert.equal((await run.done).status, "success");
+    assert.equal(run.spawner.specs[0]!.cmd, "deploy --token s3cr3t-value --region eu");
+    const started = run.journal.records.find((r) => r.type === "task_started");
+    assert.equal(started?.type === "task_started" ? started.cmd : undefined, "deploy --token {{.token}} --region eu");
+    assert.ok(!JSON.stringify(run.journal.records).includes("s3cr3t-value"));
+  });
+
+  test("a log that could not be written is on the finished line and in a warning; the attempt keeps its state", async () => {
+    const run = start(dagOf(`[tasks.a]\ncmd = "a"\n`));
+    run.spawner.scripted.set("a", [{ exitCode: 0, logError: { path: "/tmp/run/logs/a.1.stdout.log", problem: "disk-full" } }]);
+    assert.equal((await run.done).status, "success");
+    const finished = run.journal.records.find((r) => r.type === "task_finished");
+    assert.equal(finished?.type === "task_finished" ? finished.log_error : undefined, "disk-full");
+    assert.equal(finished?.type === "task_finished" ? finished.state : undefined, "succeeded");
+    assert.deepEqual(run.warnings, ['Cannot write the log of task "a" to "/tmp/run/logs/a.1.stdout.log": the disk is full']);
+  });
+});

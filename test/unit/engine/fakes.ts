@@ -117,12 +117,16 @@ export function start(
   result: Promise<Result<Outcome, Failure>>;
   abort: AbortController;
   sleeps: number[];
+  /** What the engine told the reporter with warn(). */
+  warnings: string[];
 } {
   const spawner = new FakeSpawner(opts.manual ?? false);
   const journal = new MemoryJournal();
   journal.failOn = new Set(opts.journalFailsOn ?? []);
   const abort = new AbortController();
   const sleeps: number[] = [];
+  const warnings: string[] = [];
+  const reporter: Reporter = { ...silentReporter, warn: (message) => warnings.push(message) };
   const result = execute(
     dag,
     {
@@ -130,7 +134,7 @@ export function start(
       baseEnv: { PATH: "/usr/bin:/bin", SECRET: "x" }, logCapBytes: 1024, ...withoutFakeOptions(opts),
     },
     {
-      runId: "testrun", runDir: "/tmp/run", journal, spawner, reporter: silentReporter, abort: abort.signal,
+      runId: "testrun", runDir: "/tmp/run", journal, spawner, reporter, abort: abort.signal,
       sleep: (ms) => {
         sleeps.push(ms);
         return Promise.resolve();
@@ -143,7 +147,7 @@ export function start(
     return r.value;
   });
   done.catch(() => {}); // a test of a failure awaits `result` instead
-  return { spawner, journal, done, result, abort, sleeps };
+  return { spawner, journal, done, result, abort, sleeps, warnings };
 }
 
 function withoutFakeOptions(opts: Partial<ExecuteOptions> & { manual?: boolean; journalFailsOn?: readonly string[] }): Partial<ExecuteOptions> {

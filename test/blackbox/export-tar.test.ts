@@ -11,7 +11,8 @@ import process from "node:process";
 import { describe, test } from "node:test";
 import { TestRig } from "./rig.ts";
 
-const hasTar = spawnSync("tar", ["--version"]).status === 0;
+// The listings below are in GNU tar's `-tv` layout.
+const hasTar = spawnSync("tar", ["--version"], { encoding: "utf8" }).stdout?.startsWith("tar (GNU tar)") === true;
 const LONG = "v".repeat(200);
 
 // A long value, and values that would climb out of the archive if they became path segments.

@@ -49,6 +49,38 @@ export interface Loaded {
   readonly file: string;
 }
 
+/**
+ * The text of a UTF-8 file, or the offset of its first byte that is not valid UTF-8 (a
+ * lenient decoder would turn it into U+FFFD and run a command the author never wrote).
+ */
+export function decodeUtf8(bytes: Uint8Array): string | number {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return firstInvalidUtf8(bytes);
+  }
+}
+
+/** The offset of the first byte that does not belong to a valid UTF-8 sequence. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const x = b[i]!;
+    const [n, lo, hi] = x < 0x80 ? [0, 0, 0] : x >= 0xc2 && x <= 0xdf ? [1, 0x80, 0xbf]
+      : x === 0xe0 ? [2, 0xa0, 0xbf] : x === 0xed ? [2, 0x80, 0x9f] : x >= 0xe1 && x <= 0xef ? [2, 0x80, 0xbf]
+      : x === 0xf0 ? [3, 0x90, 0xbf] : x === 0xf4 ? [3, 0x80, 0x8f] : x >= 0xf1 && x <= 0xf3 ? [3, 0x80, 0xbf]
+      : [-1, 0, 0];
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) {
+      const y = b[i + k];
+      // The second byte has a narrower range for some leads (no overlongs, surrogates or > U+10FFFF).
+      if (y === undefined || y < (k === 1 ? lo : 0x80) || y > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return b.length;
+}
+
 /** Reads and validates a workflow; returns errors too, for `wf validate`. */
 export async function loadWorkflow(
   target: string,
@@ -56,12 +88,14 @@ export async function loadWorkflow(
   cliVars: ReadonlySet<string>,
 ): Promise<{ file: string; source: string; dag?: Dag; diagnostics: Diagnostic[] }> {
   const file = await resolveWorkflowPath(target, workflowsDir);
-  let source: string;
+  let bytes: Uint8Array;
   try {
-    source = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (e) {
     throw new WfError(`Cannot read workflow "${file}": ${(e as Error).message}`, 2);
   }
+  const source = decodeUtf8(bytes);
+  if (typeof source === "number") throw new WfError(`Cannot read workflow "${file}": invalid UTF-8 at byte offset ${source}`, 2);
   const result = validateWorkflow(file, source, { cliVars });
   return { file, source, ...(result.dag === undefined ? {} : { dag: result.dag }), diagnostics: result.diagnostics };
 }

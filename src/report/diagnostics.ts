@@ -10,7 +10,9 @@ import type { Diagnostic } from "../util/result.ts";
  *         |               ^~~~~
  *
  * `sources` maps a file to its text, to show the line; without it only the first line prints.
- * Ends with a newline per diagnostic; "" for none.
+ * Shows the first MAX_SHOWN diagnostics and counts the rest; a source line longer than
+ * MAX_LINE_WIDTH is cut to a window around the marker, so the output stays small however
+ * many problems one long line holds. Ends with a newline per line; "" for none.
  */
 export function formatDiagnostics(
   diags: readonly Diagnostic[],
@@ -18,26 +20,49 @@ export function formatDiagnostics(
   color: boolean,
 ): string {
   const c = pc.createColors(color);
+  const lines = new Map<string, string[]>();
   let out = "";
-  for (const d of diags) {
+  for (const d of diags.slice(0, MAX_SHOWN)) {
     const label = d.severity === "error" ? c.bold(c.red("error")) : c.bold(c.yellow("warning"));
     const loc = d.location;
     const where = loc ? `${loc.file}:${loc.line}:${loc.column}: ` : "";
     out += `${c.bold(where)}${label}: ${d.message}\n`;
     const text = loc && sources.get(loc.file);
     if (!loc || text === undefined) continue;
-    const line = text.split(/\r?\n/)[loc.line - 1];
-    if (line === undefined) continue;
+    // Split once per file: splitting per diagnostic made many diagnostics quadratic.
+    const fileLines = lines.get(loc.file) ?? text.split(/\r?\n/);
+    lines.set(loc.file, fileLines);
+    const full = fileLines[loc.line - 1];
+    if (full === undefined) continue;
+    const { line, column } = window(full, loc.column);
     const gutter = String(loc.line);
     const pad = " ".repeat(gutter.length);
     // Tabs before the marker are kept as tabs so the marker lines up in any terminal.
-    const before = line.slice(0, loc.column - 1).replace(/[^\t]/g, " ");
-    const length = Math.max(1, Math.min(loc.length ?? 1, line.length - (loc.column - 1)));
+    const before = line.slice(0, column - 1).replace(/[^\t]/g, " ");
+    const length = Math.max(1, Math.min(loc.length ?? 1, line.length - (column - 1)));
     const marker = `^${"~".repeat(length - 1)}`;
     out += `${c.dim(`${gutter} |`)} ${line}\n`;
     out += `${c.dim(`${pad} |`)} ${before}${d.severity === "error" ? c.red(marker) : c.yellow(marker)}\n`;
   }
+  const hidden = diags.length - MAX_SHOWN;
+  if (hidden > 0) out += `${hidden} more problem${hidden === 1 ? "" : "s"} not shown: pass --json to list them all\n`;
   return out;
+}
+
+/** How many diagnostics the text output shows; the rest are counted (JSON has them all). */
+export const MAX_SHOWN = 20;
+
+/** The widest source line shown; a longer one is cut to a window around the marker. */
+export const MAX_LINE_WIDTH = 120;
+
+/** A long line cut to MAX_LINE_WIDTH characters around `column`, with "..." where it was cut. */
+function window(line: string, column: number): { line: string; column: number } {
+  if (line.length <= MAX_LINE_WIDTH) return { line, column };
+  const start = Math.max(0, Math.min(column - 1 - MAX_LINE_WIDTH / 4, line.length - MAX_LINE_WIDTH));
+  const end = Math.min(line.length, start + MAX_LINE_WIDTH);
+  const head = start > 0 ? "..." : "";
+  const tail = end < line.length ? "..." : "";
+  return { line: `${head}${line.slice(start, end)}${tail}`, column: column - start + head.length };
 }
 
 /** One diagnostic in `wf validate --json`. */

@@ -1,4 +1,5 @@
 /** Go-style durations (`500ms`, `30s`, `1h30m`, `1.5s`), as the Go `wf` accepts them. */
+import { err, ok, type Result } from "../util/result.ts";
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   ns: 1e-6,
@@ -10,27 +11,43 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
+
 const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
 
 /**
- * Parses a Go duration into whole milliseconds (rounded), or undefined when invalid.
- * A sign is rejected: a negative timeout or delay has no meaning here. `"0"` is allowed, as in Go.
+ * The longest duration accepted, in milliseconds: Go's time.Duration holds at most 2^63-1 ns
+ * (about 292 years), so a longer one could not mean the same thing to the Go `wf`.
  */
-export function parseDuration(text: string): number | undefined {
-  if (text === "0") return 0;
-  if (text === "") return undefined;
+export const MAX_DURATION_MS = 9_223_372_036_854;
+
+/** Why a duration was refused: not Go syntax, or longer than MAX_DURATION_MS. */
+export type DurationProblem = "invalid" | "too-long";
+
+/**
+ * Reads a Go duration into whole milliseconds (rounded). A sign is rejected: a negative
+ * timeout or delay has no meaning here. `"0"` is allowed, as in Go. Linear in the text.
+ */
+export function readDuration(text: string): Result<number, DurationProblem> {
+  if (text === "0") return ok(0);
+  if (text === "") return err("invalid");
   let total = 0;
-  PART.lastIndex = 0;
   let pos = 0;
   while (pos < text.length) {
     PART.lastIndex = pos;
     const m = PART.exec(text);
-    if (!m) return undefined;
+    if (!m) return err("invalid");
     const n = Number(m[1]);
     const unit = UNIT_MS[m[2] ?? ""];
-    if (!Number.isFinite(n) || unit === undefined) return undefined;
+    if (unit === undefined) return err("invalid");
     total += n * unit;
     pos = PART.lastIndex;
   }
-  return Number.isFinite(total) ? Math.round(total) : undefined;
+  // Checked once at the end: every part is positive, so the sum only grows (Infinity included).
+  return total > MAX_DURATION_MS ? err("too-long") : ok(Math.round(total));
+}
+
+/** Like readDuration, or undefined when invalid or too long. */
+export function parseDuration(text: string): number | undefined {
+  const r = readDuration(text);
+  return r.ok ? r.value : undefined;
 }

@@ -21,7 +21,8 @@ export type Expr =
   | { readonly kind: "number"; readonly value: number; readonly offset: number; readonly length: number }
   | { readonly kind: "var"; readonly name: string; readonly offset: number; readonly length: number }
   | { readonly kind: "not"; readonly operand: Expr }
-  | { readonly kind: "and" | "or"; readonly left: Expr; readonly right: Expr }
+  /** `a && b && c` is one node with three operands, so long chains stay shallow. */
+  | { readonly kind: "and" | "or"; readonly operands: readonly Expr[] }
   | {
     readonly kind: "compare";
     readonly op: CompareOp;
@@ -132,6 +133,12 @@ function tokenize(src: string): Token[] {
   return tokens;
 }
 
+/**
+ * How deep "(" and "!" may nest. Evaluation recurses once per level, so without a cap a
+ * condition of thousands of "(" would overflow the stack; no real condition needs more.
+ */
+export const MAX_EXPR_DEPTH = 64;
+
 const COMPARE_OPS: ReadonlySet<string> = new Set(["==", "!=", "<", "<=", ">", ">=", "contains", "matches"]);
 
 /** Parses a condition. Never throws for bad input: problems come back with their offset. */
@@ -148,28 +155,37 @@ export function parseExpr(src: string): Result<Expr, ExprError> {
   const next = (): Token => tokens[pos++] ?? tokens[tokens.length - 1]!;
   const describe = (t: Token) => (t.kind === "end" ? "end of condition" : `"${t.text}"`);
 
+  let depth = 0;
+  const deeper = (t: Token) => {
+    if (++depth > MAX_EXPR_DEPTH) fail(`Condition nests "(" and "!" more than ${MAX_EXPR_DEPTH} deep`, t.offset, t.length);
+  };
   const parseOr = (): Expr => {
-    let left = parseAnd();
+    const operands = [parseAnd()];
     while (peek().kind === "op" && peek().text === "||") {
       next();
-      left = { kind: "or", left, right: parseAnd() };
+      operands.push(parseAnd());
     }
-    return left;
+    return operands.length === 1 ? operands[0]! : { kind: "or", operands };
   };
   const parseAnd = (): Expr => {
-    let left = parseNot();
+    const operands = [parseNot()];
     while (peek().kind === "op" && peek().text === "&&") {
       next();
-      left = { kind: "and", left, right: parseNot() };
+      operands.push(parseNot());
     }
-    return left;
+    return operands.length === 1 ? operands[0]! : { kind: "and", operands };
   };
   const parseNot = (): Expr => {
-    if (peek().kind === "op" && peek().text === "!") {
-      next();
-      return { kind: "not", operand: parseNot() };
+    // A loop, not recursion: the depth check must come before any stack is used.
+    const nots: Token[] = [];
+    while (peek().kind === "op" && peek().text === "!") {
+      deeper(peek());
+      nots.push(next());
     }
-    return parseCompare();
+    let e = parseCompare();
+    for (let k = 0; k < nots.length; k++) e = { kind: "not", operand: e };
+    depth -= nots.length;
+    return e;
   };
   const parseCompare = (): Expr => {
     const left = parseOperand();
@@ -198,7 +214,9 @@ export function parseExpr(src: string): Result<Expr, ExprError> {
       case "ident":
         return { kind: "var", name: t.value, offset: t.offset, length: t.length };
       case "(": {
+        deeper(t);
         const inner = parseOr();
+        depth--;
         const close = next();
         if (close.kind !== ")") fail(`Expected ")" to close "(" in condition, found ${describe(close)}`, close.offset, close.length);
         return inner;
@@ -226,11 +244,11 @@ export function parseExpr(src: string): Result<Expr, ExprError> {
 
 /** The variables a condition reads, each once, in order of first use. */
 export function exprVars(expr: Expr): string[] {
-  const names: string[] = [];
+  const names = new Set<string>();
   const walk = (e: Expr): void => {
     switch (e.kind) {
       case "var":
-        if (!names.includes(e.name)) names.push(e.name);
+        names.add(e.name);
         return;
       case "string":
       case "number":
@@ -239,6 +257,8 @@ export function exprVars(expr: Expr): string[] {
         return walk(e.operand);
       case "and":
       case "or":
+        for (const o of e.operands) walk(o);
+        return;
       case "compare":
         walk(e.left);
         walk(e.right);
@@ -248,7 +268,7 @@ export function exprVars(expr: Expr): string[] {
     }
   };
   walk(expr);
-  return names;
+  return [...names];
 }
 
 /** A value during evaluation: its text, and its number when it reads fully as a finite number. */
@@ -289,9 +309,9 @@ export function evalExpr(expr: Expr, lookup: (name: string) => string | undefine
       case "not":
         return bool(!truthy(value(e.operand)));
       case "and":
-        return bool(truthy(value(e.left)) && truthy(value(e.right)));
+        return bool(e.operands.every((o) => truthy(value(o))));
       case "or":
-        return bool(truthy(value(e.left)) || truthy(value(e.right)));
+        return bool(e.operands.some((o) => truthy(value(o))));
       case "compare":
         return bool(compare(e.op, value(e.left), value(e.right), e.regex));
       default:

@@ -11,11 +11,11 @@
 import { parse as parseToml, TomlError } from "smol-toml";
 import * as v from "valibot";
 import type { Diagnostic } from "../util/result.ts";
-import { parseDuration } from "./duration.ts";
+import { MAX_DURATION_MS, readDuration } from "./duration.ts";
 import { parseExpr } from "./expr.ts";
 import type { Span } from "./locate.ts";
 import { SourceIndex } from "./locate.ts";
-import { didYouMean } from "./suggest.ts";
+import { Suggester } from "./suggest.ts";
 import { templateRefs } from "./template.ts";
 import type { DependencyEntry, TaskDef, TaskId, Workflow } from "./types.ts";
 
@@ -50,6 +50,16 @@ const TASK_KEYS = [
   "timeout",
   "on_failure",
 ] as const;
+
+/**
+ * The most nodes (tasks, or matrix cells) one task and one workflow may expand to. Each node
+ * is a process, a journal record and its share of every report; far beyond these a run is a
+ * mistake, and expanding it anyway would take gigabytes and minutes before saying so.
+ */
+export const MAX_NODES_PER_TASK = 10_000;
+export const MAX_NODES = 100_000;
+
+const MAX_DURATION_HOURS = Math.floor(MAX_DURATION_MS / 3_600_000);
 
 const TASK_ID = /^[A-Za-z0-9_-]+$/;
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -119,6 +129,7 @@ export function defaultWorkflowName(file: string): string {
 /** Validates a workflow file's text. Never throws for a bad file: everything is in `diagnostics`. */
 export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   const diagnostics: Diagnostic[] = [];
+  const didYouMean = new Suggester().didYouMean;
   let raw: Record<string, unknown>;
   try {
     raw = parseToml(source) as Record<string, unknown>;
@@ -141,7 +152,9 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   /** Checks a key's type; reports and returns false when wrong. */
   const typed = (path: string[], value: unknown, schema: SchemaName, where: string): boolean => {
     const [s, expected] = SCHEMAS[schema];
-    if (v.safeParse(s, value).success) return true;
+    // valibot's record() takes an array as a table of "0", "1", ...: `[[tasks]]` or `env = [...]` is not one.
+    const table = schema === "scalars" || schema === "matrix" || schema === "table";
+    if (!(table && Array.isArray(value)) && v.safeParse(s, value).success) return true;
     error(`Expected ${expected} for "${path[path.length - 1]}"${where}, found ${describe(value)}`, index.valueSpan(path));
     return false;
   };
@@ -170,6 +183,8 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     error("Workflow has no tasks: add a [tasks.<id>] table", index.keySpan(["tasks"]));
   }
   const tasks = new Map<TaskId, TaskDef>();
+  let nodeCount = 0;
+  let tooManyNodes = false;
   /** Raw depends_on entries with their index in the array, checked once all tasks are known. */
   const depsToCheck: { task: TaskId; entry: string; at: number }[] = [];
   for (const id of taskIds) {
@@ -227,15 +242,19 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     const duration = (key: "retry_delay" | "timeout"): number | undefined => {
       const text = str(t[key]);
       if (text === undefined) return undefined;
-      const ms = parseDuration(text);
-      if (ms === undefined) {
+      const ms = readDuration(text);
+      if (!ms.ok) {
+        const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
         error(
-          `Invalid duration "${text}" for "${key}"${where}: use Go style like "500ms", "30s", "5m" or "1h30m"`,
+          ms.error === "too-long"
+            ? `Invalid duration "${shown}" for "${key}"${where}: the longest allowed is ${MAX_DURATION_HOURS}h (about 292 years)`
+            : `Invalid duration "${shown}" for "${key}"${where}: use Go style like "500ms", "30s", "5m" or "1h30m"`,
           index.valueSpan([...base, key]),
         );
         good = false;
+        return undefined;
       }
-      return ms;
+      return ms.value;
     };
     const retryDelayMs = duration("retry_delay") ?? 0;
     // timeout = "0" means no timeout, as in Go's time.Duration zero value.
@@ -265,6 +284,20 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
         matrix.push([k, values.map(String)]);
       }
       if (matrix.length === 0) matrix = undefined;
+      // Checked before anything is expanded: a few short arrays can multiply into millions.
+      const cells = (matrix ?? []).reduce((n, [, values]) => Math.min(n * Math.max(1, values.length), Number.MAX_SAFE_INTEGER), 1);
+      if (cells > MAX_NODES_PER_TASK) {
+        error(`Cannot expand the matrix of task "${id}": it makes ${cells > 1e15 ? "more than 10^15" : cells} nodes, more than the ${MAX_NODES_PER_TASK} allowed per task`, index.keySpan([...base, "matrix"]));
+        good = false;
+      }
+    }
+    if (good && type === "normal") {
+      nodeCount += (matrix ?? []).reduce((n, [, values]) => n * values.length, 1);
+      if (nodeCount > MAX_NODES && !tooManyNodes) {
+        tooManyNodes = true;
+        error(`Cannot expand task "${id}": the workflow would have more than the ${MAX_NODES} nodes allowed per workflow`, index.keySpan(matrix ? [...base, "matrix"] : base));
+        good = false;
+      }
     }
 
     const reg = str(t["register"]);
@@ -287,13 +320,15 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     for (const [k, x] of Object.entries((t["env"] ?? {}) as Record<string, string | number | boolean>)) env[k] = scalarText(x);
 
     const dependsOn: TaskId[] = [];
+    const depSet = new Set<TaskId>();
     const entries: DependencyEntry[] = [];
     let cells = false;
     ((t["depends_on"] ?? []) as string[]).forEach((entry, at) => {
       depsToCheck.push({ task: id as TaskId, entry, at });
       const m = DEP_ENTRY.exec(entry);
       const dep = (m?.[1] ?? entry) as TaskId;
-      if (!dependsOn.includes(dep)) dependsOn.push(dep);
+      if (!depSet.has(dep)) dependsOn.push(dep);
+      depSet.add(dep);
       if (m?.[2] !== undefined) {
         cells = true;
         entries.push({ task: dep, matrix: parseCell(m[2]) });

@@ -3,7 +3,8 @@
  * member. Pure: no I/O. See journal-format.md for the format.
  */
 import * as v from "valibot";
-import { crc32cHex } from "./crc32c.ts";
+import { crc32cHex, crc32cUpdate } from "./crc32c.ts";
+import { compileSchema } from "./compile-schema.ts";
 import { EnvelopeSchema, EventSchema, FORMAT_VERSION } from "./events.ts";
 import type { Event, JournalRecord } from "./events.ts";
 import { err, ok } from "../util/result.ts";
@@ -76,6 +77,57 @@ export function decodeLine(text: string): Result<JournalRecord, string> {
     return err(`invalid "${type}" line: ${issueText(parsedEvent.issues)}`);
   }
   return ok(obj as unknown as JournalRecord);
+}
+
+const ENVELOPE_KEYS = ["v", "seq", "ts", "run", "crc"] as const;
+const envelopeOk = compileSchema(EnvelopeSchema);
+/** The event schema checked on the whole line: the envelope's members are the envelope schema's. */
+const eventOk = compileSchema(EventSchema, ENVELOPE_KEYS);
+/** Bytes of `,"crc":"` and `"}`, the frame around the 8 hex digits that end every line. */
+const CRC_OPEN = encoder.encode(',"crc":"');
+const CRC_FRAME_LENGTH = CRC_OPEN.length + 8 + 2;
+const CLOSE_BRACE = encoder.encode("}");
+/** Keeps a leading byte-order mark, so the text is exactly the bytes the CRC covers. */
+const exactUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The fast path of reading: the record in `bytes[start, end)` (one line without
+ * its newline) when it passes every check decodeLine makes, else undefined, and
+ * then decodeLine says why. The CRC is computed on the bytes as read, not on a
+ * re-encoded string, and the schema is checked without building valibot's output.
+ */
+export function decodeLineBytes(bytes: Uint8Array, start: number, end: number): JournalRecord | undefined {
+  if (!hasValidCrcBytes(bytes, start, end)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(exactUtf8.decode(bytes.subarray(start, end)));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+  const obj = parsed as Record<string, unknown>;
+  if (obj["v"] !== FORMAT_VERSION) return undefined;
+  if (!envelopeOk(obj) || !eventOk(obj)) return undefined;
+  return obj as unknown as JournalRecord;
+}
+
+/**
+ * hasValidCrc on bytes: true when `bytes[start, end)` (one line without its
+ * newline) ends with `,"crc":"xxxxxxxx"}` and the digits match the rest of it.
+ */
+export function hasValidCrcBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  const at = end - CRC_FRAME_LENGTH;
+  if (at < start) return false;
+  for (let i = 0; i < CRC_OPEN.length; i++) if (bytes[at + i] !== CRC_OPEN[i]) return false;
+  if (bytes[end - 2] !== 0x22 || bytes[end - 1] !== 0x7d) return false;
+  let written = 0;
+  for (let i = at + CRC_OPEN.length; i < end - 2; i++) {
+    const b = bytes[i] ?? 0;
+    const digit = b >= 0x30 && b <= 0x39 ? b - 0x30 : b >= 0x61 && b <= 0x66 ? b - 0x57 : -1;
+    if (digit === -1) return false;
+    written = written * 16 + digit;
+  }
+  return crc32cUpdate(crc32cUpdate(0, bytes, start, at), CLOSE_BRACE) === written;
 }
 
 function issueText(issues: readonly v.BaseIssue<unknown>[]): string {

@@ -8,10 +8,11 @@
  * corrupt. Reading never modifies the file; repair is openJournalForAppend's.
  */
 import { readFile } from "node:fs/promises";
-import { decodeLine, hasValidCrc } from "./line.ts";
+import { decodeLine, decodeLineBytes, hasValidCrc } from "./line.ts";
 import type { JournalRecord } from "./events.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
+import type { FsProblem } from "../util/failure.ts";
 
 export type Classification =
   | { readonly kind: "clean"; readonly records: JournalRecord[] }
@@ -41,6 +42,8 @@ export interface JournalReadError {
   readonly line?: number;
   readonly offset?: number;
   readonly reason: string;
+  /** For `io`: the file-system problem, when the error was one. */
+  readonly problem?: FsProblem;
 }
 
 const NEWLINE = 0x0a;
@@ -58,6 +61,13 @@ export function classifyJournal(bytes: Uint8Array): Classification {
     if (nl === -1) {
       // The last write did not finish: no newline, whatever the bytes are.
       return tornOrCorrupt(bytes, offset, lineNo, "line has no newline", records);
+    }
+    const fast = decodeLineBytes(bytes, offset, nl);
+    if (fast !== undefined && fast.seq === records.length && records.length > 0 && fast.type !== "header" && fast.run === records[0]?.run) {
+      // The common case: an intact line in sequence. Anything else takes the path below, which names the problem.
+      records.push(fast);
+      offset = nl + 1;
+      continue;
     }
     const text = decodeUtf8(bytes.subarray(offset, nl));
     const decoded = text === undefined ? err("invalid UTF-8") : decodeLine(text);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { crc32c, crc32cHex } from "../../../src/journal/crc32c.ts";
+import { crc32c, crc32cHex, crc32cUpdate } from "../../../src/journal/crc32c.ts";
 
 test("crc32c() matches the standard check value", () => {
   assert.equal(crc32c(new TextEncoder().encode("123456789")), 0xe3069283);
@@ -10,4 +10,11 @@ test("crc32c() matches the standard check value", () => {
 test("crc32c() of no bytes is 0 and hex is zero-padded", () => {
   assert.equal(crc32c(new Uint8Array()), 0);
   assert.equal(crc32cHex(new Uint8Array()), "00000000");
+});
+
+test("crc32cUpdate() over pieces equals crc32c() of the whole, at every split", () => {
+  const bytes = new TextEncoder().encode("a journal line, long enough for several 8-byte steps: ☃ é");
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    assert.equal(crc32cUpdate(crc32cUpdate(0, bytes, 0, cut), bytes, cut), crc32c(bytes));
+  }
 });

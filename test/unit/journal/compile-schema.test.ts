@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as v from "valibot";
+import { compileSchema } from "../../../src/journal/compile-schema.ts";
+import { EnvelopeSchema, EventSchema } from "../../../src/journal/events.ts";
+
+test("compileSchema() agrees with valibot on the journal's schemas", () => {
+  const event = compileSchema(EventSchema);
+  const envelope = compileSchema(EnvelopeSchema);
+  const cases: unknown[] = [
+    { type: "task_skipped", task: "t", reason: "r" },
+    { type: "task_skipped", task: "t" },
+    { type: "task_skipped", task: "t", reason: "r", extra: 1 },
+    { type: "task_skipped", task: 1, reason: "r" },
+    { type: "nope" },
+    { type: "run_status", status: "running" },
+    { type: "run_status", status: "running", mode: "sequential", max_parallel: 2 },
+    { type: "run_status", status: "running", max_parallel: 0 },
+    { type: "run_status", status: "walking" },
+    { type: "task_finished", task: "t", attempt: 1, state: "failed", exit_code: null, signal: null, timed_out: false, duration_ms: 5, will_retry: false, ignored: false },
+    { type: "task_finished", task: "t", attempt: 1.5, state: "failed", exit_code: null, signal: null, timed_out: false, duration_ms: 5, will_retry: false, ignored: false },
+    { type: "task_finished", task: "t", attempt: 1, state: "failed", exit_code: null, signal: null, timed_out: false, duration_ms: -1, will_retry: false, ignored: false },
+    { type: "header", format: 1, writer: "wf" },
+    { type: "header", format: 2, writer: "wf" },
+    [],
+    null,
+    "header",
+    { v: 1, seq: 0, ts: "2025-01-01T00:00:00.000Z", run: "r", type: "header", crc: "0123abcd" },
+    { v: 1, seq: 0, ts: "2025-01-01", run: "r", type: "header", crc: "0123abcd" },
+    { v: 1, seq: 0, ts: "2025-01-01T00:00:00.000Z", run: "r", type: "header", crc: "0123ABCD" },
+  ];
+  for (const c of cases) {
+    assert.equal(event(c), v.is(EventSchema, c), JSON.stringify(c));
+    assert.equal(envelope(c), v.is(EnvelopeSchema, c), JSON.stringify(c));
+  }
+});
+
+test("compileSchema() ignores the keys it is told to, in strict objects only", () => {
+  const strict = compileSchema(v.strictObject({ a: v.string() }), ["seq"]);
+  assert.equal(strict({ a: "x", seq: 1 }), true);
+  assert.equal(strict({ a: "x", other: 1 }), false);
+});
+
+test("compileSchema() answers false for what it does not know, leaving it to valibot", () => {
+  const check = compileSchema(v.pipe(v.string(), v.email()));
+  assert.equal(check("a@example.com"), false);
+});

@@ -31,10 +31,6 @@ const ALLOWED = new Map<string, string>([
   ["src/engine/execute.ts -> src/report/reporter.ts", "Reporter interface not yet moved below engine/"],
   // The engine phrases a journal-write problem for a task's error message; the words should come from the caller or util/.
   ["src/engine/execute.ts -> src/report/failure.ts", "engine phrases an FsProblem itself"],
-  // Validation builds the DAG to find cycles and checks variable references: graph-level checks not yet moved to graph/.
-  ["src/workflow/validate.ts -> src/graph/dag.ts", "graph checks not yet moved out of workflow/validate.ts"],
-  ["src/workflow/validate.ts -> src/graph/build.ts", "graph checks not yet moved out of workflow/validate.ts"],
-  ["src/workflow/validate.ts -> src/graph/variables.ts", "graph checks not yet moved out of workflow/validate.ts"],
   // The commands take Io and the flag parsers from cli/flags.ts (the WfError conversion in progress); they belong in commands/.
   ["src/commands/* -> src/cli/flags.ts", "Io and flag parsers not yet moved below cli/"],
   // Listing phrases the failure of a run it cannot read; it should carry the Failure value and leave the words to report/.

@@ -34,12 +34,12 @@ export function formatDiagnostics(
     lines.set(loc.file, fileLines);
     const full = fileLines[loc.line - 1];
     if (full === undefined) continue;
-    const { line, column } = window(full, loc.column);
+    const { line, column, end } = window(full, loc.column);
     const gutter = String(loc.line);
     const pad = " ".repeat(gutter.length);
     // Tabs before the marker are kept as tabs so the marker lines up in any terminal.
     const before = line.slice(0, column - 1).replace(/[^\t]/g, " ");
-    const length = Math.max(1, Math.min(loc.length ?? 1, line.length - (column - 1)));
+    const length = Math.max(1, Math.min(loc.length ?? 1, end - (column - 1)));
     const marker = `^${"~".repeat(length - 1)}`;
     out += `${c.dim(`${gutter} |`)} ${line}\n`;
     out += `${c.dim(`${pad} |`)} ${before}${d.severity === "error" ? c.red(marker) : c.yellow(marker)}\n`;
@@ -55,14 +55,17 @@ export const MAX_SHOWN = 20;
 /** The widest source line shown; a longer one is cut to a window around the marker. */
 export const MAX_LINE_WIDTH = 120;
 
-/** A long line cut to MAX_LINE_WIDTH characters around `column`, with "..." where it was cut. */
-function window(line: string, column: number): { line: string; column: number } {
-  if (line.length <= MAX_LINE_WIDTH) return { line, column };
+/**
+ * A long line cut to MAX_LINE_WIDTH characters from a quarter of that before `column`, with
+ * "..." where it was cut; `end` is where the shown text ends (the marker stops there).
+ */
+function window(line: string, column: number): { line: string; column: number; end: number } {
+  if (line.length <= MAX_LINE_WIDTH) return { line, column, end: line.length };
   const start = Math.max(0, Math.min(column - 1 - MAX_LINE_WIDTH / 4, line.length - MAX_LINE_WIDTH));
   const end = Math.min(line.length, start + MAX_LINE_WIDTH);
   const head = start > 0 ? "..." : "";
   const tail = end < line.length ? "..." : "";
-  return { line: `${head}${line.slice(start, end)}${tail}`, column: column - start + head.length };
+  return { line: `${head}${line.slice(start, end)}${tail}`, column: column - start + head.length, end: head.length + end - start };
 }
 
 /** One diagnostic in `wf validate --json`. */

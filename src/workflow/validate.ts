@@ -155,16 +155,20 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     // valibot's record() takes an array as a table of "0", "1", ...: `[[tasks]]` or `env = [...]` is not one.
     const table = schema === "scalars" || schema === "matrix" || schema === "table";
     if (!(table && Array.isArray(value)) && v.safeParse(s, value).success) return true;
-    error(`Expected ${expected} for "${path[path.length - 1]}"${where}, found ${describe(value)}`, index.valueSpan(path));
+    const hint = where.startsWith(":") ? where : "";
+    const at = hint === "" ? where : "";
+    error(`Expected ${expected} for "${path[path.length - 1]}"${at}, found ${describe(value)}${hint}`, index.valueSpan(path));
     return false;
   };
 
+  const rawTasksAsWritten = raw["tasks"];
   // ── Top level ────────────────────────────────────────────────────────────
   for (const key of Object.keys(raw)) {
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
       error(`Unknown key "${key}" at the top level${didYouMean(key, TOP_KEYS)}`, index.keySpan([key]));
-    } else if (!typed([key], raw[key], TOP_TYPES[key]!, "")) {
-      delete raw[key];
+    } else if (!typed([key], raw[key], TOP_TYPES[key]!, key === "tasks" && Array.isArray(raw[key]) ? ": write [tasks.<id>], not [[tasks]]" : "")) {
+      if (key === "tasks") raw[key] = {};
+      else delete raw[key];
     }
   }
   const str = (x: unknown): string | undefined => (typeof x === "string" ? x : undefined);
@@ -179,7 +183,7 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   // ── Tasks, one by one ────────────────────────────────────────────────────
   const rawTasks = (raw["tasks"] ?? {}) as Record<string, unknown>;
   const taskIds = Object.keys(rawTasks);
-  if (!Object.hasOwn(raw, "tasks") || (raw["tasks"] !== undefined && taskIds.length === 0)) {
+  if (!Object.hasOwn(raw, "tasks") || (taskIds.length === 0 && typeof raw["tasks"] === "object" && !Array.isArray(rawTasksAsWritten))) {
     error("Workflow has no tasks: add a [tasks.<id>] table", index.keySpan(["tasks"]));
   }
   const tasks = new Map<TaskId, TaskDef>();

@@ -1,28 +1,12 @@
 /**
- * What the commands get from the outside world (streams, environment,
- * terminal), and the parsers of every flag. A flag that cannot be used is a
+ * The parsers of every flag. A flag that cannot be used is a
  * `usage` failure, collected by FlagReader: the first one wins and the action
  * returns it, so no parser throws.
  */
 import type { Failure } from "../util/failure.ts";
 import { parseDuration } from "../workflow/duration.ts";
 import { MODES, type Mode } from "../journal/events.ts";
-
-/** The streams and environment a command runs with; tests pass their own. */
-export interface Io {
-  /** Writes to stdout; output to a closed pipe is dropped (the journal, not the terminal, is the record). */
-  readonly out: (text: string | Uint8Array) => void;
-  readonly err: (text: string) => void;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdoutIsTTY: boolean;
-  readonly stderrIsTTY: boolean;
-}
-
-/** Colour only on a terminal, and never with NO_COLOR or TERM=dumb. */
-export function useColor(io: Io, stream: "stdout" | "stderr"): boolean {
-  const tty = stream === "stdout" ? io.stdoutIsTTY : io.stderrIsTTY;
-  return tty && !io.env["NO_COLOR"] && io.env["TERM"] !== "dumb";
-}
+export { type Io, useColor } from "../platform/io.ts";
 
 type Flags = Record<string, unknown>;
 

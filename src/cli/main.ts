@@ -4,28 +4,12 @@
  * throw that reaches this file is a bug, and only a bug prints
  * "Internal error".
  */
-import process from "node:process";
 import { formatDiagnostics } from "../report/diagnostics.ts";
 import { describeFailure } from "../report/failure.ts";
 import { exitCodeOf, type Failure, FailureSignal } from "../util/failure.ts";
 import { WfError } from "../util/result.ts";
 import { buildCli } from "./commands.ts";
-import { type Io, useColor } from "./flags.ts";
-
-/** The process's own streams; output to a closed pipe (`wf run ... | head -1`) is dropped, and the run goes on. */
-export function processIo(): Io {
-  let stdoutOpen = true;
-  let stderrOpen = true;
-  process.stdout.on("error", () => (stdoutOpen = false));
-  process.stderr.on("error", () => (stderrOpen = false));
-  return {
-    out: (text) => void (stdoutOpen && process.stdout.write(text)),
-    err: (text) => void (stderrOpen && process.stderr.write(text)),
-    env: process.env,
-    stdoutIsTTY: process.stdout.isTTY === true,
-    stderrIsTTY: process.stderr.isTTY === true,
-  };
-}
+import { type Io, processIo, useColor } from "../platform/io.ts";
 
 let defaultIo: Io | undefined;
 

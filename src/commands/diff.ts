@@ -1,6 +1,6 @@
 /** `wf diff <a> <b>`: what differs between two runs: task states, attempts, durations, variables. */
 import type { TaskFold } from "../journal/fold.ts";
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
 import { runDurationMs } from "../runs/list.ts";
 import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
 import type { Outcome } from "../util/failure.ts";

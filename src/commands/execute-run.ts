@@ -7,10 +7,9 @@ import process from "node:process";
 import { ProcessSpawner } from "../engine/spawner.ts";
 import { execute, type PriorState } from "../engine/execute.ts";
 import type { Dag } from "../graph/dag.ts";
-import type { AppendableEvent } from "../journal/events.ts";
+import type { AppendableEvent, Mode } from "../journal/events.ts";
 import type { JournalWriter } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
-import type { RunFlags } from "./run.ts";
 import { setLongTimeout } from "../util/timer.ts";
 import { FailureSignal } from "../util/failure.ts";
 
@@ -20,9 +19,19 @@ export const LOG_CAP_BYTES = 64 * 1024 * 1024;
 /** Signals turn into an abort with this reason, and into these exit codes. */
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
+/** The flags `wf run` and `wf resume` share: how one execution runs. */
+export interface ExecutionFlags {
+  readonly mode: Mode;
+  readonly maxParallel: number;
+  readonly keepGoing: boolean;
+  readonly vars: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+  readonly printOutput: boolean;
+}
+
 export interface ExecuteRunInput {
   readonly dag: Dag;
-  readonly flags: Pick<RunFlags, "mode" | "maxParallel" | "keepGoing" | "vars" | "timeoutMs" | "printOutput">;
+  readonly flags: ExecutionFlags;
   readonly journal: JournalWriter;
   readonly reporter: Reporter;
   readonly runId: string;

@@ -1,7 +1,7 @@
 /** `wf export <run>`: the run as one JSON document, or `--format tar` with its journal, workflow copy and logs. */
 import { lstat, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
 import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
 import { fsProblem, type Outcome } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";

@@ -1,6 +1,6 @@
 /** `wf graph [workflow]`: the DAG as text, dot, mermaid or json; `--run <id>` adds that run's states. */
 import type { TaskState } from "../journal/fold.ts";
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
 import { openRun } from "../runs/open.ts";
 import type { Failure, Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";

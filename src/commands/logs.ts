@@ -11,7 +11,7 @@
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { join, normalize, sep } from "node:path";
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
 import type { JournalRecord } from "../journal/events.ts";
 import { openRun, readRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
 import type { Failure, Outcome } from "../util/failure.ts";

@@ -7,7 +7,7 @@
  */
 import { readdir, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
 import { formatTime } from "../report/table.ts";
 import { acquireLock, lockHolder } from "../runs/lock.ts";
 import { readRun } from "../runs/open.ts";

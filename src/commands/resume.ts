@@ -3,7 +3,7 @@
  * journal, check the workflow file against the journaled graph, restore
  * variables, and run what did not succeed. Returns the exit code.
  */
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
 import { compareDefinitions, type PlanEntry, planResume } from "../engine/resume.ts";
 import { nodesOfTask } from "../graph/build.ts";
 import type { Dag, NodeId } from "../graph/dag.ts";

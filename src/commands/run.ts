@@ -14,24 +14,18 @@ import { acquireLock } from "../runs/lock.ts";
 import { ensureDir, newRunId, resolveStateDir, runPaths, workflowLockPath } from "../runs/paths.ts";
 import { appendRunIndex } from "../runs/index.ts";
 import { createJournal, type JournalWriter } from "../journal/writer.ts";
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
 import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { runtimeName } from "../platform/runtime.ts";
 import { VERSION } from "../version.ts";
 import { missingVariables } from "../graph/variables.ts";
-import { executeRun } from "./execute-run.ts";
+import { type ExecutionFlags, executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
 import { describePlan } from "./plan.ts";
 
-export interface RunFlags {
-  readonly mode: Mode;
-  readonly maxParallel: number;
-  readonly keepGoing: boolean;
-  readonly vars: Readonly<Record<string, string>>;
-  readonly timeoutMs?: number;
-  readonly printOutput: boolean;
+export interface RunFlags extends ExecutionFlags {
   readonly dryRun: boolean;
   readonly exclusive: boolean;
   readonly stateDir?: string;

@@ -1,5 +1,6 @@
 /** `wf runs`: the newest runs first, from the run index (see runs/index.ts), so the cost follows `--limit`. */
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
+import { describeFailure } from "../report/failure.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
 import { ensureFreshIndex } from "../runs/index.ts";
 import { listRuns, type ListFilter, type RunSummary } from "../runs/list.ts";
@@ -62,6 +63,6 @@ export function runJson(r: RunSummary): Record<string, unknown> {
     duration_ms: r.durationMs,
     tasks_done: r.done,
     tasks_total: r.total,
-    ...(r.problem === undefined ? {} : { problem: r.problem }),
+    ...(r.problem === undefined ? {} : { problem: describeFailure(r.problem) }),
   };
 }

@@ -1,6 +1,6 @@
 /** `wf show <run>`: the run graph with every task's state, attempts, exit codes, durations, variables and resumes. */
 import type { AttemptState, TaskFold } from "../journal/fold.ts";
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
 import { runDurationMs } from "../runs/list.ts";
 import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
 import { ok } from "../util/result.ts";

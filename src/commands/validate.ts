@@ -1,6 +1,6 @@
 /** `wf validate`: every problem at once, as text on stderr or as JSON on stdout. */
 import { diagnosticsToJson, formatDiagnostics } from "../report/diagnostics.ts";
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
 import type { Outcome } from "../util/failure.ts";
 import { ok } from "../util/result.ts";
 import { loadWorkflow } from "./load.ts";

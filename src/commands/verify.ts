@@ -5,7 +5,7 @@
  * offset. Takes a run id prefix, or the path of a journal kept elsewhere.
  */
 import { stat } from "node:fs/promises";
-import type { Io } from "../cli/flags.ts";
+import type { Io } from "../platform/io.ts";
 import { verifyJournal } from "../journal/order.ts";
 import { readJournalBytes } from "../runs/open.ts";
 import { findRun, } from "../runs/open.ts";

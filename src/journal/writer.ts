@@ -12,7 +12,8 @@ import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { encodeRecord } from "./line.ts";
-import { classifyJournal, corruptError } from "./reader.ts";
+import { corruptError } from "./reader.ts";
+import { checkJournal } from "./order.ts";
 import type { JournalReadError } from "./reader.ts";
 import type { AppendableEvent, JournalRecord } from "./events.ts";
 import { err, ok } from "../util/result.ts";
@@ -185,7 +186,8 @@ export async function openJournalForAppend(opts: {
   const now = opts.now ?? (() => new Date());
   const ioError = (e: unknown): JournalReadError => {
     const reason = reasonOf(e);
-    return { kind: "io", path, reason, message: `Cannot open journal "${path}" for append: ${reason}` };
+    const problem = fsProblem(e);
+    return { kind: "io", path, reason, ...(problem === undefined ? {} : { problem }), message: `Cannot open journal "${path}" for append: ${reason}` };
   };
   let bytes: Uint8Array;
   try {
@@ -193,7 +195,7 @@ export async function openJournalForAppend(opts: {
   } catch (e) {
     return err(ioError(e));
   }
-  const c = classifyJournal(bytes);
+  const c = checkJournal(bytes);
   if (c.kind === "corrupt") return err(corruptError(path, c));
   const header = c.records[0];
   if (!header) {

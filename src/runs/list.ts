@@ -1,7 +1,7 @@
 /** `wf runs`: summaries of the newest runs, read through the run index (index.ts) and the one read path (open.ts). */
 import { join } from "node:path";
 import type { RunState } from "../journal/fold.ts";
-import { describeFailure } from "../report/failure.ts";
+import type { Failure } from "../util/failure.ts";
 import { ensureFreshIndex, INDEX_FILE, linesBackwards, parseIndexLine, type RunIndexEntry } from "./index.ts";
 import { type OpenedRun, readRun } from "./open.ts";
 
@@ -22,7 +22,7 @@ export interface RunSummary {
   readonly done: number;
   readonly total: number;
   /** Why the journal could not be folded, for `unreadable`. */
-  readonly problem?: string;
+  readonly problem?: Failure;
 }
 
 /** Duration of a run as shown: start to final status, or to now while it is live, or to its last line. */
@@ -50,10 +50,10 @@ export function summarize(run: OpenedRun): RunSummary {
   };
 }
 
-function unreadable(entry: RunIndexEntry, message: string): RunSummary {
+function unreadable(entry: RunIndexEntry, problem: Failure): RunSummary {
   return {
     id: entry.id, workflow: entry.workflow, tags: entry.tags, status: "unreadable", live: false,
-    startedAt: entry.started, durationMs: null, done: 0, total: 0, problem: message,
+    startedAt: entry.started, durationMs: null, done: 0, total: 0, problem,
   };
 }
 
@@ -82,7 +82,7 @@ export async function listRuns(stateDir: string, filter: ListFilter): Promise<Ru
     if (filter.tag !== undefined && !entry.tags.includes(filter.tag) && entry.workflow !== "") continue;
     const loaded = await readRun(stateDir, entry.id, "read");
     if (!loaded.ok && loaded.error.kind === "run-unusable" && loaded.error.problem.kind === "no-journal") continue; // pruned, or removed by hand
-    const summary = loaded.ok ? summarize(loaded.value) : unreadable(entry, describeFailure(loaded.error));
+    const summary = loaded.ok ? summarize(loaded.value) : unreadable(entry, loaded.error);
     // The journal is the truth: an entry written before run_started may lack the workflow.
     if (filter.workflow !== undefined && summary.workflow !== filter.workflow) continue;
     if (filter.tag !== undefined && !summary.tags.includes(filter.tag)) continue;

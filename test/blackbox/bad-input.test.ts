@@ -181,7 +181,7 @@ const BAD_USAGE: readonly { name: string; args: string[]; stderr: string }[] = [
   {
     name: "--timeout 5 minutes",
     args: ["run", "ok.toml", "--timeout", "5 minutes"],
-    stderr: 'Invalid --timeout "5 minutes": expected a duration such as 90s, 10m or 1h30m\n',
+    stderr: 'Invalid --timeout "5 minutes": expected a duration above zero such as 90s, 10m or 1h30m\n',
   },
 ];
 

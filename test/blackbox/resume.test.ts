@@ -286,7 +286,7 @@ cmd = "echo {{.failed_task}} >> forensic.txt"
     await writeFile(path, lines.join("\n"));
     const r = await rig.run(["resume", id]);
     assert.equal(r.code, 3);
-    assert.match(r.stderr, new RegExp(`^Cannot resume run "${id}": Journal ".+" is corrupt at line 4 \\(byte \\d+\\): CRC mismatch, and intact records follow\\n$`));
+    assert.match(r.stderr, new RegExp(`^Cannot resume run "${id}": its journal is corrupt at line 4 \\(byte \\d+\\): CRC mismatch, and intact records follow\\n$`));
   });
 
   test("a task left running by a killed wf is not started twice: resume refuses, --kill-orphans ends it first", async () => {

@@ -4,11 +4,6 @@
  * asks it for work. Three strategies: sequential, level-parallel, work-stealing.
  */
 import type { Dag, NodeId } from "../../graph/dag.ts";
-import type { Mode } from "../../journal/events.ts";
-import { unreachable } from "../../util/unreachable.ts";
-import { LevelScheduler } from "./level.ts";
-import { SequentialScheduler } from "./sequential.ts";
-import { WorkStealingScheduler } from "./work-stealing.ts";
 
 export interface Scheduler {
   /** `nodes` have all their dependencies ended; `worker` ended the last one, if any. */
@@ -17,17 +12,4 @@ export interface Scheduler {
   take(worker: number): NodeId | undefined;
   /** `node` ended: it ran, was skipped, or was cancelled without running. */
   ended(node: NodeId): void;
-}
-
-export function createScheduler(mode: Mode, dag: Dag, workers: number): Scheduler {
-  switch (mode) {
-    case "sequential":
-      return new SequentialScheduler(dag);
-    case "parallel":
-      return new LevelScheduler(dag);
-    case "work-stealing":
-      return new WorkStealingScheduler(workers);
-    default:
-      return unreachable(mode);
-  }
 }

@@ -3,10 +3,17 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, readdir, rm, stat, writeFile, appendFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createJournal, openJournalForAppend } from "../../../src/journal/writer.ts";
+import { type AppendableEvent, createJournal, openJournalForAppend } from "../../../src/journal/writer.ts";
 import { classifyJournal } from "../../../src/journal/reader.ts";
 
 const RUN = "7fQ2kLx9ab";
+
+/** The first event after the header: a run of one task. */
+const STARTED: AppendableEvent = {
+  type: "run_started", workflow: "t", file: "/t.toml", file_sha256: "0".repeat(64), tags: [],
+  nodes: [{ id: "a", task: "a", deps: [], def_sha256: "0".repeat(64) }], mode: "sequential", max_parallel: 1,
+  var_names: [], host: "h", pid: 1, wf_version: "0.1.0", runtime: "test",
+};
 const WRITER = "wf 0.1.0 (test)";
 
 async function tempDir(): Promise<string> {
@@ -85,13 +92,14 @@ test("openJournalForAppend() continues a clean journal at the next seq", async (
   const root = await tempDir();
   try {
     const w = await createJournal({ runDir: root, runId: RUN, writer: WRITER });
+    await w.append(STARTED);
     await w.append({ type: "run_status", status: "running" });
     await w.close();
     const opened = await openJournalForAppend({ path: w.path, runId: RUN, writer: WRITER });
     assert.ok(opened.ok);
-    assert.equal(opened.value.records.length, 2);
+    assert.equal(opened.value.records.length, 3);
     assert.equal(opened.value.recovered, undefined);
-    assert.equal((await opened.value.writer.append({ type: "run_status", status: "resuming" })).seq, 2);
+    assert.equal((await opened.value.writer.append({ type: "run_status", status: "resuming" })).seq, 3);
     await opened.value.writer.close();
     assert.equal(classifyJournal(await readFile(w.path)).kind, "clean");
   } finally {
@@ -103,6 +111,7 @@ test("openJournalForAppend() saves and cuts a torn tail, then journals `recovere
   const root = await tempDir();
   try {
     const w = await createJournal({ runDir: root, runId: RUN, writer: WRITER, now: () => new Date(1700000000000) });
+    await w.append(STARTED);
     await w.append({ type: "run_status", status: "running" });
     await w.close();
     const torn = '{"v":1,"seq":2,"ts":"2025-01-0';
@@ -110,7 +119,7 @@ test("openJournalForAppend() saves and cuts a torn tail, then journals `recovere
     const opened = await openJournalForAppend({ path: w.path, runId: RUN, writer: WRITER, now: () => new Date(1700000000123) });
     assert.ok(opened.ok);
     const { writer, records, recovered } = opened.value;
-    assert.equal(records.length, 2);
+    assert.equal(records.length, 3);
     assert.deepEqual(recovered, { droppedBytes: torn.length, savedTo: `${w.path}.torn-1700000000123` });
     assert.equal(await readFile(`${w.path}.torn-1700000000123`, "utf8"), torn);
     assert.equal((await stat(`${w.path}.torn-1700000000123`)).mode & 0o777, 0o600);
@@ -119,7 +128,7 @@ test("openJournalForAppend() saves and cuts a torn tail, then journals `recovere
     assert.equal(c.kind, "clean");
     const last = c.records.at(-1);
     assert.equal(last?.type, "recovered");
-    assert.equal(last?.seq, 2);
+    assert.equal(last?.seq, 3);
     if (last?.type === "recovered") {
       assert.equal(last.dropped_bytes, torn.length);
       assert.equal(last.saved_to, "journal.jsonl.torn-1700000000123");

@@ -1,0 +1,108 @@
+/**
+ * One journal, one answer: every command reads a run through the same path
+ * (runs/open.ts), so a journal is usable by all of them or by none, and a
+ * problem is phrased the same way by each, naming what the command could not do.
+ */
+import assert from "node:assert/strict";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { describe, test } from "node:test";
+import { encodeLine } from "../../src/journal/line.ts";
+import { TestRig } from "./rig.ts";
+
+const WORKFLOW = `[tasks.a]\ncmd = "echo a"\n[tasks.b]\ncmd = "exit 1"\ndepends_on = ["a"]\n`;
+
+/** Each command that reads one run, and the verb it uses in "Cannot <verb> run". */
+const READERS: readonly { args: (id: string) => string[]; verb: string; code: number }[] = [
+  { args: (id) => ["show", id], verb: "show", code: 1 },
+  { args: (id) => ["show", id, "--json"], verb: "show", code: 1 },
+  { args: (id) => ["logs", id], verb: "read", code: 1 },
+  { args: (id) => ["export", id], verb: "export", code: 1 },
+  { args: (id) => ["diff", id, id], verb: "diff", code: 1 },
+  { args: (id) => ["graph", "--run", id], verb: "graph", code: 1 },
+  { args: (id) => ["resume", id, "--dry-run"], verb: "resume", code: 3 },
+  { args: (id) => ["resume", id], verb: "resume", code: 3 },
+];
+
+async function failedRun(rig: TestRig): Promise<{ id: string; path: string; text: string }> {
+  await rig.write("t.toml", WORKFLOW);
+  const r = await rig.run(["run", "t.toml", "--quiet"]);
+  assert.equal(r.code, 1, r.stderr);
+  const id = await rig.lastRunId();
+  const path = `${rig.stateDir}/runs/${id}/journal.jsonl`;
+  return { id, path, text: await readFile(path, "utf8") };
+}
+
+describe("the read path", () => {
+  test("a journal whose events are out of order is refused by every command with the same reason", async () => {
+    await using rig = await TestRig.create();
+    const { id, path, text } = await failedRun(rig);
+    const lines = text.trimEnd().split("\n");
+    // A well-framed line (valid seq and CRC) that no writer produces: a task starting after the final status.
+    const extra = encodeLine(
+      { seq: lines.length, ts: new Date().toISOString(), run: id },
+      { type: "task_started", task: "a", attempt: 9, max_attempts: 1, cmd: "echo a", stdout_log: "logs/a.9.stdout.log", stderr_log: "logs/a.9.stderr.log" },
+    );
+    await writeFile(path, text + extra);
+    const offset = Buffer.byteLength(text);
+    const reason = `its journal is corrupt at line ${lines.length + 1} (byte ${offset}): a "task_started" line after the final status "failed" (only a resume may follow)`;
+    for (const reader of READERS) {
+      const r = await rig.run(reader.args(id));
+      assert.equal(r.stderr, `Cannot ${reader.verb} run "${id}": ${reason}\n`, reader.args(id).join(" "));
+      assert.equal(r.code, reader.code, reader.args(id).join(" "));
+      assert.equal(r.stdout, "", reader.args(id).join(" "));
+    }
+    const verify = await rig.run(["verify", id]);
+    assert.equal(verify.code, 1);
+    assert.equal(verify.stderr, `Journal "${path}" is corrupt at line ${lines.length + 1} (byte ${offset}): a "task_started" line after the final status "failed" (only a resume may follow)\n`);
+    // Nothing was appended by the refused resume.
+    assert.equal(await readFile(path, "utf8"), text + extra);
+    const runs = await rig.run(["runs", "--json"]);
+    assert.equal(runs.code, 0);
+    const [listed] = JSON.parse(runs.stdout) as { status: string; problem: string }[];
+    assert.equal(listed?.status, "unreadable");
+    assert.equal(listed?.problem, `Cannot read run "${id}": ${reason}`);
+  });
+
+  test("a run without a journal gets the same sentence from every command", async () => {
+    await using rig = await TestRig.create();
+    const { id, path } = await failedRun(rig);
+    await rm(path);
+    for (const reader of READERS) {
+      const r = await rig.run(reader.args(id));
+      assert.equal(r.stderr, `Cannot ${reader.verb} run "${id}": it has no journal\n`, reader.args(id).join(" "));
+      assert.equal(r.code, reader.code, reader.args(id).join(" "));
+    }
+  });
+
+  test("a journal that is a folder is named as such, with no stack trace", async () => {
+    await using rig = await TestRig.create();
+    const { id, path } = await failedRun(rig);
+    await rm(path);
+    await rig.write(`state/runs/${id}/journal.jsonl/x`, "");
+    const show = await rig.run(["show", id]);
+    assert.equal(show.stderr, `Cannot show run "${id}": its journal "${path}" cannot be read: it is a folder\n`);
+    assert.equal(show.code, 1);
+    const resume = await rig.run(["resume", id]);
+    assert.equal(resume.code, 3);
+    assert.equal(resume.stderr, `Cannot resume run "${id}": its journal "${path}" cannot be read: it is a folder\n`);
+  });
+
+  test("wf logs never reads a log through a journaled path that leaves the run's folder", async () => {
+    await using rig = await TestRig.create();
+    const { id, path, text } = await failedRun(rig);
+    await rig.write("secret.txt", "top secret\n");
+    const lines = text.trimEnd().split("\n");
+    // Re-encode every line with the stdout log of "a" pointing outside the run's folder.
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rewritten = records.map((r) => {
+      const { v: _v, seq, ts, run, crc: _crc, ...event } = r;
+      if (event["type"] === "task_started" && event["task"] === "a") event["stdout_log"] = "../../../secret.txt";
+      return encodeLine({ seq: seq as number, ts: ts as string, run: run as string }, event as Parameters<typeof encodeLine>[1]);
+    });
+    await writeFile(path, rewritten.join(""));
+    const logs = await rig.run(["logs", id, "a"]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.ok(!logs.stdout.includes("top secret"), logs.stdout);
+    assert.equal(logs.stdout, "==> a (attempt 1) <==\n");
+  });
+});

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ancestors, buildDag, descendants, findCycles, matrixCells, nodeId, nodesOfTask } from "../../../src/graph/build.ts";
+import { ancestors, buildDag, descendants, findCycles, matrixCells, nodeId, nodesOfTask, reachable } from "../../../src/graph/build.ts";
 import type { NodeId } from "../../../src/graph/dag.ts";
 import type { DependencyEntry, TaskDef, TaskId, Workflow } from "../../../src/workflow/types.ts";
 
@@ -93,4 +93,25 @@ test("findCycles returns each cycle once, from its earliest node", () => {
 test("a graph with a cycle leaves those nodes out of the order", () => {
   const dag = buildDag(workflow({ a: { deps: ["b"] }, b: { deps: ["a"] }, c: {} }));
   assert.deepEqual(ids(dag.order), ["c"]);
+});
+
+test("findCycles and buildDag handle a 50,000-task chain without deep recursion", () => {
+  const spec: Record<string, Spec> = {};
+  for (let i = 0; i < 50_000; i++) spec[`t${i}`] = i === 0 ? {} : { deps: [`t${i - 1}`] };
+  const dag = buildDag(workflow(spec));
+  assert.equal(dag.order.length, 50_000);
+  assert.equal(dag.levels.length, 50_000);
+  const ids = Object.keys(spec);
+  assert.deepEqual(findCycles(ids, (id) => spec[id]?.deps ?? []), []);
+  spec["t0"] = { deps: ["t49999"] };
+  const cycles = findCycles(ids, (id) => spec[id]?.deps ?? []);
+  assert.equal(cycles.length, 1);
+  assert.equal(cycles[0]?.length, 50_000);
+  assert.deepEqual(cycles[0]?.slice(0, 3), ["t0", "t49999", "t49998"]);
+});
+
+test("reachable answers ancestry for many pairs at once", () => {
+  const dag = buildDag(workflow({ a: {}, b: { deps: ["a"] }, c: { deps: ["b"] }, d: {} }));
+  const n = (s: string) => s as NodeId;
+  assert.deepEqual(reachable(dag, [[n("a"), n("c")], [n("c"), n("a")], [n("a"), n("b")], [n("d"), n("c")], [n("a"), n("a")]]), [true, false, true, false, false]);
 });

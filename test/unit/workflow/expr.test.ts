@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { evalExpr, exprVars, parseExpr } from "../../../src/workflow/expr.ts";
+import { evalExpr, exprVars, MAX_EXPR_DEPTH, parseExpr } from "../../../src/workflow/expr.ts";
 import type { Expr } from "../../../src/workflow/expr.ts";
 
 function parsed(src: string): Expr {
@@ -97,4 +97,20 @@ test("parse errors give a message, offset and length", () => {
 test("parsing never evaluates code", () => {
   assert.equal(parseExpr("process.exit(1)").ok, false);
   assert.equal(run('a == "${1+1}"', { a: "2" }), false);
+});
+
+test("nesting of ( and ! is capped at MAX_EXPR_DEPTH, with the offending token located", () => {
+  const deep = parseExpr(`${"(".repeat(5000)}x${")".repeat(5000)}`);
+  assert.deepEqual(deep, { ok: false, error: { message: `Condition nests "(" and "!" more than ${MAX_EXPR_DEPTH} deep`, offset: MAX_EXPR_DEPTH, length: 1 } });
+  assert.equal(parseExpr(`${"!".repeat(5000)}x`).ok, false);
+  const edge = parseExpr(`${"(".repeat(MAX_EXPR_DEPTH)}x${")".repeat(MAX_EXPR_DEPTH)}`);
+  assert.ok(edge.ok && evalExpr(edge.value, () => "1"));
+});
+
+test("long chains of && and || are flat, so they evaluate without deep recursion", () => {
+  const r = parseExpr(Array.from({ length: 20000 }, () => "x").join(" && "));
+  assert.ok(r.ok);
+  assert.equal(evalExpr(r.value, () => "1"), true);
+  assert.equal(evalExpr(r.value, () => ""), false);
+  assert.deepEqual(exprVars(r.value), ["x"]);
 });

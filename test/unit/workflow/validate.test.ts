@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { validateWorkflow } from "../../../src/commands/load.ts";
+import { decodeUtf8, validateWorkflow } from "../../../src/commands/load.ts";
+import { MAX_NODES, MAX_NODES_PER_TASK } from "../../../src/workflow/validate.ts";
 
 /** Each diagnostic as `line:col:length severity: message`, for exact comparisons. */
 function problems(source: string, cliVars?: string[]): string[] {
@@ -267,4 +268,51 @@ test("tasks may be written as inline tables under [tasks]", () => {
   assert.deepEqual(problems(lines("[tasks]", 'a = { cmd = "x", retires = 1 }')), [
     '2:18:7 error: Unknown key "retires" in task "a" (did you mean "retries"?)',
   ]);
+});
+
+test("a matrix is capped per task before it is expanded", () => {
+  const ten = "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]";
+  const src = lines("[tasks.a]", 'cmd = "x"', "[tasks.a.matrix]", ...["a", "b", "c", "d", "e", "f"].map((k) => `${k} = ${ten}`));
+  assert.deepEqual(problems(src), [
+    `3:1:16 error: Cannot expand the matrix of task "a": it makes 1000000 nodes, more than the ${MAX_NODES_PER_TASK} allowed per task`,
+  ]);
+  const ok = lines("[tasks.a]", 'cmd = "x"', "[tasks.a.matrix]", ...["a", "b", "c", "d"].map((k) => `${k} = ${ten}`));
+  assert.equal(validateWorkflow("t.toml", ok).dag?.nodes.size, MAX_NODES_PER_TASK);
+});
+
+test("the nodes of all tasks together are capped per workflow", () => {
+  const hundred = `[${Array.from({ length: 100 }, (_, i) => i).join(",")}]`;
+  const tasks = Array.from({ length: MAX_NODES / 10_000 + 1 }, (_, i) => [`[tasks.m${i}]`, 'cmd = "x"', `matrix = { a = ${hundred}, b = ${hundred} }`]).flat();
+  assert.deepEqual(problems(lines(...tasks)), [
+    `33:1:6 error: Cannot expand task "m10": the workflow would have more than the ${MAX_NODES} nodes allowed per workflow`,
+  ]);
+});
+
+test("[[tasks]] and arrays where tables belong are refused with one message each", () => {
+  assert.deepEqual(problems(lines("[[tasks]]", 'cmd = "x"')), [
+    '1:1:9 error: Expected a table for "tasks", found an array: write [tasks.<id>], not [[tasks]]',
+  ]);
+  assert.deepEqual(problems(lines("[tasks.a]", 'cmd = "x"', 'env = ["A=1"]', 'matrix = [["a"]]')), [
+    '3:7:7 error: Expected a table of strings for "env" in task "a", found an array',
+    '4:10:7 error: Expected a table of arrays of strings or numbers for "matrix" in task "a", found an array',
+  ]);
+  assert.deepEqual(problems(lines("vars = [1]", "[tasks.a]", 'cmd = "x"')), [
+    '1:8:3 error: Expected a table of strings for "vars", found an array',
+  ]);
+});
+
+test("a duration longer than Go can hold is located", () => {
+  assert.deepEqual(problems(lines("[tasks.a]", 'cmd = "x"', 'retry_delay = "3000000h"')), [
+    '3:15:10 error: Invalid duration "3000000h" for "retry_delay" in task "a": the longest allowed is 2562047h (about 292 years)',
+  ]);
+});
+
+test("decodeUtf8 gives the offset of the first invalid byte", () => {
+  const enc = (...parts: (string | number[])[]) => new Uint8Array(parts.flatMap((p) => (typeof p === "string" ? [...new TextEncoder().encode(p)] : p)));
+  assert.equal(decodeUtf8(enc("a = \"é€😀\"")), "a = \"é€😀\"");
+  assert.equal(decodeUtf8(enc("ab", [0xff], "c")), 2);
+  assert.equal(decodeUtf8(enc("ab", [0xc3])), 2, "cut short");
+  assert.equal(decodeUtf8(enc("x", [0xc0, 0xaf])), 1, "overlong");
+  assert.equal(decodeUtf8(enc("x", [0xed, 0xa0, 0x80])), 1, "surrogate");
+  assert.equal(decodeUtf8(enc("é", [0xf4, 0x90, 0x80, 0x80])), 2, "above U+10FFFF");
 });

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Times `wf validate` on two large workflows beside a floor that only parses the
+# same TOML with smol-toml, in the same hyperfine session, and prints the ratios
+# (the target is at most 3):
+#   chain.toml: 20,000 tasks in one chain, each reading what the one before registers;
+#   wide.toml:  20,000 independent tasks reading 10,000 variables from [vars].
+#
+#   bench/validate.sh                       # uses node bin/wf.js (npm run build first)
+#   WF_CLI='deno run -A src/main.ts' bench/validate.sh
+#   TASKS=20000 VARS=10000 RUNS=10 bench/validate.sh
+#
+# Results: bench/results/validate-<date>.json and .md. Method: docs/performance.md.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+if ! command -v hyperfine >/dev/null 2>&1; then
+  echo "hyperfine is not installed: apt-get update && apt-get install -y hyperfine" >&2
+  exit 2
+fi
+if [ ! -f dist/src/main.js ]; then
+  echo "dist/ is missing: run npm run build first" >&2
+  exit 2
+fi
+
+wf=${WF_CLI:-node bin/wf.js}
+runs=${RUNS:-10}
+work=$(mktemp -d "${TMPDIR:-/tmp}/wf-bench-validate.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p bench/results
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+json=bench/results/validate-$stamp.json
+md=bench/results/validate-$stamp.md
+
+node bench/validate.gen.mjs "$work" "${TASKS:-20000}" "${VARS:-10000}"
+
+hyperfine --warmup 1 --runs "$runs" --export-json "$json" --export-markdown "$md" \
+  -n "floor chain" "node bench/validate.floor.mjs $work/chain.toml" \
+  -n "validate chain" "$wf validate $work/chain.toml" \
+  -n "floor wide" "node bench/validate.floor.mjs $work/wide.toml" \
+  -n "validate wide" "$wf validate $work/wide.toml"
+
+node --input-type=module -e '
+  import { readFileSync } from "node:fs";
+  const { results } = JSON.parse(readFileSync(process.argv[1], "utf8"));
+  const mean = (name) => results.find((r) => r.command === name).mean;
+  for (const shape of ["chain", "wide"]) {
+    const ratio = mean(`validate ${shape}`) / mean(`floor ${shape}`);
+    console.log(`${shape}: validate ${mean(`validate ${shape}`).toFixed(3)} s, floor ${mean(`floor ${shape}`).toFixed(3)} s, ratio ${ratio.toFixed(2)} (target <= 3)`);
+  }
+' "$json"

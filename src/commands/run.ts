@@ -3,7 +3,7 @@
  * journal, workflow copy), execute it and record the outcome. Returns the
  * exit code of SPEC section 6.
  */
-import { copyFile } from "node:fs/promises";
+import { copyFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
@@ -84,7 +84,28 @@ async function createRun(
   const runId = newRunId();
   const paths = runPaths(stateDir, runId);
   const logs = await fsCall("create the run folder", paths.dir, () => ensureDir(paths.logs));
-  if (!logs.ok) return logs;
+  if (!logs.ok) {
+    await rm(paths.dir, { recursive: true, force: true }).catch(() => {});
+    return logs;
+  }
+  const filled = await fillRunFolder(paths, runId, dag, releases);
+  if (!filled.ok) {
+    // Nothing of the run is usable yet: leave no half-made folder behind.
+    await rm(paths.dir, { recursive: true, force: true }).catch(() => {});
+    return filled;
+  }
+  // Lets `wf runs` list the newest runs without opening every journal; a cache, so a failure here is not one of the run.
+  await appendRunIndex(stateDir, { id: runId, workflow: dag.workflow.name, tags: [...dag.workflow.tags], started: new Date().toISOString() });
+  return ok({ runId, dir: paths.dir, journal: filled.value });
+}
+
+/** The run's lock, the workflow copy and the journal, in that order. */
+async function fillRunFolder(
+  paths: ReturnType<typeof runPaths>,
+  runId: string,
+  dag: Dag,
+  releases: (() => Promise<void>)[],
+): Promise<Result<JournalWriter, Failure>> {
   const lock = await fsCall("take the lock", paths.lock, () => acquireLock(paths.lock));
   if (!lock.ok) return lock;
   if (!lock.value.ok) throw new Error(`Internal error: the new run "${runId}" is already locked`);
@@ -94,10 +115,7 @@ async function createRun(
   const journal = await fsCall("create journal", paths.journal, () =>
     createJournal({ runDir: paths.dir, runId, writer: `wf ${VERSION} (${runtimeName()})` }),
   );
-  if (!journal.ok) return journal;
-  // Lets `wf runs` list the newest runs without opening every journal; a cache, so a failure here is not one of the run.
-  await appendRunIndex(stateDir, { id: runId, workflow: dag.workflow.name, tags: [...dag.workflow.tags], started: new Date().toISOString() });
-  return ok({ runId, dir: paths.dir, journal: journal.value });
+  return journal;
 }
 
 /** SPEC section 2: a variable that a task needs and nobody passed stops the run before anything starts. */

@@ -99,7 +99,10 @@ export async function* linesBackwards(path: string, chunk = 64 * 1024): AsyncGen
  * older than the last change to `runs/`. False when there are no runs at all.
  */
 export async function ensureFreshIndex(stateDir: string, force = false): Promise<boolean> {
-  const runsStat = await stat(join(stateDir, "runs")).catch(() => undefined);
+  const runsStat = await stat(join(stateDir, "runs")).catch((e: { code?: string }) => {
+    if (e.code === "ENOENT") return undefined; // no run yet
+    throw e; // a state directory that is a file, or not ours to read: the caller names it
+  });
   if (runsStat === undefined) return false;
   const indexStat = await stat(join(stateDir, INDEX_FILE)).catch(() => undefined);
   if (!force && indexStat !== undefined && indexStat.mtimeMs >= runsStat.mtimeMs) return true;

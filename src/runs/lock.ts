@@ -63,7 +63,13 @@ export async function acquireLock(
   };
   const content = `${JSON.stringify(mine)}\n`;
   const temp = `${path}.${process.pid}.${uniq()}.tmp`;
-  await writeDurably(temp, content);
+  try {
+    await writeDurably(temp, content);
+  } catch (e) {
+    // A full disk or an I/O error: leave nothing behind.
+    await rm(temp, { force: true }).catch(() => {});
+    throw e;
+  }
   try {
     // Each pass ends in a win, a refusal, or a lost race that changed the lock: look again.
     for (let pass = 0; pass < 50; pass++) {

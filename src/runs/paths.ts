@@ -1,7 +1,7 @@
 /** Where runs live (SPEC section 4), run ids, and run-id prefixes. */
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { customAlphabet } from "nanoid";
 import type { Failure } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
@@ -20,9 +20,30 @@ export function resolveStateDir(opts: { flag?: string | undefined; env: Record<s
   return err({ kind: "no-state-dir" });
 }
 
-/** Creates `path` and any missing parents with mode 0700; an existing folder is left as it is. */
+/**
+ * Creates `path` and any missing parents with mode 0700; an existing folder
+ * is left as it is. One level at a time, so an error names its real cause (a
+ * recursive mkdir reports a read-only file system as a missing folder).
+ */
 export async function ensureDir(path: string): Promise<void> {
-  await mkdir(path, { recursive: true, mode: 0o700 });
+  const missing: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    const st = await stat(p).catch((e: { code?: string }) => {
+      if (e.code === "ENOENT") return undefined;
+      throw e;
+    });
+    if (st !== undefined) {
+      if (!st.isDirectory()) throw Object.assign(new Error(`"${p}" is not a folder`), { code: "ENOTDIR" });
+      break;
+    }
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of missing.reverse()) {
+    await mkdir(p, { mode: 0o700 }).catch((e: { code?: string }) => {
+      if (e.code !== "EEXIST") throw e; // made meanwhile by another wf
+    });
+  }
 }
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -35,6 +35,11 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Text written to the process's stdin, which is then closed. */
   stdin?: string;
+  /**
+   * Only a bug may print "Internal error", so by default output holding it
+   * fails the test; a test that forces a real bug sets this.
+   */
+  allowInternalError?: boolean;
 }
 
 /** A parsed journal line: envelope keys plus the event's own. */
@@ -244,7 +249,7 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** Waits for a child to close, collecting its output; kills it at the timeout. */
-export function collect(child: ChildProcess, opts: Pick<RunOptions, "stdin" | "timeoutMs"> = {}): Promise<RunResult> {
+export function collect(child: ChildProcess, opts: Pick<RunOptions, "stdin" | "timeoutMs" | "allowInternalError"> = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     let stdout = "";
     let stderr = "";
@@ -265,6 +270,10 @@ export function collect(child: ChildProcess, opts: Pick<RunOptions, "stdin" | "t
     child.once("close", (code, signal) => {
       clearTimeout(timer);
       if (timedOut) stderr += `\n[rig] killed after ${timeoutMs} ms\n`;
+      if (!opts.allowInternalError && `${stdout}${stderr}`.includes("Internal error")) {
+        reject(new Error(`The CLI reported a bug (exit ${code}):\n${stderr}${stdout}`));
+        return;
+      }
       resolvePromise({ code, signal, stdout, stderr });
     });
   });

@@ -72,7 +72,7 @@ function checked(f: FlagReader, body: () => Promise<Outcome>): Promise<Outcome> 
   return f.failure !== undefined ? Promise.resolve(err(f.failure)) : body();
 }
 
-export function buildCli(io: Io) {
+export function buildCli(io: Io, argv: readonly string[]) {
   const cli = cac("wf");
   let action: Action | undefined;
   /** cac calls the matched command's function; it only records what to run. */
@@ -98,7 +98,7 @@ export function buildCli(io: Io) {
       .option("--exclusive", "Refuse to start while another run of this workflow is active")
       .example("wf run ci.toml --parallel --var TARGET_ENV=prod"),
     (workflow, flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       const runFlags: RunFlags = {
         mode: f.mode() ?? "sequential",
         maxParallel: f.wholeNumber("maxParallel", "--max-parallel", 1) ?? 4,
@@ -129,7 +129,7 @@ export function buildCli(io: Io) {
       .option("--workflow <name>", "Without a run id: the most recent resumable run of this workflow")
       .example("wf resume 7fQ2kLx9 --from build"),
     (runId, flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       const mode = f.mode();
       const maxParallel = f.wholeNumber("maxParallel", "--max-parallel", 1);
       const resumeFlags: ResumeFlags = {
@@ -156,7 +156,7 @@ export function buildCli(io: Io) {
       .option("--var <name=value>", "A variable that will be passed at run time (repeatable)")
       .example("wf validate ci.toml"),
     (workflow, flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       const vars = new Set(Object.keys(f.vars()));
       return checked(f, () =>
         validateCommand(String(workflow), {
@@ -180,7 +180,7 @@ export function buildCli(io: Io) {
       .option("--reindex", "Rebuild the run index from every journal first")
       .example("wf runs --workflow ci --status failed --limit 5"),
     (flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       const status = f.text("status") === undefined ? undefined : f.oneOf("status", "--status", RUN_LIST_STATUSES, "running");
       const opts = {
         limit: f.wholeNumber("limit", "--limit", 1) ?? 20,
@@ -200,7 +200,7 @@ export function buildCli(io: Io) {
       .option("--json", "Print the run as one JSON object")
       .example("wf show 7fQ2"),
     (run, flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       return withState(f, io, (stateDir) => showCommand(stateDir, String(run), { json: f.bool("json") }, io));
     },
   );
@@ -214,7 +214,7 @@ export function buildCli(io: Io) {
       .example("wf logs 7fQ2 build --attempt 2 --tail 50")
       .example("wf logs -f 7fQ2"),
     (run, task, flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       const attempt = f.wholeNumber("attempt", "--attempt", 1);
       const tail = f.wholeNumber("tail", "--tail", 0);
       const opts = { ...(attempt === undefined ? {} : { attempt }), ...(tail === undefined ? {} : { tail }), follow: f.bool("follow") };
@@ -230,7 +230,7 @@ export function buildCli(io: Io) {
       .example("wf graph ci.toml --format dot | dot -Tsvg > ci.svg")
       .example("wf graph --run 7fQ2 --format mermaid"),
     (workflow, flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       const format = f.oneOf("format", "--format", GRAPH_FORMATS, "text");
       const runId = f.text("run");
       const stateDir = () => stateDirOf(f, io);
@@ -252,7 +252,7 @@ export function buildCli(io: Io) {
       .option("--json", "Print the differences as JSON")
       .example("wf diff 7fQ2 9xK1"),
     (a, b, flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       return withState(f, io, (stateDir) => diffCommand(stateDir, String(a), String(b), { json: f.bool("json") }, io));
     },
   );
@@ -265,7 +265,7 @@ export function buildCli(io: Io) {
       .example("wf export 7fQ2 > run.json")
       .example("wf export 7fQ2 --format tar -o run.tar"),
     (run, flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       const format = f.oneOf("format", "--format", ["json", "tar"] as const, "json");
       const output = f.text("output");
       return withState(f, io, (stateDir) =>
@@ -282,7 +282,7 @@ export function buildCli(io: Io) {
       .option("--dry-run", "Print what would be deleted, and delete nothing")
       .example("wf prune --older-than 30d --keep 100 --dry-run"),
     (flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       const age = f.text("olderThan");
       const olderThanMs = age === undefined ? undefined : parseAge(age);
       if (age !== undefined && olderThanMs === undefined) {
@@ -301,7 +301,7 @@ export function buildCli(io: Io) {
       .example("wf verify 7fQ2")
       .example("wf verify backup/journal.jsonl"),
     (run, flags) => () => {
-      const f = new FlagReader(flags as Flags);
+      const f = new FlagReader(flags as Flags, argv);
       return checked(f, () => verifyCommand(() => stateDirOf(f, io), String(run), { json: f.bool("json") }, io));
     },
   );

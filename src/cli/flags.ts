@@ -10,11 +10,21 @@ export { type Io, useColor } from "../platform/io.ts";
 
 type Flags = Record<string, unknown>;
 
+/** One-letter aliases of options that take a value. */
+const SHORT: Readonly<Record<string, string>> = { output: "-o" };
+
 /** Reads flags as cac left them; the first problem is kept in `failure`. */
 export class FlagReader {
   failure: Failure | undefined;
 
-  constructor(readonly flags: Flags) {}
+  /**
+   * `argv` is the command line as typed: cac turns text that looks like a
+   * number into one (`0x10` into 16, `007` into 7), so values are read from it.
+   */
+  constructor(
+    readonly flags: Flags,
+    private readonly argv: readonly string[] = [],
+  ) {}
 
   private usage(message: string): undefined {
     this.failure ??= { kind: "usage", message };
@@ -26,18 +36,40 @@ export class FlagReader {
     return this.flags[name] === true;
   }
 
-  /** A flag's one value as text: cac gives numbers for numeric text and an array when repeated (the last wins). */
+  /** A flag's one value as typed (the last wins when repeated). */
   text(name: string): string | undefined {
     const raw = this.flags[name];
     const last = Array.isArray(raw) ? raw.at(-1) : raw;
     if (last === undefined || last === true || last === false) return undefined;
-    return String(last);
+    return this.typed(name).at(-1) ?? String(last);
   }
 
-  /** Every value of a repeatable flag. */
+  /** Every value of a repeatable flag, as typed. */
   list(name: string): string[] {
     const raw = this.flags[name];
-    return raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map(String);
+    if (raw === undefined) return [];
+    const values = (Array.isArray(raw) ? raw : [raw]).map(String);
+    const typed = this.typed(name);
+    return typed.length === values.length ? typed : values;
+  }
+
+  /** The values given to `--<name in kebab case>` (or its one-letter alias) on the command line, in order. */
+  private typed(name: string): string[] {
+    const long = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const short = SHORT[name];
+    const values: string[] = [];
+    for (let i = 0; i < this.argv.length; i++) {
+      const arg = this.argv[i]!;
+      if (arg === "--") break;
+      if (arg === long || (short !== undefined && arg === short)) {
+        const next = this.argv[i + 1];
+        if (next !== undefined) values.push(next);
+        i++;
+      } else if (arg.startsWith(`${long}=`)) {
+        values.push(arg.slice(long.length + 1));
+      }
+    }
+    return values;
   }
 
   /** A whole number of at least `min`, written in decimal digits. */

@@ -27,7 +27,7 @@ export function printFailure(failure: Failure, io: Io): number {
 export async function main(argv: readonly string[], io: Io = (defaultIo ??= processIo())): Promise<number> {
   const debug = argv.includes("--debug");
   try {
-    const parsed = buildCli(io).parse(argv);
+    const parsed = buildCli(io, argv).parse(argv);
     if (!parsed.ok) return printFailure(parsed.error, io);
     const outcome = await parsed.value();
     return outcome.ok ? outcome.value : printFailure(outcome.error, io);

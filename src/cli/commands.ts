@@ -55,6 +55,12 @@ function executionFlags(f: FlagReader): Pick<RunFlags, "keepGoing" | "vars" | "t
   };
 }
 
+/** Where workflow names are looked up: `--workflows-dir`, then `$WF_WORKFLOWS_DIR` (the default, ./workflows, is the loader's). */
+function workflowsDirOf(f: FlagReader, io: Io): { workflowsDir?: string } {
+  const dir = f.text("workflowsDir") ?? (io.env["WF_WORKFLOWS_DIR"] || undefined);
+  return dir === undefined ? {} : { workflowsDir: dir };
+}
+
 /** The state directory from `--state-dir` and the environment. */
 function stateDirOf(f: FlagReader, io: Io): Result<string, Failure> {
   return resolveStateDir({ flag: f.text("stateDir"), env: io.env });
@@ -106,7 +112,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
         dryRun: f.bool("dryRun"),
         exclusive: f.bool("exclusive"),
         ...(f.text("stateDir") === undefined ? {} : { stateDir: f.text("stateDir")! }),
-        ...(f.text("workflowsDir") === undefined ? {} : { workflowsDir: f.text("workflowsDir")! }),
+        ...workflowsDirOf(f, io),
       };
       return checked(f, () => runCommand(String(workflow), runFlags, reporterFor(f, io), io));
     },
@@ -163,7 +169,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
           json: f.bool("json"),
           vars,
           color: useColor(io, "stderr"),
-          ...(f.text("workflowsDir") === undefined ? {} : { workflowsDir: f.text("workflowsDir")! }),
+          ...workflowsDirOf(f, io),
         }, io),
       );
     },
@@ -239,7 +245,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
           format,
           ...(runId === undefined ? {} : { run: runId }),
           stateDir,
-          ...(f.text("workflowsDir") === undefined ? {} : { workflowsDir: f.text("workflowsDir")! }),
+          ...workflowsDirOf(f, io),
           color: useColor(io, "stdout"),
         }, io),
       );

@@ -7,7 +7,6 @@
 import { formatDiagnostics } from "../report/diagnostics.ts";
 import { describeFailure } from "../report/failure.ts";
 import { exitCodeOf, type Failure, FailureSignal } from "../util/failure.ts";
-import { WfError } from "../util/result.ts";
 import { buildCli } from "./commands.ts";
 import { type Io, processIo, useColor } from "../platform/io.ts";
 
@@ -33,15 +32,6 @@ export async function main(argv: readonly string[], io: Io = (defaultIo ??= proc
     return outcome.ok ? outcome.value : printFailure(outcome.error, io);
   } catch (e) {
     if (e instanceof FailureSignal) return printFailure(e.failure, io);
-    // Workflow loading still reports through WfError; it becomes a failure here.
-    if (e instanceof WfError) {
-      return printFailure(
-        e.diagnostics.length > 0
-          ? { kind: "invalid-workflow", file: /"(.*)"/.exec(e.message)?.[1] ?? "", diagnostics: e.diagnostics, sources: e.sources }
-          : { kind: "usage", message: e.message },
-        io,
-      );
-    }
     const message = e instanceof Error ? e.message : String(e);
     io.err(`${message.startsWith("Internal error") ? message : `Internal error: ${message}`}\n`);
     if (debug && e instanceof Error) io.err(`${e.stack}\n`);

@@ -24,7 +24,11 @@ export async function graphCommand(workflow: string | undefined, opts: GraphOpti
     return err({ kind: "usage", message: "Missing workflow: pass a workflow file or name, or --run <id>" });
   }
   let model: GraphModel | undefined;
-  if (workflow !== undefined) model = graphFromDag((await loadForRun(workflow, opts.workflowsDir, new Set())).dag);
+  if (workflow !== undefined) {
+    const loaded = await loadForRun(workflow, opts.workflowsDir, new Set());
+    if (!loaded.ok) return loaded;
+    model = graphFromDag(loaded.value.dag);
+  }
   let states: Map<string, TaskState> | undefined;
   if (opts.run !== undefined) {
     const stateDir = opts.stateDir();

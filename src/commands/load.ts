@@ -1,9 +1,9 @@
-/** Finds a workflow file by path or name and validates it; problems become a WfError with exit code 2. */
+/** Finds a workflow file by path or name and validates it; every problem is a Failure (exit 2). */
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import process from "node:process";
 import type { Dag } from "../graph/dag.ts";
-import { type Diagnostic, WfError } from "../util/result.ts";
+import { type Failure, fsProblem } from "../util/failure.ts";
+import { type Diagnostic, err, ok, type Result } from "../util/result.ts";
 import { checkGraph } from "../graph/check.ts";
 import { parseWorkflow } from "../workflow/validate.ts";
 import type { Workflow } from "../workflow/types.ts";
@@ -33,13 +33,12 @@ async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);
 }
 
-/** A path that exists, or `<workflows-dir>/<name>.toml` (`--workflows-dir`, `$WF_WORKFLOWS_DIR`, `./workflows`). */
-export async function resolveWorkflowPath(target: string, workflowsDir?: string): Promise<string> {
-  if (await isFile(target)) return target;
-  const dir = workflowsDir ?? process.env["WF_WORKFLOWS_DIR"] ?? "workflows";
-  const candidate = join(dir, target.endsWith(".toml") ? target : `${target}.toml`);
-  if (await isFile(candidate)) return candidate;
-  throw new WfError(`Cannot find workflow "${target}": no such file, and no "${candidate}"`, 2);
+/** A path that exists, or `<workflows-dir>/<name>.toml` (`--workflows-dir`, `$WF_WORKFLOWS_DIR`, `./workflows`: the caller passes the first set). */
+export async function resolveWorkflowPath(target: string, workflowsDir?: string): Promise<Result<string, Failure>> {
+  if (await isFile(target)) return ok(target);
+  const candidate = join(workflowsDir ?? "workflows", target.endsWith(".toml") ? target : `${target}.toml`);
+  if (await isFile(candidate)) return ok(candidate);
+  return err({ kind: "workflow-not-found", target, candidate });
 }
 
 export interface Loaded {
@@ -86,32 +85,32 @@ export async function loadWorkflow(
   target: string,
   workflowsDir: string | undefined,
   cliVars: ReadonlySet<string>,
-): Promise<{ file: string; source: string; dag?: Dag; diagnostics: Diagnostic[] }> {
-  const file = await resolveWorkflowPath(target, workflowsDir);
+): Promise<Result<{ file: string; source: string; dag?: Dag; diagnostics: Diagnostic[] }, Failure>> {
+  const found = await resolveWorkflowPath(target, workflowsDir);
+  if (!found.ok) return found;
+  const file = found.value;
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
   } catch (e) {
-    throw new WfError(`Cannot read workflow "${file}": ${(e as Error).message}`, 2);
+    const problem = fsProblem(e);
+    if (problem === undefined) throw e;
+    return err({ kind: "workflow-unreadable", file, problem });
   }
   const source = decodeUtf8(bytes);
-  if (typeof source === "number") throw new WfError(`Cannot read workflow "${file}": invalid UTF-8 at byte offset ${source}`, 2);
+  if (typeof source === "number") return err({ kind: "workflow-unreadable", file, problem: { invalidUtf8At: source } });
   const result = validateWorkflow(file, source, { cliVars });
-  return { file, source, ...(result.dag === undefined ? {} : { dag: result.dag }), diagnostics: result.diagnostics };
+  return ok({ file, source, ...(result.dag === undefined ? {} : { dag: result.dag }), diagnostics: result.diagnostics });
 }
 
 /** Like loadWorkflow, but any error stops the command (exit 2) with every problem listed. */
-export async function loadForRun(target: string, workflowsDir: string | undefined, cliVars: ReadonlySet<string>): Promise<Loaded> {
-  const loaded = await loadWorkflow(target, workflowsDir, cliVars);
+export async function loadForRun(target: string, workflowsDir: string | undefined, cliVars: ReadonlySet<string>): Promise<Result<Loaded, Failure>> {
+  const read = await loadWorkflow(target, workflowsDir, cliVars);
+  if (!read.ok) return read;
+  const loaded = read.value;
   const errors = loaded.diagnostics.filter((d) => d.severity === "error");
   if (loaded.dag === undefined || errors.length > 0) {
-    const n = errors.length;
-    throw new WfError(
-      `Workflow "${loaded.file}" is invalid: ${n} error${n === 1 ? "" : "s"}`,
-      2,
-      errors,
-      new Map([[loaded.file, loaded.source]]),
-    );
+    return err({ kind: "invalid-workflow", file: loaded.file, diagnostics: errors, sources: new Map([[loaded.file, loaded.source]]) });
   }
-  return { ...loaded, dag: loaded.dag };
+  return ok({ ...loaded, dag: loaded.dag });
 }

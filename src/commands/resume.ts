@@ -189,7 +189,9 @@ async function prepare(
   reporter: Reporter,
 ): Promise<Result<{ dag: Dag; plan: PlanEntry[]; mode: Mode; maxParallel: number }, Failure>> {
   const cliVars = new Set(Object.keys(flags.vars));
-  const { dag } = await loadForRun(flags.file ?? state.started.file, undefined, cliVars);
+  const loaded = await loadForRun(flags.file ?? state.started.file, undefined, cliVars);
+  if (!loaded.ok) return loaded;
+  const { dag } = loaded.value;
   const changes = compareDefinitions(state, dag);
   if (changes.structural.length > 0) {
     if (!flags.force) {

@@ -33,7 +33,9 @@ export interface RunFlags extends ExecutionFlags {
 }
 
 export async function runCommand(target: string, flags: RunFlags, reporter: Reporter, io: Io): Promise<Outcome> {
-  const { dag } = await loadForRun(target, flags.workflowsDir, new Set(Object.keys(flags.vars)));
+  const loaded = await loadForRun(target, flags.workflowsDir, new Set(Object.keys(flags.vars)));
+  if (!loaded.ok) return loaded;
+  const { dag } = loaded.value;
   const vars = checkVariables(dag, new Set(Object.keys(flags.vars)), reporter);
   if (!vars.ok) return vars;
   if (flags.dryRun) {

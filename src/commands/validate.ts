@@ -18,7 +18,9 @@ export async function validateCommand(
   io: Io,
 ): Promise<Outcome> {
   const { out, err } = io;
-  const loaded = await loadWorkflow(target, flags.workflowsDir, flags.vars);
+  const read = await loadWorkflow(target, flags.workflowsDir, flags.vars);
+  if (!read.ok) return read;
+  const loaded = read.value;
   const errors = loaded.diagnostics.filter((d) => d.severity === "error").length;
   const warnings = loaded.diagnostics.length - errors;
   if (flags.json) {

@@ -65,6 +65,12 @@ export function describeFailure(f: Failure): string {
       const errors = f.diagnostics.filter((d) => d.severity === "error").length;
       return `Workflow "${f.file}" is invalid: ${errors} error${errors === 1 ? "" : "s"}`;
     }
+    case "workflow-not-found":
+      return `Cannot find workflow "${f.target}": no such file, and no "${f.candidate}"`;
+    case "workflow-unreadable":
+      return typeof f.problem === "object" && "invalidUtf8At" in f.problem
+        ? `Cannot read workflow "${f.file}": invalid UTF-8 at byte offset ${f.problem.invalidUtf8At}`
+        : `Cannot read workflow "${f.file}": ${describeFsProblem(f.problem)}`;
     case "missing-variable": {
       const earlier = f.passedToOriginal
         ? " (it was passed with --var to the original run, and --var values are never stored)"

@@ -48,6 +48,10 @@ export type Failure =
       readonly diagnostics: readonly Diagnostic[];
       readonly sources: ReadonlyMap<string, string>;
     }
+  /** No workflow file at the path, nor under that name in the workflows folder (exit 2). */
+  | { readonly kind: "workflow-not-found"; readonly target: string; readonly candidate: string }
+  /** A workflow file that cannot be read, or is not UTF-8 (exit 2). */
+  | { readonly kind: "workflow-unreadable"; readonly file: string; readonly problem: FsProblem | { readonly invalidUtf8At: number } }
   /** A variable some task needs and nothing provides (exit 2). */
   | {
       readonly kind: "missing-variable";
@@ -85,6 +89,8 @@ export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
   switch (failure.kind) {
     case "usage":
     case "invalid-workflow":
+    case "workflow-not-found":
+    case "workflow-unreadable":
     case "missing-variable":
     case "no-state-dir":
     case "run-not-found":

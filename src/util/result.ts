@@ -21,18 +21,3 @@ export interface Diagnostic {
   readonly message: string;
   readonly location?: Location;
 }
-
-/** An expected failure of a command, with the exit code it maps to (SPEC section 6). */
-export class WfError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2 | 3 | 130 | 143,
-    /** Problems found in a workflow file, printed with their source lines. */
-    readonly diagnostics: readonly Diagnostic[] = [],
-    /** The text of the files the diagnostics point into, by path. */
-    readonly sources: ReadonlyMap<string, string> = new Map(),
-  ) {
-    super(message);
-    this.name = "WfError";
-  }
-}

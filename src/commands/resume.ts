@@ -4,10 +4,9 @@
  * variables, and run what did not succeed. Returns the exit code.
  */
 import type { Io } from "../platform/io.ts";
-import { compareDefinitions, type PlanEntry, planResume } from "../engine/resume.ts";
+import { compareDefinitions, type PlanEntry, planResume, possibleOrphans, resumeVariables } from "../engine/resume.ts";
 import { nodesOfTask } from "../graph/build.ts";
 import type { Dag, NodeId } from "../graph/dag.ts";
-import { missingVariables } from "../graph/variables.ts";
 import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts";
 import type { RunState } from "../journal/fold.ts";
 import type { JournalReadError } from "../journal/reader.ts";
@@ -166,18 +165,17 @@ async function handleOrphans(
   kill: boolean,
 ): Promise<Result<AppendableEvent[], Failure>> {
   const killed: AppendableEvent[] = [];
-  for (const task of state.tasks.values()) {
-    const last = task.attempts.at(-1);
-    if (task.state !== "interrupted" || last?.pid === undefined || !(await hasEnvironmentEntry(last.pid, `WF_RUN_ID=${runId}`))) continue;
+  for (const o of possibleOrphans(state)) {
+    if (!(await hasEnvironmentEntry(o.pid, `WF_RUN_ID=${runId}`))) continue;
     if (!kill) {
       return err({
         kind: "resume-refused",
         runId,
-        reason: `task "${task.id}" from the interrupted execution is still running as pid ${last.pid}: wait for it to end, or pass --kill-orphans`,
+        reason: `task "${o.task}" from the interrupted execution is still running as pid ${o.pid}: wait for it to end, or pass --kill-orphans`,
       });
     }
-    await endGroup(last.pid);
-    killed.push({ type: "orphan_killed", task: task.id, attempt: last.attempt, pid: last.pid });
+    await endGroup(o.pid);
+    killed.push({ type: "orphan_killed", task: o.task, attempt: o.attempt, pid: o.pid });
   }
   return ok(killed);
 }
@@ -209,26 +207,12 @@ async function prepare(
     from.push(...nodes);
   }
   const plan = planResume(state, dag, from);
-  const vars = checkResumeVariables(state, dag, plan, cliVars, reporter);
-  if (!vars.ok) return vars;
+  const vars = resumeVariables(state, dag, plan, cliVars);
+  if (vars.failure !== undefined) return err(vars.failure);
+  for (const warning of vars.warnings) reporter.warn(describeFailure(warning));
   const mode = flags.mode ?? state.mode;
   const maxParallel = flags.maxParallel ?? state.maxParallel;
   return ok({ dag, plan, mode, maxParallel: mode === "sequential" && flags.maxParallel === undefined ? 1 : maxParallel });
-}
-
-/** SPEC section 5 step 4: `--var` values were never stored, so a task still to run may lack one. */
-function checkResumeVariables(state: RunState, dag: Dag, plan: readonly PlanEntry[], cliVars: ReadonlySet<string>, reporter: Reporter): Result<void, Failure> {
-  const toRun = new Set<string>(plan.filter((e) => e.action === "run").map((e) => dag.nodes.get(e.id)!.task.id));
-  for (const task of dag.forensic.keys()) toRun.add(task);
-  const available = new Set([...cliVars, ...state.vars.keys()]);
-  for (const missing of missingVariables(dag, available)) {
-    const tasks = missing.tasks.filter((t) => toRun.has(t));
-    if (tasks.length === 0) continue;
-    const failure: Failure = { kind: "missing-variable", name: missing.name, tasks, passedToOriginal: state.started.var_names.includes(missing.name) };
-    if (!tasks.every((t) => dag.workflow.tasks.get(t)?.ignoreFailure)) return err(failure);
-    reporter.warn(describeFailure(failure));
-  }
-  return ok(undefined);
 }
 
 function describeResumePlan(state: RunState, dag: Dag, plan: readonly PlanEntry[], tornBytes: number, live: boolean): string {

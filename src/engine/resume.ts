@@ -5,6 +5,8 @@
 import { descendants } from "../graph/build.ts";
 import type { Dag, NodeId } from "../graph/dag.ts";
 import type { RunState } from "../journal/fold.ts";
+import { missingVariables } from "../graph/variables.ts";
+import type { Failure } from "../util/failure.ts";
 import { defSha256 } from "./hashes.ts";
 
 export interface DefinitionChanges {
@@ -72,4 +74,39 @@ export function planResume(state: RunState, dag: Dag, from: readonly NodeId[]): 
         return { id, action: "run", why: `cancelled: ${task?.reason ?? "no reason given"}` };
     }
   });
+}
+
+/**
+ * SPEC section 5 step 4: `--var` values were never stored, so a task still to
+ * run may lack one. A variable missing for a task that must succeed stops the
+ * resume (`failure`); one missing only for tasks that ignore failure is a warning.
+ */
+export function resumeVariables(
+  state: RunState,
+  dag: Dag,
+  plan: readonly PlanEntry[],
+  cliVars: ReadonlySet<string>,
+): { readonly failure?: Failure; readonly warnings: Failure[] } {
+  const toRun = new Set<string>(plan.filter((e) => e.action === "run").map((e) => dag.nodes.get(e.id)!.task.id));
+  for (const task of dag.forensic.keys()) toRun.add(task);
+  const available = new Set([...cliVars, ...state.vars.keys()]);
+  const warnings: Failure[] = [];
+  for (const missing of missingVariables(dag, available)) {
+    const tasks = missing.tasks.filter((t) => toRun.has(t));
+    if (tasks.length === 0) continue;
+    const failure: Failure = { kind: "missing-variable", name: missing.name, tasks, passedToOriginal: state.started.var_names.includes(missing.name) };
+    if (!tasks.every((t) => dag.workflow.tasks.get(t)?.ignoreFailure)) return { failure, warnings };
+    warnings.push(failure);
+  }
+  return { warnings };
+}
+
+/** Attempts that started and never finished in an interrupted execution: their process may still run (an orphan). */
+export function possibleOrphans(state: RunState): { readonly task: string; readonly attempt: number; readonly pid: number }[] {
+  const out: { task: string; attempt: number; pid: number }[] = [];
+  for (const task of state.tasks.values()) {
+    const last = task.attempts.at(-1);
+    if (task.state === "interrupted" && last?.pid !== undefined) out.push({ task: task.id, attempt: last.attempt, pid: last.pid });
+  }
+  return out;
 }

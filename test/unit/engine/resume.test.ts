@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { defSha256 } from "../../../src/engine/hashes.ts";
-import { compareDefinitions, planResume } from "../../../src/engine/resume.ts";
+import { compareDefinitions, planResume, possibleOrphans, resumeVariables } from "../../../src/engine/resume.ts";
 import type { Dag, NodeId } from "../../../src/graph/dag.ts";
 import type { JournalRecord } from "../../../src/journal/events.ts";
 import { foldJournal, type RunState } from "../../../src/journal/fold.ts";
@@ -85,5 +85,25 @@ describe("resume decisions", () => {
       'task "lint" succeeded but is no longer in the workflow (removed or renamed)',
       'the dependencies of "test" changed from [lint] to [check]',
     ]);
+  });
+
+  test("resumeVariables() stops for a variable a task still to run needs, and warns when only ignore_failure tasks need it", () => {
+    const withVar = dagOf(TOML.replace('cmd = "build"', 'cmd = "build {{.target}}"'));
+    const vState = stateOf(withVar, { lint: "succeeded", test: "failed", build: "cancelled", docs: "skipped" });
+    const plan = planResume(vState, withVar, []);
+    assert.deepEqual(resumeVariables(vState, withVar, plan, new Set()), {
+      failure: { kind: "missing-variable", name: "target", tasks: ["build"], passedToOriginal: false },
+      warnings: [],
+    });
+    assert.deepEqual(resumeVariables(vState, withVar, plan, new Set(["target"])), { warnings: [] });
+    const ignoring = dagOf(TOML.replace('cmd = "build"', 'cmd = "build {{.target}}"\nignore_failure = true'));
+    const iState = stateOf(ignoring, { lint: "succeeded", test: "failed", build: "cancelled", docs: "skipped" });
+    assert.deepEqual(resumeVariables(iState, ignoring, planResume(iState, ignoring, []), new Set()), {
+      warnings: [{ kind: "missing-variable", name: "target", tasks: ["build"], passedToOriginal: false }],
+    });
+  });
+
+  test("possibleOrphans() names only interrupted attempts that had a pid", () => {
+    assert.deepEqual(possibleOrphans(state), []);
   });
 });

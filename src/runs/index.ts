@@ -1,5 +1,5 @@
 /**
- * Run summaries and the run index, so `wf runs` costs what `--limit` asks for.
+ * The run index, so `wf runs` costs what `--limit` asks for (listing itself is list.ts).
  *
  * `<state>/index.jsonl` holds one line per run start, oldest first:
  * `{"id":"7fQ2kLx9ab","workflow":"ci","tags":["nightly"],"started":"2025-01-08T02:00:00.000Z"}`.

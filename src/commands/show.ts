@@ -49,8 +49,10 @@ function attemptJson(a: AttemptState, run: LoadedRun, last: boolean): Record<str
   };
 }
 
-function taskJson(t: TaskFold, run: LoadedRun): Record<string, unknown> {
-  const node = run.state.started.nodes.find((n) => n.id === t.id);
+type StartedNode = LoadedRun["state"]["started"]["nodes"][number];
+
+function taskJson(t: TaskFold, run: LoadedRun, nodes: ReadonlyMap<string, StartedNode>): Record<string, unknown> {
+  const node = nodes.get(t.id);
   return {
     id: t.id,
     task: node?.task ?? t.id,
@@ -65,6 +67,8 @@ function taskJson(t: TaskFold, run: LoadedRun): Record<string, unknown> {
 /** The `--json` shape of `wf show`, also the `run` member of `wf export` (documented in docs/commands.md). */
 export function runStateJson(run: LoadedRun): Record<string, unknown> {
   const s = run.state;
+  // One lookup table, not a search per task: a run may have tens of thousands.
+  const nodes = new Map(s.started.nodes.map((n) => [n.id, n]));
   return {
     id: run.id,
     workflow: s.started.workflow,
@@ -84,7 +88,7 @@ export function runStateJson(run: LoadedRun): Record<string, unknown> {
     wf_version: s.started.wf_version,
     runtime: s.started.runtime,
     var_names: s.started.var_names,
-    tasks: [...s.tasks.values()].map((t) => taskJson(t, run)),
+    tasks: [...s.tasks.values()].map((t) => taskJson(t, run, nodes)),
     vars: Object.fromEntries([...s.vars].map(([name, v]) => [name, { value: v.value, task: v.task, ts: v.ts }])),
     forensic: s.forensic.map((f) => ({ task: f.task, target: f.target, ...attemptJson(f.attempt, run, true) })),
     journal: { path: run.journalPath, lines: run.records.length, torn_bytes: run.tornBytes },

@@ -126,6 +126,8 @@ export function checkJournal(bytes: Uint8Array): Classification {
 export function verifyJournal(bytes: Uint8Array): Verdict {
   const c = checkJournal(bytes);
   if (c.kind === "corrupt") return { kind: "corrupt", lines: c.records.length, line: c.line, offset: c.offset, reason: c.reason };
+  // No intact header: every other command refuses such a journal (empty, or cut off while being created), so verify does too.
+  if (c.records.length === 0) return { kind: "corrupt", lines: 0, line: 1, offset: 0, reason: "it has no intact header line: the run was cut off while being created" };
   return c.kind === "torn"
     ? { kind: "torn", lines: c.records.length, goodBytes: c.goodBytes, tornBytes: c.tornBytes }
     : { kind: "clean", lines: c.records.length };

@@ -98,3 +98,9 @@ describe("prune helpers", () => {
     assert.deepEqual(days({ olderThanMs: 30 * 86_400_000, keep: 3, dryRun: false }), [10]);
   });
 });
+
+test("verifyJournal() refuses a journal with no intact header, as every other command does", () => {
+  const reason = "it has no intact header line: the run was cut off while being created";
+  assert.deepEqual(verifyJournal(new Uint8Array(0)), { kind: "corrupt", lines: 0, line: 1, offset: 0, reason });
+  assert.deepEqual(verifyJournal(new TextEncoder().encode('{"v":1,"seq":0,')), { kind: "corrupt", lines: 0, line: 1, offset: 0, reason });
+});

@@ -60,6 +60,8 @@ class LogSink {
   problem: FsProblem | undefined;
   private partial = "";
   private readonly file: WriteStream;
+  /** Settles once the file is open, or could not be opened. */
+  readonly opened: Promise<void>;
   /** Keeps a character split across two chunks whole. */
   private readonly decoder = new StringDecoder("utf8");
 
@@ -70,8 +72,12 @@ class LogSink {
   ) {
     // Numeric flags reach open(2) as they are (the typings only name strings).
     this.file = createWriteStream(path, { flags: LOG_FLAGS as unknown as string, mode: 0o600 });
-    this.file.on("error", (e) => {
-      this.problem ??= fsProblem(e) ?? "io-error";
+    this.opened = new Promise((resolve) => {
+      this.file.once("open", () => resolve());
+      this.file.on("error", (e) => {
+        this.problem ??= fsProblem(e) ?? "io-error";
+        resolve();
+      });
     });
   }
 
@@ -135,10 +141,12 @@ export class ProcessSpawner implements Spawner {
     for (const pid of this.live) killGroup(pid, "SIGKILL");
   }
 
-  run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult> {
+  async run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult> {
     const started = performance.now();
     const out = new LogSink(spec.stdoutPath, spec.logCapBytes, spec.onLine && ((l) => spec.onLine!("stdout", l)));
     const errSink = new LogSink(spec.stderrPath, spec.logCapBytes, spec.onLine && ((l) => spec.onLine!("stderr", l)));
+    // The logs exist (or are known lost) before the process can write anything.
+    await Promise.all([out.opened, errSink.opened]);
     return new Promise((resolve) => {
       let timedOut = false;
       let settled = false;

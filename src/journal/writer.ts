@@ -8,6 +8,7 @@
  * After a failed write or fsync the writer is dead: every later append rejects.
  * Retrying an fsync is unsafe (the kernel may have dropped the dirty pages).
  */
+import { constants } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -191,7 +192,8 @@ export async function openJournalForAppend(opts: {
   };
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    // Never through a symbolic link planted in the journal's place (ELOOP: "symbolic-link").
+    bytes = await readFile(path, { flag: constants.O_RDONLY | constants.O_NOFOLLOW });
   } catch (e) {
     return err(ioError(e));
   }
@@ -211,7 +213,7 @@ export async function openJournalForAppend(opts: {
   try {
     if (c.kind === "torn") {
       const savedTo = await saveTornBytes(path, bytes.subarray(c.goodBytes), now());
-      const cut = await open(path, "r+");
+      const cut = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
       try {
         await cut.truncate(c.goodBytes);
         await cut.sync();
@@ -221,7 +223,7 @@ export async function openJournalForAppend(opts: {
       await fsyncDir(dirname(path));
       recovered = { droppedBytes: c.tornBytes, savedTo };
     }
-    fh = await open(path, "a", 0o600);
+    fh = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
   } catch (e) {
     return err(ioError(e));
   }

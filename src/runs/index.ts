@@ -14,7 +14,8 @@
  * (an older wf, a crash between, a hand-made change) makes `runs/` newer than
  * the index, and the next listing rebuilds it once. `wf runs --reindex` forces that.
  */
-import { appendFile, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { classifyJournal } from "../journal/reader.ts";
@@ -59,7 +60,13 @@ export function indexLine(entry: RunIndexEntry): string {
  */
 export async function appendRunIndex(stateDir: string, entry: RunIndexEntry): Promise<boolean> {
   try {
-    await appendFile(join(stateDir, INDEX_FILE), indexLine(entry), { mode: 0o600 });
+    // Never through a symbolic link planted in the index's place.
+    const fh = await open(join(stateDir, INDEX_FILE), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    try {
+      await fh.appendFile(indexLine(entry));
+    } finally {
+      await fh.close();
+    }
     return true;
   } catch {
     return false;

@@ -13,7 +13,9 @@
  * half-written lock. Where link() is unsupported, O_EXCL create is used.
  */
 import { link, open, readFile, rename, rm } from "node:fs/promises";
+import { constants } from "node:fs";
 import { hostname } from "node:os";
+import { FailureSignal, fsProblem } from "../util/failure.ts";
 import process from "node:process";
 import { localProcesses, type ProcessTable } from "../platform/process.ts";
 import { err, ok } from "../util/result.ts";
@@ -127,9 +129,11 @@ export async function isLockLive(path: string): Promise<boolean> {
 async function inspect(path: string, host: string): Promise<Inspection> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    // Never through a symbolic link planted in the lock's place.
+    text = await readFile(path, { encoding: "utf8", flag: constants.O_RDONLY | constants.O_NOFOLLOW });
   } catch (e) {
     if (code(e) === "ENOENT") return "gone";
+    if (fsProblem(e) === "symbolic-link") throw new FailureSignal({ kind: "fs", action: "use lock", path, problem: "symbolic-link" });
     throw e;
   }
   const owner = parseLock(text);

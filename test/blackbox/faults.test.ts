@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, statSync, symlinkSync, renameSync, rmSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { describe, test } from "node:test";
@@ -159,6 +159,40 @@ depends_on = ["a"]
     assert.deepEqual(changed(before, snapshot(rig.dir, ["state", "link.toml"])), []);
     const finished = (await rig.journal(id)).find((l) => l.type === "task_finished" && l["task"] === "b");
     assert.equal(finished?.["log_error"], "symbolic-link");
+  });
+
+  test("symbolic links planted as the index, a run's journal or its lock are not followed: one sentence, targets untouched", async () => {
+    await using rig = await TestRig.create();
+    const target = await rig.write("target.txt", "untouched\n");
+    await rig.write("fails.toml", `
+name = "fails"
+
+[tasks.a]
+cmd = "exit 1"
+`);
+    await mkdir(rig.stateDir, { recursive: true });
+    symlinkSync(target, join(rig.stateDir, "index.jsonl"));
+    const first = await rig.run(["run", "fails.toml"]);
+    assert.equal(first.code, 1);
+    const id = await rig.lastRunId();
+    const dir = join(rig.stateDir, "runs", id);
+    const journal = join(dir, "journal.jsonl");
+
+    renameSync(journal, join(rig.dir, "journal.saved"));
+    symlinkSync(target, journal);
+    const viaJournal = await rig.run(["resume", id]);
+    assert.equal(viaJournal.stderr, `Cannot resume run "${id}": its journal "${journal}" cannot be read: it is a symbolic link, which wf does not follow there\n`);
+    assert.equal(viaJournal.code, 3);
+
+    rmSync(journal);
+    renameSync(join(rig.dir, "journal.saved"), journal);
+    symlinkSync(target, join(dir, "lock"));
+    const before = await rig.journalText(id);
+    const viaLock = await rig.run(["resume", id]);
+    assert.equal(viaLock.stderr, `Cannot use lock "${join(dir, "lock")}": it is a symbolic link, which wf does not follow there\n`);
+    assert.equal(viaLock.code, 1);
+    assert.equal(await rig.journalText(id), before, "the journal was not touched");
+    assert.equal(readFileSync(target, "utf8"), "untouched\n");
   });
 
   test("a --var value never enters the journal; the task still gets it", async () => {

@@ -2,23 +2,29 @@
 import type { AttemptState, TaskFold } from "../journal/fold.ts";
 import type { Io } from "../platform/io.ts";
 import { runDurationMs } from "../runs/list.ts";
-import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
+import { openRun, type OpenedRun as LoadedRun, type RunSummary } from "../runs/open.ts";
 import { ok } from "../util/result.ts";
 import type { Outcome } from "../util/failure.ts";
 import { failureSummary } from "../report/human.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
 
 export async function showCommand(stateDir: string, prefix: string, opts: { json: boolean }, io: Io): Promise<Outcome> {
+  if (opts.json) {
+    // The state is all --json prints: fold while reading, keep no record.
+    const opened = await openRun(stateDir, prefix, "show", { keepRecords: false });
+    if (!opened.ok) return opened;
+    writeRunStateJson(opened.value, io.out);
+    return ok(0);
+  }
   const opened = await openRun(stateDir, prefix, "show");
   if (!opened.ok) return opened;
-  const run = opened.value;
-  io.out(opts.json ? `${JSON.stringify(runStateJson(run), null, 2)}\n` : formatShow(run));
+  io.out(formatShow(opened.value));
   return ok(0);
 }
 
 type AttemptOutcome = "succeeded" | "failed" | "running" | "interrupted";
 
-function attemptOutcome(a: AttemptState, run: LoadedRun, last: boolean): AttemptOutcome {
+function attemptOutcome(a: AttemptState, run: RunSummary, last: boolean): AttemptOutcome {
   if (a.finished !== undefined) return a.finished.state;
   return last && run.live && run.state.endedAt === undefined ? "running" : "interrupted";
 }
@@ -28,7 +34,7 @@ function attemptMs(a: AttemptState, outcome: AttemptOutcome, now = Date.now()): 
   return outcome === "running" ? Math.max(0, now - Date.parse(a.startedAt)) : null;
 }
 
-function attemptJson(a: AttemptState, run: LoadedRun, last: boolean): Record<string, unknown> {
+function attemptJson(a: AttemptState, run: RunSummary, last: boolean): Record<string, unknown> {
   const outcome = attemptOutcome(a, run, last);
   const f = a.finished;
   return {
@@ -49,9 +55,9 @@ function attemptJson(a: AttemptState, run: LoadedRun, last: boolean): Record<str
   };
 }
 
-type StartedNode = LoadedRun["state"]["started"]["nodes"][number];
+type StartedNode = RunSummary["state"]["started"]["nodes"][number];
 
-function taskJson(t: TaskFold, run: LoadedRun, nodes: ReadonlyMap<string, StartedNode>): Record<string, unknown> {
+function taskJson(t: TaskFold, run: RunSummary, nodes: ReadonlyMap<string, StartedNode>): Record<string, unknown> {
   const node = nodes.get(t.id);
   return {
     id: t.id,
@@ -65,10 +71,18 @@ function taskJson(t: TaskFold, run: LoadedRun, nodes: ReadonlyMap<string, Starte
 }
 
 /** The `--json` shape of `wf show`, also the `run` member of `wf export` (documented in docs/commands.md). */
-export function runStateJson(run: LoadedRun): Record<string, unknown> {
+export function runStateJson(run: RunSummary): Record<string, unknown> {
+  const nodes = nodeTable(run);
+  return runJson(run, [...run.state.tasks.values()].map((t) => taskJson(t, run, nodes)));
+}
+
+/** One lookup table, not a search per task: a run may have tens of thousands. */
+function nodeTable(run: RunSummary): Map<string, StartedNode> {
+  return new Map(run.state.started.nodes.map((n) => [n.id, n]));
+}
+
+function runJson(run: RunSummary, tasks: unknown[]): Record<string, unknown> {
   const s = run.state;
-  // One lookup table, not a search per task: a run may have tens of thousands.
-  const nodes = new Map(s.started.nodes.map((n) => [n.id, n]));
   return {
     id: run.id,
     workflow: s.started.workflow,
@@ -88,11 +102,45 @@ export function runStateJson(run: LoadedRun): Record<string, unknown> {
     wf_version: s.started.wf_version,
     runtime: s.started.runtime,
     var_names: s.started.var_names,
-    tasks: [...s.tasks.values()].map((t) => taskJson(t, run, nodes)),
+    tasks,
     vars: Object.fromEntries([...s.vars].map(([name, v]) => [name, { value: v.value, task: v.task, ts: v.ts }])),
     forensic: s.forensic.map((f) => ({ task: f.task, target: f.target, ...attemptJson(f.attempt, run, true) })),
-    journal: { path: run.journalPath, lines: run.records.length, torn_bytes: run.tornBytes },
+    journal: { path: run.journalPath, lines: run.lines, torn_bytes: run.tornBytes },
   };
+}
+
+/** Where the task list sits in the indented document; only the top level has this indentation, and no string holds a raw newline. */
+const TASKS_SLOT = '\n  "tasks": [],\n';
+/** Output is written in pieces of about this many characters. */
+const CHUNK = 1 << 16;
+
+/**
+ * Writes `JSON.stringify(runStateJson(run), null, 2)` and a newline, the same
+ * text, a task at a time: the tasks' JSON (most of the document for a big
+ * run) is never built as one object or one string.
+ */
+export function writeRunStateJson(run: RunSummary, out: (text: string) => void): void {
+  const doc = JSON.stringify(runJson(run, []), null, 2);
+  const slot = doc.indexOf(TASKS_SLOT);
+  if (slot === -1) throw new Error("Internal error: no task list in the run's JSON");
+  const tasks = run.state.tasks;
+  if (tasks.size === 0) {
+    out(`${doc}\n`);
+    return;
+  }
+  const nodes = nodeTable(run);
+  let pending = `${doc.slice(0, slot)}\n  "tasks": [`;
+  let first = true;
+  for (const t of tasks.values()) {
+    const json = JSON.stringify(taskJson(t, run, nodes), null, 2).replaceAll("\n", "\n    ");
+    pending += `${first ? "" : ","}\n    ${json}`;
+    first = false;
+    if (pending.length >= CHUNK) {
+      out(pending);
+      pending = "";
+    }
+  }
+  out(`${pending}\n  ],\n${doc.slice(slot + TASKS_SLOT.length)}\n`);
 }
 
 /** Exit codes of every attempt, oldest first: `1,1,0`; a signal or timeout in words. */

@@ -74,149 +74,210 @@ const FINAL: ReadonlySet<string> = new Set(["success", "failed", "cancelled"]);
  * the sentence reads after `Cannot resume run "x": `.
  */
 export function foldJournal(records: readonly JournalRecord[], live = false): { ok: true; value: RunState } | { ok: false; error: string } {
-  const header = records[0];
-  const startedRecord = records.find((r) => r.type === "run_started");
-  if (header === undefined || startedRecord === undefined || startedRecord.type !== "run_started") {
-    const what = header === undefined ? "its journal is empty" : "its journal has no run_started line";
-    return { ok: false, error: `${what}: the run was cut off while being created, before any task started` };
+  const fold = new JournalFold();
+  for (const r of records) fold.add(r);
+  return fold.finish(live);
+}
+
+/** The state being built, once run_started is known. */
+interface Folding {
+  readonly started: EventOf<"run_started"> & { ts: string };
+  readonly tasks: Map<string, TaskFold>;
+  readonly forensic: ForensicFold[];
+  readonly vars: Map<string, { value: string; task: string; ts: string }>;
+  readonly lastAttempt: Map<string, number>;
+  readonly statuses: { status: RunStatusValue; ts: string; reason?: string }[];
+  mode: Mode;
+  maxParallel: number;
+  resumes: number;
+  endedAt: string | undefined;
+}
+
+/**
+ * foldJournal one record at a time: add() each record as it is read, then
+ * finish() once. It keeps the fold, not the records, so a million-line
+ * journal is folded without holding a million records. The records before
+ * `run_started` (the header, housekeeping) are kept until it comes, then
+ * folded in order, so the result is foldJournal's for any sequence.
+ */
+export class JournalFold {
+  #header: JournalRecord | undefined;
+  #lastRecordAt = "";
+  /** Records seen before run_started. */
+  #early: JournalRecord[] = [];
+  #s: Folding | undefined;
+
+  add(r: JournalRecord): void {
+    this.#header ??= r;
+    this.#lastRecordAt = r.ts;
+    if (this.#s !== undefined) {
+      apply(this.#s, r);
+      return;
+    }
+    if (r.type !== "run_started") {
+      this.#early.push(r);
+      return;
+    }
+    const s = begin(r as EventOf<"run_started"> & { ts: string });
+    this.#s = s;
+    for (const e of this.#early) apply(s, e);
+    this.#early = [];
+    apply(s, r);
   }
-  const started = startedRecord;
+
+  /** The run's state after every record added; see foldJournal. */
+  finish(live: boolean): { ok: true; value: RunState } | { ok: false; error: string } {
+    const header = this.#header;
+    const s = this.#s;
+    if (header === undefined || s === undefined) {
+      const what = header === undefined ? "its journal is empty" : "its journal has no run_started line";
+      return { ok: false, error: `${what}: the run was cut off while being created, before any task started` };
+    }
+    const last = s.statuses.at(-1);
+    const ended = last !== undefined && FINAL.has(last.status);
+    if (!ended && !live) {
+      for (const t of s.tasks.values()) if (t.state === "running") t.state = "interrupted";
+    }
+    const status: RunState["status"] = ended ? last.status : live ? (last?.status ?? "running") : "interrupted";
+    return {
+      ok: true,
+      value: {
+        runId: header.run,
+        started: s.started,
+        statuses: s.statuses,
+        status,
+        mode: s.mode,
+        maxParallel: s.maxParallel,
+        tasks: s.tasks,
+        forensic: s.forensic,
+        vars: s.vars,
+        lastAttempt: s.lastAttempt,
+        resumes: s.resumes,
+        startedAt: s.started.ts,
+        ...(ended && s.endedAt !== undefined ? { endedAt: s.endedAt } : {}),
+        lastRecordAt: this.#lastRecordAt,
+      },
+    };
+  }
+}
+
+function begin(started: EventOf<"run_started"> & { ts: string }): Folding {
   const tasks = new Map<string, TaskFold>();
   for (const node of started.nodes) tasks.set(node.id, { id: node.id, state: "pending", ignored: false, attempts: [] });
-  const forensic: ForensicFold[] = [];
-  const vars = new Map<string, { value: string; task: string; ts: string }>();
-  const lastAttempt = new Map<string, number>();
-  const statuses: { status: RunStatusValue; ts: string; reason?: string }[] = [];
-  let mode: Mode = started.mode;
-  let maxParallel = started.max_parallel;
-  let resumes = 0;
-  let endedAt: string | undefined;
-
-  const taskOf = (id: string): TaskFold => {
-    let t = tasks.get(id);
-    if (t === undefined) {
-      // A node added by a resume of a changed workflow (with --force).
-      t = { id, state: "pending", ignored: false, attempts: [] };
-      tasks.set(id, t);
-    }
-    return t;
-  };
-  const attemptOf = (task: string, attempt: number, forensicFor?: string): AttemptState | undefined => {
-    if (forensicFor !== undefined) {
-      return forensic.findLast((f) => f.task === task && f.attempt.attempt === attempt)?.attempt;
-    }
-    return tasks.get(task)?.attempts.findLast((a) => a.attempt === attempt);
-  };
-
-  for (const r of records) {
-    switch (r.type) {
-      case "header":
-      case "run_started":
-      case "recovered":
-      case "lock_taken_over":
-      case "orphan_killed":
-        break;
-      case "run_status":
-        statuses.push({ status: r.status, ts: r.ts, ...(r.reason === undefined ? {} : { reason: r.reason }) });
-        if (r.status === "resuming") {
-          resumes++;
-          if (r.mode !== undefined) mode = r.mode;
-          if (r.max_parallel !== undefined) maxParallel = r.max_parallel;
-          endedAt = undefined;
-          // Whatever was running when the previous execution stopped did not finish.
-          for (const t of tasks.values()) if (t.state === "running") t.state = "interrupted";
-        }
-        if (FINAL.has(r.status)) endedAt = r.ts;
-        break;
-      case "task_started": {
-        lastAttempt.set(r.task, Math.max(lastAttempt.get(r.task) ?? 0, r.attempt));
-        const attempt: AttemptState = {
-          attempt: r.attempt, startedAt: r.ts, cmd: r.cmd, stdoutLog: r.stdout_log, stderrLog: r.stderr_log,
-        };
-        if (r.forensic_for !== undefined) {
-          forensic.push({ task: r.task, target: r.forensic_for, attempt });
-        } else {
-          const t = taskOf(r.task);
-          t.attempts.push(attempt);
-          t.state = "running";
-          delete t.reason;
-        }
-        break;
-      }
-      case "task_spawned": {
-        const a = attemptOf(r.task, r.attempt) ?? forensic.findLast((f) => f.task === r.task)?.attempt;
-        if (a !== undefined) a.pid = r.pid;
-        break;
-      }
-      case "task_finished": {
-        lastAttempt.set(r.task, Math.max(lastAttempt.get(r.task) ?? 0, r.attempt));
-        const a = attemptOf(r.task, r.attempt, r.forensic_for);
-        if (a !== undefined) {
-          a.finished = r;
-          a.finishedAt = r.ts;
-        }
-        if (r.forensic_for !== undefined) break;
-        const t = taskOf(r.task);
-        if (a === undefined) {
-          // Failed before it could start (a variable nobody set): no task_started line.
-          t.attempts.push({ attempt: r.attempt, startedAt: r.ts, cmd: "", stdoutLog: "", stderrLog: "", finished: r, finishedAt: r.ts });
-        }
-        if (r.will_retry) {
-          t.state = "running";
-        } else {
-          t.state = r.state;
-          t.ignored = r.ignored;
-          if (r.error === undefined) delete t.reason;
-          else t.reason = r.error;
-        }
-        break;
-      }
-      case "task_skipped": {
-        const t = taskOf(r.task);
-        // A resume journals tasks that already succeeded as skipped: they stay succeeded.
-        if (t.state !== "succeeded") {
-          t.state = "skipped";
-          t.reason = r.reason;
-        }
-        break;
-      }
-      case "task_cancelled": {
-        const t = taskOf(r.task);
-        t.state = "cancelled";
-        t.reason = r.reason;
-        break;
-      }
-      case "var_registered":
-        vars.set(r.name, { value: r.value, task: r.task, ts: r.ts });
-        break;
-      default:
-        return unreachable(r);
-    }
-  }
-
-  const last = statuses.at(-1);
-  const ended = last !== undefined && FINAL.has(last.status);
-  if (!ended && !live) {
-    for (const t of tasks.values()) if (t.state === "running") t.state = "interrupted";
-  }
-  const status: RunState["status"] = ended ? last.status : live ? (last?.status ?? "running") : "interrupted";
   return {
-    ok: true,
-    value: {
-      runId: header.run,
-      started: started as EventOf<"run_started"> & { ts: string },
-      statuses,
-      status,
-      mode,
-      maxParallel,
-      tasks,
-      forensic,
-      vars,
-      lastAttempt,
-      resumes,
-      startedAt: started.ts,
-      ...(ended && endedAt !== undefined ? { endedAt } : {}),
-      lastRecordAt: records.at(-1)!.ts,
-    },
+    started,
+    tasks,
+    forensic: [],
+    vars: new Map(),
+    lastAttempt: new Map(),
+    statuses: [],
+    mode: started.mode,
+    maxParallel: started.max_parallel,
+    resumes: 0,
+    endedAt: undefined,
   };
+}
+
+function taskOf(s: Folding, id: string): TaskFold {
+  let t = s.tasks.get(id);
+  if (t === undefined) {
+    // A node added by a resume of a changed workflow (with --force).
+    t = { id, state: "pending", ignored: false, attempts: [] };
+    s.tasks.set(id, t);
+  }
+  return t;
+}
+
+function attemptOf(s: Folding, task: string, attempt: number, forensicFor?: string): AttemptState | undefined {
+  if (forensicFor !== undefined) {
+    return s.forensic.findLast((f) => f.task === task && f.attempt.attempt === attempt)?.attempt;
+  }
+  return s.tasks.get(task)?.attempts.findLast((a) => a.attempt === attempt);
+}
+
+/** Folds one record into `s`. */
+function apply(s: Folding, r: JournalRecord): void {
+  switch (r.type) {
+    case "header":
+    case "run_started":
+    case "recovered":
+    case "lock_taken_over":
+    case "orphan_killed":
+      break;
+    case "run_status":
+      s.statuses.push({ status: r.status, ts: r.ts, ...(r.reason === undefined ? {} : { reason: r.reason }) });
+      if (r.status === "resuming") {
+        s.resumes++;
+        if (r.mode !== undefined) s.mode = r.mode;
+        if (r.max_parallel !== undefined) s.maxParallel = r.max_parallel;
+        s.endedAt = undefined;
+        // Whatever was running when the previous execution stopped did not finish.
+        for (const t of s.tasks.values()) if (t.state === "running") t.state = "interrupted";
+      }
+      if (FINAL.has(r.status)) s.endedAt = r.ts;
+      break;
+    case "task_started": {
+      s.lastAttempt.set(r.task, Math.max(s.lastAttempt.get(r.task) ?? 0, r.attempt));
+      const attempt: AttemptState = {
+        attempt: r.attempt, startedAt: r.ts, cmd: r.cmd, stdoutLog: r.stdout_log, stderrLog: r.stderr_log,
+      };
+      if (r.forensic_for !== undefined) {
+        s.forensic.push({ task: r.task, target: r.forensic_for, attempt });
+      } else {
+        const t = taskOf(s, r.task);
+        t.attempts.push(attempt);
+        t.state = "running";
+        delete t.reason;
+      }
+      break;
+    }
+    case "task_spawned": {
+      const a = attemptOf(s, r.task, r.attempt) ?? s.forensic.findLast((f) => f.task === r.task)?.attempt;
+      if (a !== undefined) a.pid = r.pid;
+      break;
+    }
+    case "task_finished": {
+      s.lastAttempt.set(r.task, Math.max(s.lastAttempt.get(r.task) ?? 0, r.attempt));
+      const a = attemptOf(s, r.task, r.attempt, r.forensic_for);
+      if (a !== undefined) {
+        a.finished = r;
+        a.finishedAt = r.ts;
+      }
+      if (r.forensic_for !== undefined) break;
+      const t = taskOf(s, r.task);
+      if (a === undefined) {
+        // Failed before it could start (a variable nobody set): no task_started line.
+        t.attempts.push({ attempt: r.attempt, startedAt: r.ts, cmd: "", stdoutLog: "", stderrLog: "", finished: r, finishedAt: r.ts });
+      }
+      if (r.will_retry) {
+        t.state = "running";
+      } else {
+        t.state = r.state;
+        t.ignored = r.ignored;
+        if (r.error === undefined) delete t.reason;
+        else t.reason = r.error;
+      }
+      break;
+    }
+    case "task_skipped": {
+      const t = taskOf(s, r.task);
+      // A resume journals tasks that already succeeded as skipped: they stay succeeded.
+      if (t.state !== "succeeded") {
+        t.state = "skipped";
+        t.reason = r.reason;
+      }
+      break;
+    }
+    case "task_cancelled": {
+      const t = taskOf(s, r.task);
+      t.state = "cancelled";
+      t.reason = r.reason;
+      break;
+    }
+    case "var_registered":
+      s.vars.set(r.name, { value: r.value, task: r.task, ts: r.ts });
+      break;
+    default:
+      return unreachable(r);
+  }
 }

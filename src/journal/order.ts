@@ -12,7 +12,7 @@
  *   (resuming also follows an execution that ended without a status: a crash)
  */
 import type { JournalRecord } from "./events.ts";
-import { type Classification, classifyJournal } from "./reader.ts";
+import { type Classification, classifyJournal, type RecordSink, scanJournal } from "./reader.ts";
 
 /** The first event that is out of order: its index in `records` and why. */
 export interface OrderProblem {
@@ -26,75 +26,92 @@ const HOUSEKEEPING = new Set(["recovered", "lock_taken_over", "orphan_killed"]);
 
 /** Pure: the first event that a correct writer could not have produced at its place, if any. */
 export function verifyOrder(records: readonly JournalRecord[]): OrderProblem | undefined {
-  type Phase = "header" | "created" | "executing" | "ended";
-  let phase: Phase = "header";
-  let finalStatus = "";
+  const order = new OrderCheck();
+  for (let i = 0; i < records.length; i++) {
+    const problem = order.next(records[i]!);
+    if (problem !== undefined) return { index: i, reason: problem };
+  }
+  return undefined;
+}
+
+type Phase = "header" | "created" | "executing" | "ended";
+
+/**
+ * verifyOrder one record at a time: feed every record from the header on to
+ * next(), which says why the record cannot come at its place, if it cannot.
+ * After a problem the state is not meaningful; stop there.
+ */
+export class OrderCheck {
+  #seen = 0;
+  #phase: Phase = "header";
+  #finalStatus = "";
   /** Open attempts (started, not finished) by task; cleared when a resume begins. */
-  const open = new Map<string, number>();
-  const lastAttempt = new Map<string, number>();
-  for (let i = 1; i < records.length; i++) {
-    const r = records[i]!;
-    const bad = (reason: string) => ({ index: i, reason });
-    if (HOUSEKEEPING.has(r.type)) continue;
+  readonly #open = new Map<string, number>();
+  readonly #lastAttempt = new Map<string, number>();
+
+  /** Why `r` cannot follow the records fed before it, or undefined when it can. The first record (the header) is not checked. */
+  next(r: JournalRecord): string | undefined {
+    if (this.#seen++ === 0) return undefined;
+    if (HOUSEKEEPING.has(r.type)) return undefined;
+    const open = this.#open;
     if (r.type === "run_started") {
-      if (phase !== "header") return bad("a second run_started line");
-      phase = "created";
-      continue;
+      if (this.#phase !== "header") return "a second run_started line";
+      this.#phase = "created";
+      return undefined;
     }
-    if (phase === "header") return bad(`a "${r.type}" line before run_started`);
+    if (this.#phase === "header") return `a "${r.type}" line before run_started`;
     if (r.type === "run_status") {
       if (r.status === "resuming") {
         open.clear();
-        phase = "executing";
+        this.#phase = "executing";
       } else if (r.status === "running") {
-        if (phase === "ended") return bad(`status "running" after the final status "${finalStatus}" (only a resume may follow)`);
-        phase = "executing";
+        if (this.#phase === "ended") return `status "running" after the final status "${this.#finalStatus}" (only a resume may follow)`;
+        this.#phase = "executing";
       } else if (FINAL.has(r.status)) {
-        if (phase === "created") return bad(`final status "${r.status}" before the run was running`);
-        if (phase === "ended") return bad(`a second final status "${r.status}" after "${finalStatus}" (only a resume may follow)`);
-        phase = "ended";
-        finalStatus = r.status;
+        if (this.#phase === "created") return `final status "${r.status}" before the run was running`;
+        if (this.#phase === "ended") return `a second final status "${r.status}" after "${this.#finalStatus}" (only a resume may follow)`;
+        this.#phase = "ended";
+        this.#finalStatus = r.status;
       }
-      continue;
+      return undefined;
     }
-    if (phase === "ended") return bad(`a "${r.type}" line after the final status "${finalStatus}" (only a resume may follow)`);
-    if (phase === "created") return bad(`a "${r.type}" line before the status "running"`);
+    if (this.#phase === "ended") return `a "${r.type}" line after the final status "${this.#finalStatus}" (only a resume may follow)`;
+    if (this.#phase === "created") return `a "${r.type}" line before the status "running"`;
     switch (r.type) {
       case "task_started": {
         const running = open.get(r.task);
-        if (running !== undefined) return bad(`task_started for "${r.task}" attempt ${r.attempt} while attempt ${running} has not finished`);
-        const prev = lastAttempt.get(r.task) ?? 0;
-        if (r.attempt <= prev) return bad(`task_started for "${r.task}" attempt ${r.attempt} after attempt ${prev}`);
+        if (running !== undefined) return `task_started for "${r.task}" attempt ${r.attempt} while attempt ${running} has not finished`;
+        const prev = this.#lastAttempt.get(r.task) ?? 0;
+        if (r.attempt <= prev) return `task_started for "${r.task}" attempt ${r.attempt} after attempt ${prev}`;
         open.set(r.task, r.attempt);
-        lastAttempt.set(r.task, r.attempt);
-        break;
+        this.#lastAttempt.set(r.task, r.attempt);
+        return undefined;
       }
       case "task_spawned":
-        if (open.get(r.task) !== r.attempt) return bad(`task_spawned for "${r.task}" attempt ${r.attempt}, which has not started`);
-        break;
+        if (open.get(r.task) !== r.attempt) return `task_spawned for "${r.task}" attempt ${r.attempt}, which has not started`;
+        return undefined;
       case "task_finished": {
         if (open.get(r.task) === r.attempt) {
           open.delete(r.task);
-          break;
+          return undefined;
         }
         // A task that failed before its command could start (a missing variable) has no task_started.
-        const prev = lastAttempt.get(r.task) ?? 0;
+        const prev = this.#lastAttempt.get(r.task) ?? 0;
         if (r.state === "failed" && r.exit_code === null && r.attempt > prev && !open.has(r.task)) {
-          lastAttempt.set(r.task, r.attempt);
-          break;
+          this.#lastAttempt.set(r.task, r.attempt);
+          return undefined;
         }
-        return bad(`task_finished for "${r.task}" attempt ${r.attempt}, which has not started`);
+        return `task_finished for "${r.task}" attempt ${r.attempt}, which has not started`;
       }
       case "task_skipped":
       case "task_cancelled":
-        if (open.has(r.task)) return bad(`${r.type} for "${r.task}" while its attempt ${open.get(r.task)} is running`);
-        break;
+        if (open.has(r.task)) return `${r.type} for "${r.task}" while its attempt ${open.get(r.task)} is running`;
+        return undefined;
       case "var_registered":
       case "header":
-        break;
+        return undefined;
     }
   }
-  return undefined;
 }
 
 /** Byte offset of the start of each line. */
@@ -122,14 +139,33 @@ export function checkJournal(bytes: Uint8Array): Classification {
   return { kind: "corrupt", line: problem.index + 1, offset, reason: problem.reason, records: c.records.slice(0, problem.index) };
 }
 
-/** Pure: the verdict on a journal's bytes, as `wf verify` reports it. */
-export function verifyJournal(bytes: Uint8Array): Verdict {
-  const c = checkJournal(bytes);
-  if (c.kind === "corrupt") return { kind: "corrupt", lines: c.records.length, line: c.line, offset: c.offset, reason: c.reason };
-  // No intact header: every other command refuses such a journal (empty, or cut off while being created), so verify does too.
-  if (c.records.length === 0) return { kind: "corrupt", lines: 0, line: 1, offset: 0, reason: "it has no intact header line: the run was cut off while being created" };
-  return c.kind === "torn"
-    ? { kind: "torn", lines: c.records.length, goodBytes: c.goodBytes, tornBytes: c.tornBytes }
-    : { kind: "clean", lines: c.records.length };
+/**
+ * checkJournal one record at a time, keeping none: `onRecord` gets each record
+ * that is intact and in order, as it is read. The verdict is checkJournal's,
+ * with the number of records in place of the records: a corrupt line anywhere
+ * wins over an event out of order before it, as in checkJournal. Only after a
+ * clean or torn verdict are the records `onRecord` saw the journal's.
+ */
+export function scanCheckedJournal(bytes: Uint8Array, onRecord: RecordSink): Verdict {
+  const order = new OrderCheck();
+  let problem: { index: number; offset: number; reason: string } | undefined;
+  let index = 0;
+  const scan = scanJournal(bytes, (r, offset) => {
+    if (problem === undefined) {
+      const reason = order.next(r);
+      if (reason === undefined) onRecord(r, offset);
+      else problem = { index, offset, reason };
+    }
+    index++;
+  });
+  if (scan.kind === "corrupt" || problem === undefined) return scan;
+  return { kind: "corrupt", lines: problem.index, line: problem.index + 1, offset: problem.offset, reason: problem.reason };
 }
 
+/** Pure: the verdict on a journal's bytes, as `wf verify` reports it. */
+export function verifyJournal(bytes: Uint8Array): Verdict {
+  const v = scanCheckedJournal(bytes, () => {});
+  // No intact header: every other command refuses such a journal (empty, or cut off while being created), so verify does too.
+  if (v.kind !== "corrupt" && v.lines === 0) return { kind: "corrupt", lines: 0, line: 1, offset: 0, reason: "it has no intact header line: the run was cut off while being created" };
+  return v;
+}

@@ -51,21 +51,60 @@ const NEWLINE = 0x0a;
 const RECORD_START = new TextEncoder().encode('{"v":');
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * What classification found, without the records: how many intact lines it
+ * accepted and, for a torn tail or a corrupt line, where. `lines` counts the
+ * records before the problem.
+ */
+export type Scan =
+  | { readonly kind: "clean"; readonly lines: number }
+  | { readonly kind: "torn"; readonly lines: number; readonly goodBytes: number; readonly tornBytes: number }
+  | { readonly kind: "corrupt"; readonly lines: number; readonly line: number; readonly offset: number; readonly reason: string };
+
+/** Called with each intact record as classification accepts it, in order, with the byte offset of its line. */
+export type RecordSink = (record: JournalRecord, offset: number) => void;
+
 /** Sorts a journal's bytes into clean, torn tail or corrupt. Pure; never throws on any input. */
 export function classifyJournal(bytes: Uint8Array): Classification {
   const records: JournalRecord[] = [];
+  return withRecords(scanJournal(bytes, (r) => records.push(r)), records);
+}
+
+/** A Scan with the records its sink collected. */
+export function withRecords(scan: Scan, records: JournalRecord[]): Classification {
+  switch (scan.kind) {
+    case "clean":
+      return { kind: "clean", records };
+    case "torn":
+      return { kind: "torn", records, goodBytes: scan.goodBytes, tornBytes: scan.tornBytes };
+    case "corrupt":
+      return { kind: "corrupt", line: scan.line, offset: scan.offset, reason: scan.reason, records };
+  }
+}
+
+/**
+ * classifyJournal one record at a time: each intact record goes to `onRecord`
+ * as soon as it is accepted, and none is kept here, so a reader that needs
+ * only a fold of the journal never holds all of it. Pure apart from the sink;
+ * never throws on any input.
+ */
+export function scanJournal(bytes: Uint8Array, onRecord: RecordSink): Scan {
+  let count = 0;
+  /** The header's run id, once the header is accepted. */
+  let run: string | undefined;
   let offset = 0;
   while (offset < bytes.length) {
     const nl = bytes.indexOf(NEWLINE, offset);
-    const lineNo = records.length + 1;
+    const lineNo = count + 1;
     if (nl === -1) {
       // The last write did not finish: no newline, whatever the bytes are.
-      return tornOrCorrupt(bytes, offset, lineNo, "line has no newline", records);
+      return tornOrCorrupt(bytes, offset, lineNo, "line has no newline", count);
     }
     const fast = decodeLineBytes(bytes, offset, nl);
-    if (fast !== undefined && fast.seq === records.length && records.length > 0 && fast.type !== "header" && fast.run === records[0]?.run) {
+    if (fast !== undefined && fast.seq === count && count > 0 && fast.type !== "header" && fast.run === run) {
       // The common case: an intact line in sequence. Anything else takes the path below, which names the problem.
-      records.push(fast);
+      onRecord(fast, offset);
+      count++;
       offset = nl + 1;
       continue;
     }
@@ -76,48 +115,43 @@ export function classifyJournal(bytes: Uint8Array): Classification {
       // a line with an intact frame but a wrong version or schema was written that way: corrupt.
       const framed = text !== undefined && hasValidCrc(text);
       if (framed || decoded.error.startsWith("unknown format version")) {
-        return { kind: "corrupt", line: lineNo, offset, reason: decoded.error, records };
+        return { kind: "corrupt", lines: count, line: lineNo, offset, reason: decoded.error };
       }
-      return tornOrCorrupt(bytes, offset, lineNo, decoded.error, records);
+      return tornOrCorrupt(bytes, offset, lineNo, decoded.error, count);
     }
-    const problem = sequenceProblem(decoded.value, records);
-    if (problem) return { kind: "corrupt", line: lineNo, offset, reason: problem, records };
-    records.push(decoded.value);
+    const problem = sequenceProblem(decoded.value, count, run);
+    if (problem) return { kind: "corrupt", lines: count, line: lineNo, offset, reason: problem };
+    if (count === 0) run = decoded.value.run;
+    onRecord(decoded.value, offset);
+    count++;
     offset = nl + 1;
   }
-  return { kind: "clean", records };
+  return { kind: "clean", lines: count };
 }
 
-/** What is wrong with `rec` coming after `before`, if anything. */
-function sequenceProblem(rec: JournalRecord, before: readonly JournalRecord[]): string | undefined {
-  const first = before[0];
-  if (first === undefined) {
+/** What is wrong with `rec` coming after `count` records of run `run` (the header's), if anything. */
+function sequenceProblem(rec: JournalRecord, count: number, run: string | undefined): string | undefined {
+  if (count === 0) {
     if (rec.type !== "header") return `first line is a "${rec.type}" line, not a header`;
     if (rec.seq !== 0) return `header has seq ${rec.seq}, expected 0`;
     return undefined;
   }
   if (rec.type === "header") return "a second header line";
-  if (rec.seq !== before.length) return `seq ${rec.seq} where ${before.length} was expected`;
-  if (rec.run !== first.run) return `run id "${rec.run}" differs from the header's "${first.run}"`;
+  if (rec.seq !== count) return `seq ${rec.seq} where ${count} was expected`;
+  if (rec.run !== run) return `run id "${rec.run}" differs from the header's "${run}"`;
   return undefined;
 }
 
 /** The bytes from `start` on are torn unless an intact record starts somewhere inside them. */
-function tornOrCorrupt(
-  bytes: Uint8Array,
-  start: number,
-  lineNo: number,
-  reason: string,
-  records: JournalRecord[],
-): Classification {
+function tornOrCorrupt(bytes: Uint8Array, start: number, lineNo: number, reason: string, count: number): Scan {
   for (let p = indexOfBytes(bytes, RECORD_START, start + 1); p !== -1; p = indexOfBytes(bytes, RECORD_START, p + 1)) {
     const nl = bytes.indexOf(NEWLINE, p);
     const text = decodeUtf8(bytes.subarray(p, nl === -1 ? bytes.length : nl));
     if (text !== undefined && hasValidCrc(text)) {
-      return { kind: "corrupt", line: lineNo, offset: start, reason: `${reason}, and intact records follow`, records };
+      return { kind: "corrupt", lines: count, line: lineNo, offset: start, reason: `${reason}, and intact records follow` };
     }
   }
-  return { kind: "torn", records, goodBytes: start, tornBytes: bytes.length - start };
+  return { kind: "torn", lines: count, goodBytes: start, tornBytes: bytes.length - start };
 }
 
 function decodeUtf8(bytes: Uint8Array): string | undefined {

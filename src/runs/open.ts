@@ -8,25 +8,40 @@
  */
 import { readFile } from "node:fs/promises";
 import type { JournalRecord } from "../journal/events.ts";
-import { foldJournal, type RunState } from "../journal/fold.ts";
-import { checkJournal } from "../journal/order.ts";
+import { foldJournal, JournalFold, type RunState } from "../journal/fold.ts";
+import { checkJournal, scanCheckedJournal, type Verdict } from "../journal/order.ts";
 import type { Classification } from "../journal/reader.ts";
 import { type Failure, fsProblem, type RunAction, type RunProblem } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import { lockHolder } from "./lock.ts";
 import { resolveRunId, runPaths } from "./paths.ts";
 
-/** A run's journal, read, checked and folded. */
-export interface OpenedRun {
+/** A run's journal, read, checked and folded, without its records. */
+export interface RunSummary {
   readonly id: string;
   readonly dir: string;
   readonly journalPath: string;
-  readonly records: readonly JournalRecord[];
+  /** Intact lines in the journal (records). */
+  readonly lines: number;
   /** Bytes after the last intact line (an interrupted write); 0 when clean. */
   readonly tornBytes: number;
   /** A live process holds the run's lock. */
   readonly live: boolean;
   readonly state: RunState;
+}
+
+/** A run's journal, read, checked and folded, with every record as read. */
+export interface OpenedRun extends RunSummary {
+  readonly records: readonly JournalRecord[];
+}
+
+/**
+ * What readRun keeps. `keepRecords: false` folds while reading and keeps no
+ * record (a RunSummary): for commands that print the state, on journals of
+ * any length. The checks and every answer are the same either way.
+ */
+export interface ReadOptions {
+  readonly keepRecords: boolean;
 }
 
 /** The full id of the one run whose id starts with `prefix`. */
@@ -61,28 +76,56 @@ export function foldRecords(records: readonly JournalRecord[], live: boolean): R
 }
 
 /** Reads one run by its full id. Never modifies anything. */
-export async function readRun(stateDir: string, id: string, action: RunAction): Promise<Result<OpenedRun, Failure>> {
+export async function readRun(stateDir: string, id: string, action: RunAction): Promise<Result<OpenedRun, Failure>>;
+export async function readRun(stateDir: string, id: string, action: RunAction, opts: { keepRecords: false }): Promise<Result<RunSummary, Failure>>;
+export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions): Promise<Result<RunSummary | OpenedRun, Failure>>;
+export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions = { keepRecords: true }): Promise<Result<RunSummary | OpenedRun, Failure>> {
   const paths = runPaths(stateDir, id);
   const unusable = (problem: RunProblem): Result<never, Failure> => err({ kind: "run-unusable", action, runId: id, problem });
   const bytes = await readJournalBytes(paths.journal);
   if (!bytes.ok) return unusable(bytes.error);
   const live = (await lockHolder(paths.lock)) !== undefined;
-  const read = interpretJournal(bytes.value, live);
+  const records: JournalRecord[] | undefined = opts.keepRecords ? [] : undefined;
+  const read = foldJournalBytes(bytes.value, live, records === undefined ? undefined : (r) => records.push(r));
   if (!read.ok) return unusable(read.error);
-  const c = read.value.classified;
-  return ok({
+  const v = read.value.verdict;
+  const summary: RunSummary = {
     id,
     dir: paths.dir,
     journalPath: paths.journal,
-    records: c.records,
-    tornBytes: c.kind === "torn" ? c.tornBytes : 0,
+    lines: v.lines,
+    tornBytes: v.kind === "torn" ? v.tornBytes : 0,
     live,
     state: read.value.state,
+  };
+  return ok(records === undefined ? summary : { ...summary, records });
+}
+
+/**
+ * interpretJournal one record at a time: checks and folds a journal's bytes
+ * without keeping its records (`onRecord` sees each one, for a caller that
+ * wants them). Pure apart from `onRecord`; the answers are interpretJournal's.
+ */
+export function foldJournalBytes(
+  bytes: Uint8Array,
+  live: boolean,
+  onRecord?: (r: JournalRecord) => void,
+): Result<{ verdict: Exclude<Verdict, { kind: "corrupt" }>; state: RunState }, RunProblem> {
+  const fold = new JournalFold();
+  const verdict = scanCheckedJournal(bytes, onRecord === undefined ? (r) => fold.add(r) : (r) => {
+    fold.add(r);
+    onRecord(r);
   });
+  if (verdict.kind === "corrupt") return err({ kind: "corrupt", line: verdict.line, offset: verdict.offset, reason: verdict.reason });
+  if (verdict.lines === 0) return err({ kind: "empty" });
+  const folded = fold.finish(live);
+  return folded.ok ? ok({ verdict, state: folded.value }) : err({ kind: "incomplete" });
 }
 
 /** Finds a run by what the user typed and reads it. */
-export async function openRun(stateDir: string, prefix: string, action: RunAction): Promise<Result<OpenedRun, Failure>> {
+export async function openRun(stateDir: string, prefix: string, action: RunAction): Promise<Result<OpenedRun, Failure>>;
+export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: { keepRecords: false }): Promise<Result<RunSummary, Failure>>;
+export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: ReadOptions = { keepRecords: true }): Promise<Result<RunSummary | OpenedRun, Failure>> {
   const id = findRun(stateDir, prefix);
-  return id.ok ? readRun(stateDir, id.value, action) : id;
+  return id.ok ? readRun(stateDir, id.value, action, opts) : id;
 }

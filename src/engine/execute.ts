@@ -16,13 +16,12 @@ import { JournalWriteError } from "../journal/writer.ts";
 import type { EventSink as Reporter } from "./sink.ts";
 import { evalExpr, parseExpr } from "../workflow/expr.ts";
 import { renderTemplate } from "../workflow/template.ts";
-import { registeredName } from "../graph/variables.ts";
+import { registeredName, varsProvidedFor } from "../graph/variables.ts";
 import type { TaskDef } from "../workflow/types.ts";
 import type { AttemptResult, Spawner } from "./spawner.ts";
 import { createScheduler } from "./schedulers/create.ts";
 import { abortableSleep } from "../util/timer.ts";
 import type { Failure, FsProblem } from "../util/failure.ts";
-import { describeFailure as describeProblem } from "../report/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 
 export type NodeState = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
@@ -105,6 +104,8 @@ export async function execute(
 
 /** Why the run stops when the journal fails, as attempts see it. */
 const JOURNAL_FAILED = "the journal could not be written";
+/** `--var` values at least this long are replaced by their placeholder wherever the journal would show them. */
+export const REDACT_MIN_LENGTH = 4;
 
 class Execution {
   private readonly states = new Map<NodeId, NodeState>();
@@ -117,8 +118,12 @@ class Execution {
   private readonly workers: number;
   private readonly sleep: (ms: number, abort: AbortSignal) => Promise<void>;
   private readonly scheduler;
+  /** `--var` values to keep out of the journal, longest first (so a value inside another is not cut first). */
+  private readonly redactions: [string, string][];
   /** Set once a failure stops new work (fail-fast). */
   private stopReason: string | undefined;
+  /** What each node may see, computed when it first starts. */
+  private readonly provided = new Map<NodeId, Set<string>>();
   /** Set once the journal cannot be written: nothing more is journaled or started. */
   private journalFailure: Failure | undefined;
   /** Aborted by the caller's signal, or by a journal failure; attempts and sleeps listen to it. */
@@ -138,6 +143,9 @@ class Execution {
     for (const [name, value] of Object.entries(dag.workflow.vars)) this.vars.set(name, value);
     for (const [name, value] of prior?.vars ?? []) this.vars.set(name, value);
     for (const [name, value] of Object.entries(opts.cliVars)) this.vars.set(name, value);
+    this.redactions = Object.entries(opts.cliVars)
+      .filter(([, value]) => value.length >= REDACT_MIN_LENGTH)
+      .sort((a, b) => b[1].length - a[1].length);
     for (const [task, n] of prior?.attempts ?? []) this.attempts.set(task, n);
     for (const id of dag.order) {
       this.states.set(id, prior?.done.has(id) ? "succeeded" : "pending");
@@ -215,7 +223,7 @@ class Execution {
     if (this.journalFailure !== undefined) return;
     let record: JournalRecord;
     try {
-      record = await this.deps.journal.append(event);
+      record = await this.deps.journal.append(this.redact(event));
     } catch (e) {
       if (!(e instanceof JournalWriteError)) throw e;
       this.journalFailure ??= e.failure;
@@ -231,20 +239,48 @@ class Execution {
     await this.emit({ type: "task_cancelled", task: id, reason });
   }
 
+  /**
+   * `--var` values never enter the journal (SPEC section 4): a command line or
+   * an error text that holds one (through error_message, a working_dir, a
+   * task's stderr) gets `{{.NAME}}` in its place. Values shorter than
+   * REDACT_MIN_LENGTH are left: they would match everywhere ("exit 1").
+   */
+  private redact(event: AppendableEvent): AppendableEvent {
+    const scrub = (text: string): string => {
+      let out = text;
+      for (const [name, value] of this.redactions) out = out.split(value).join(`{{.${name}}}`);
+      return out;
+    };
+    if (this.redactions.length === 0) return event;
+    if (event.type === "task_started") return { ...event, cmd: scrub(event.cmd) };
+    if (event.type === "task_finished" && event.error !== undefined) return { ...event, error: scrub(event.error) };
+    return event;
+  }
+
   /** True when `name` holds the value passed with --var (not one a task registered since). */
   private isCliValue(name: string, vars: ReadonlyMap<string, string>): boolean {
     return Object.hasOwn(this.opts.cliVars, name) && vars.get(name) === this.opts.cliVars[name];
   }
 
-  /** The variables a node sees: [vars], --var, registered values, built-ins, its matrix values. */
-  private visibleVars(node: DagNode, task: string, attempt: number, extra: Record<string, string> = {}): Map<string, string> {
-    const vars = new Map(this.vars);
+  /**
+   * The variables a node sees (graph/variables.ts): [vars], --var, what its
+   * ancestors registered (restored ones too), built-ins, its matrix values. A
+   * forensic task (`extra` set) sees every registered variable.
+   */
+  private visibleVars(node: DagNode, task: string, attempt: number, extra?: Record<string, string>): Map<string, string> {
+    let vars: Map<string, string>;
+    if (extra !== undefined) vars = new Map(this.vars);
+    else {
+      const provided = this.provided.get(node.id) ?? varsProvidedFor(this.dag, node);
+      this.provided.set(node.id, provided);
+      vars = new Map([...this.vars].filter(([name]) => provided.has(name) || Object.hasOwn(this.opts.cliVars, name)));
+    }
     vars.set("run_id", this.deps.runId);
     vars.set("workflow", this.dag.workflow.name);
     vars.set("task_id", task);
     vars.set("attempt", String(attempt));
     for (const [k, v] of Object.entries(node.matrix)) vars.set(k, v);
-    for (const [k, v] of Object.entries(extra)) vars.set(k, v);
+    for (const [k, v] of Object.entries(extra ?? {})) vars.set(k, v);
     return vars;
   }
 
@@ -374,7 +410,7 @@ class Execution {
       await Promise.all(writes);
       if (result.logError !== undefined && this.journalFailure === undefined) {
         const { path, problem } = result.logError;
-        this.deps.reporter.warn(describeProblem({ kind: "fs", action: `write the log of task "${task}" to`, path, problem }));
+        this.deps.reporter.problem({ kind: "fs", action: `write the log of task "${task}" to`, path, problem });
       }
       if (succeeded) return { ok: true };
       if (last) break;

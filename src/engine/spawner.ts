@@ -47,6 +47,8 @@ export interface Spawner {
 }
 
 const TAIL_BYTES = 4096;
+/** `--print-output` shows at most this many characters of one line. */
+export const LINE_CAP = 64 * 1024;
 /** Created or emptied, never through a symbolic link planted in its place. */
 const LOG_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 const STDERR_TAIL_LINES = 10;
@@ -59,6 +61,8 @@ class LogSink {
   /** The first error opening or writing the file; output after it is lost (the tail and lines still work). */
   problem: FsProblem | undefined;
   private partial = "";
+  /** The line being collected was longer than LINE_CAP: the rest of it is dropped from the terminal. */
+  private partialCut = false;
   private readonly file: WriteStream;
   /** Settles once the file is open, or could not be opened. */
   readonly opened: Promise<void>;
@@ -94,15 +98,43 @@ class LogSink {
     }
     const text = this.decoder.write(chunk);
     this.tail = (this.tail + text).slice(-TAIL_BYTES);
-    if (this.onLine) {
-      const lines = (this.partial + text).split("\n");
-      this.partial = lines.pop() ?? "";
-      for (const line of lines) this.onLine(line);
+    if (this.onLine) this.splitLines(text);
+  }
+
+  /**
+   * Hands complete lines to onLine. Work is linear in the output: a chunk
+   * without a newline is only appended, and a line longer than LINE_CAP is
+   * shown cut, with a note (the log file keeps it whole, up to the log cap).
+   */
+  private splitLines(text: string): void {
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+      this.appendPartial(text.slice(start, nl));
+      this.onLine!(this.takePartial());
+      start = nl + 1;
+    }
+    this.appendPartial(text.slice(start));
+  }
+
+  private appendPartial(piece: string): void {
+    if (this.partialCut) return;
+    const room = LINE_CAP - this.partial.length;
+    if (piece.length <= room) this.partial += piece;
+    else {
+      this.partial += piece.slice(0, room);
+      this.partialCut = true;
     }
   }
 
+  private takePartial(): string {
+    const line = this.partialCut ? `${this.partial} [wf: line cut at ${LINE_CAP} characters]` : this.partial;
+    this.partial = "";
+    this.partialCut = false;
+    return line;
+  }
+
   close(): Promise<void> {
-    if (this.onLine && this.partial !== "") this.onLine(this.partial);
+    if (this.onLine && (this.partial !== "" || this.partialCut)) this.onLine(this.takePartial());
     // Resolves once the file is closed, whether or not it could be written (see `problem`).
     return new Promise((resolve) => {
       if (this.file.closed || this.file.destroyed) return resolve();

@@ -7,6 +7,8 @@ import { createColors } from "picocolors";
 import type { EventOf, JournalRecord } from "../journal/events.ts";
 import { unreachable } from "../util/unreachable.ts";
 import type { Reporter } from "./reporter.ts";
+import { describeFailure } from "./failure.ts";
+import type { Failure } from "../util/failure.ts";
 
 export interface HumanOptions {
   readonly quiet: boolean;
@@ -89,6 +91,10 @@ export class HumanReporter implements Reporter {
 
   output(task: string, _stream: "stdout" | "stderr", line: string): void {
     this.line(`${this.c.dim(`[${task}]`)} ${line}`, false);
+  }
+
+  problem(failure: Failure): void {
+    this.warn(describeFailure(failure));
   }
 
   warn(message: string): void {

@@ -1,5 +1,7 @@
 import type { JournalRecord } from "../journal/events.ts";
 import type { Reporter } from "./reporter.ts";
+import { describeFailure } from "./failure.ts";
+import type { Failure } from "../util/failure.ts";
 
 /** `--json`: every durable record as one JSON object per line on stdout; warnings and task output go to stderr. */
 export class JsonReporter implements Reporter {
@@ -14,6 +16,10 @@ export class JsonReporter implements Reporter {
 
   output(task: string, _stream: "stdout" | "stderr", line: string): void {
     this.err(`[${task}] ${line}\n`);
+  }
+
+  problem(failure: Failure): void {
+    this.warn(describeFailure(failure));
   }
 
   warn(message: string): void {

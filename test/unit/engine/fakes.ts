@@ -1,4 +1,5 @@
 /** In-memory stand-ins for the engine's I/O: a spawner whose attempts end when the test says, and a journal. */
+import { describeFailure } from "../../../src/report/failure.ts";
 import type { AttemptResult, AttemptSpec, Spawner } from "../../../src/engine/spawner.ts";
 import { execute, type ExecuteOptions, type Outcome, type PriorState } from "../../../src/engine/execute.ts";
 import type { Dag } from "../../../src/graph/dag.ts";
@@ -97,7 +98,7 @@ export class MemoryJournal {
   }
 }
 
-export const silentReporter: Reporter = { record() {}, output() {}, warn() {}, close() {} };
+export const silentReporter: Reporter = { record() {}, output() {}, warn() {}, problem() {}, close() {} };
 
 /** Lets pending promise callbacks run until nothing more changes. */
 export async function settle(): Promise<void> {
@@ -126,7 +127,11 @@ export function start(
   const abort = new AbortController();
   const sleeps: number[] = [];
   const warnings: string[] = [];
-  const reporter: Reporter = { ...silentReporter, warn: (message) => warnings.push(message) };
+  const reporter: Reporter = {
+    ...silentReporter,
+    warn: (message) => warnings.push(message),
+    problem: (failure) => warnings.push(describeFailure(failure)),
+  };
   const result = execute(
     dag,
     {

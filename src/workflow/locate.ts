@@ -23,25 +23,43 @@ export interface Entry {
 
 const join = (path: readonly string[]) => path.join("\u0000");
 
+/**
+ * Built for every file but scanned only when first asked: a valid file is never located, so
+ * it costs one parse, not two (the scan is as slow as the TOML parse and allocates as much).
+ */
 export class SourceIndex {
-  readonly #entries = new Map<string, Entry>();
-  readonly #headers = new Map<string, Span>();
-  readonly #lineStarts: number[] = [0];
+  #scanned?: { readonly entries: Map<string, Entry>; readonly headers: Map<string, Span> };
+  #lineStarts?: number[];
   readonly #decoded = new Map<number, number[] | null>();
 
-  constructor(readonly file: string, readonly source: string) {
-    for (let i = 0; i < source.length; i++) if (source[i] === "\n") this.#lineStarts.push(i + 1);
-    new Scanner(source, this.#entries, this.#headers).scan();
+  constructor(readonly file: string, readonly source: string) {}
+
+  #scan(): { readonly entries: Map<string, Entry>; readonly headers: Map<string, Span> } {
+    if (this.#scanned === undefined) {
+      const scanned = { entries: new Map<string, Entry>(), headers: new Map<string, Span>() };
+      new Scanner(this.source, scanned.entries, scanned.headers).scan();
+      this.#scanned = scanned;
+    }
+    return this.#scanned;
+  }
+
+  #lines(): number[] {
+    if (this.#lineStarts === undefined) {
+      const starts = [0];
+      for (let i = this.source.indexOf("\n"); i >= 0; i = this.source.indexOf("\n", i + 1)) starts.push(i + 1);
+      this.#lineStarts = starts;
+    }
+    return this.#lineStarts;
   }
 
   /** The `key = value` entry at this path, if written as one. */
   entry(path: readonly string[]): Entry | undefined {
-    return this.#entries.get(join(path));
+    return this.#scan().entries.get(join(path));
   }
 
   /** The `[header]` that opens the table at this path, if there is one. */
   header(path: readonly string[]): Span | undefined {
-    return this.#headers.get(join(path));
+    return this.#scan().headers.get(join(path));
   }
 
   /** A span to blame for this path: its key, its header, or the nearest enclosing one. */
@@ -100,15 +118,16 @@ export class SourceIndex {
 
   /** 1-based line and column of an offset, with the length capped at the end of its line. */
   location(span: Span): Location {
+    const lineStarts = this.#lines();
     let lo = 0;
-    let hi = this.#lineStarts.length - 1;
+    let hi = lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if ((this.#lineStarts[mid] ?? 0) <= span.offset) lo = mid;
+      if ((lineStarts[mid] ?? 0) <= span.offset) lo = mid;
       else hi = mid - 1;
     }
-    const lineStart = this.#lineStarts[lo] ?? 0;
-    const nextLine = this.#lineStarts[lo + 1];
+    const lineStart = lineStarts[lo] ?? 0;
+    const nextLine = lineStarts[lo + 1];
     const lineEnd = nextLine === undefined ? this.source.length : nextLine - 1;
     const length = Math.max(1, Math.min(span.length, lineEnd - span.offset));
     return { file: this.file, line: lo + 1, column: span.offset - lineStart + 1, length };

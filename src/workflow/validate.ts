@@ -9,7 +9,6 @@
  * only on what the previous one could make sense of, so one mistake gives one message.
  */
 import { parse as parseToml, TomlError } from "smol-toml";
-import * as v from "valibot";
 import type { Diagnostic } from "../util/result.ts";
 import { MAX_DURATION_MS, readDuration } from "./duration.ts";
 import { parseExpr } from "./expr.ts";
@@ -66,18 +65,38 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `task` or `task[k=v,k2=v2]`, as depends_on entries may name one cell of a matrix task. */
 const DEP_ENTRY = /^([^[\]]+)(?:\[([^\]]*)\])?$/;
 
-const Scalar = v.union([v.string(), v.number(), v.boolean()]);
+const isString = (x: unknown): boolean => typeof x === "string";
+const isNumber = (x: unknown): boolean => typeof x === "number" && !Number.isNaN(x);
+const isScalar = (x: unknown): boolean => isString(x) || isNumber(x) || typeof x === "boolean";
+const isStrings = (x: unknown): boolean => Array.isArray(x) && x.every(isString);
+const isMatrixValues = (x: unknown): boolean => Array.isArray(x) && x.every((y) => isString(y) || isNumber(y));
 
-/** A valibot schema for each typed key, with how to say what it expects. */
+/**
+ * A table (not an array: `[[tasks]]` or `env = [...]` is not one) whose values all pass
+ * `item`. A date passes, as it did with valibot's record(), which these checks replaced: its
+ * per-value parse was a tenth of validating a large file. Keys valibot skips are skipped too.
+ */
+function isTableOf(x: unknown, item: (value: unknown) => boolean): boolean {
+  if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
+  const table = x as Record<string, unknown>;
+  for (const k in table) {
+    if (!Object.hasOwn(table, k) || k === "__proto__" || k === "prototype" || k === "constructor") continue;
+    if (!item(table[k])) return false;
+  }
+  return true;
+}
+
+/** A check for each typed key, with how to say what it expects. */
 const SCHEMAS = {
-  string: [v.string(), "a string"],
-  boolean: [v.boolean(), "a boolean"],
-  strings: [v.array(v.string()), "an array of strings"],
-  scalars: [v.record(v.string(), Scalar), "a table of strings"],
-  matrix: [v.record(v.string(), v.array(v.union([v.string(), v.number()]))), "a table of arrays of strings or numbers"],
-  table: [v.record(v.string(), v.unknown()), "a table"],
+  string: [isString, "a string"],
+  boolean: [(x: unknown) => typeof x === "boolean", "a boolean"],
+  strings: [isStrings, "an array of strings"],
+  scalars: [(x: unknown) => isTableOf(x, isScalar), "a table of strings"],
+  matrix: [(x: unknown) => isTableOf(x, isMatrixValues), "a table of arrays of strings or numbers"],
+  table: [(x: unknown) => isTableOf(x, () => true), "a table"],
 } as const;
 type SchemaName = keyof typeof SCHEMAS;
+const TASK_KEY_SET: ReadonlySet<string> = new Set(TASK_KEYS);
 
 const TASK_TYPES: Readonly<Record<string, SchemaName>> = {
   cmd: "string",
@@ -149,15 +168,13 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     diagnostics.push({ severity, message, location: index.location(span) });
   const error = (message: string, span: Span) => report("error", message, span);
   const warning = (message: string, span: Span) => report("warning", message, span);
-  /** Checks a key's type; reports and returns false when wrong. */
-  const typed = (path: string[], value: unknown, schema: SchemaName, where: string): boolean => {
-    const [s, expected] = SCHEMAS[schema];
-    // valibot's record() takes an array as a table of "0", "1", ...: `[[tasks]]` or `env = [...]` is not one.
-    const table = schema === "scalars" || schema === "matrix" || schema === "table";
-    if (!(table && Array.isArray(value)) && v.safeParse(s, value).success) return true;
+  /** Checks the type of key `key` of the table at `parent`; reports and returns false when wrong. */
+  const typed = (parent: readonly string[], key: string, value: unknown, schema: SchemaName, where: string): boolean => {
+    const [check, expected] = SCHEMAS[schema];
+    if (check(value)) return true;
     const hint = where.startsWith(":") ? where : "";
     const at = hint === "" ? where : "";
-    error(`Expected ${expected} for "${path[path.length - 1]}"${at}, found ${describe(value)}${hint}`, index.valueSpan(path));
+    error(`Expected ${expected} for "${key}"${at}, found ${describe(value)}${hint}`, index.valueSpan([...parent, key]));
     return false;
   };
 
@@ -166,7 +183,7 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   for (const key of Object.keys(raw)) {
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
       error(`Unknown key "${key}" at the top level${didYouMean(key, TOP_KEYS)}`, index.keySpan([key]));
-    } else if (!typed([key], raw[key], TOP_TYPES[key]!, key === "tasks" && Array.isArray(raw[key]) ? ": write [tasks.<id>], not [[tasks]]" : "")) {
+    } else if (!typed([], key, raw[key], TOP_TYPES[key]!, key === "tasks" && Array.isArray(raw[key]) ? ": write [tasks.<id>], not [[tasks]]" : "")) {
       if (key === "tasks") raw[key] = {};
       else delete raw[key];
     }
@@ -189,8 +206,6 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   const tasks = new Map<TaskId, TaskDef>();
   let nodeCount = 0;
   let tooManyNodes = false;
-  /** Raw depends_on entries with their index in the array, checked once all tasks are known. */
-  const depsToCheck: { task: TaskId; entry: string; at: number }[] = [];
   for (const id of taskIds) {
     const def = rawTasks[id];
     const base = ["tasks", id];
@@ -205,14 +220,15 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     const t = def as Record<string, unknown>;
     let good = true;
     const hasCmd = Object.hasOwn(t, "cmd");
-    for (const key of Object.keys(t)) {
-      if (!(TASK_KEYS as readonly string[]).includes(key)) {
+    for (const key in t) {
+      if (!Object.hasOwn(t, key)) continue;
+      if (!TASK_KEY_SET.has(key)) {
         error(`Unknown key "${key}"${where}${didYouMean(key, TASK_KEYS)}`, index.keySpan([...base, key]));
         good = false;
         continue;
       }
       const schema = TASK_TYPES[key];
-      if (schema !== undefined && !typed([...base, key], t[key], schema, where)) {
+      if (schema !== undefined && !typed(base, key, t[key], schema, where)) {
         delete t[key];
         good = false;
       }
@@ -260,9 +276,9 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
       }
       return ms.value;
     };
-    const retryDelayMs = duration("retry_delay") ?? 0;
+    const retryDelayMs = t["retry_delay"] === undefined ? 0 : duration("retry_delay") ?? 0;
     // timeout = "0" means no timeout, as in Go's time.Duration zero value.
-    const timeoutMs = duration("timeout") || undefined;
+    const timeoutMs = t["timeout"] === undefined ? undefined : duration("timeout") || undefined;
 
     const cond = str(t["if"]);
     if (cond !== undefined) {
@@ -272,7 +288,6 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
         good = false;
       }
     }
-
     let matrix: [string, string[]][] | undefined;
     if (t["matrix"] !== undefined) {
       matrix = [];
@@ -321,26 +336,26 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     }
 
     const env: Record<string, string> = {};
-    for (const [k, x] of Object.entries((t["env"] ?? {}) as Record<string, string | number | boolean>)) env[k] = scalarText(x);
+    if (t["env"] !== undefined) {
+      for (const [k, x] of Object.entries(t["env"] as Record<string, string | number | boolean>)) env[k] = scalarText(x);
+    }
 
+    // Deduplicated with a set only when there are many: most tasks name one or two.
+    const rawDeps = (t["depends_on"] ?? []) as string[];
     const dependsOn: TaskId[] = [];
-    const depSet = new Set<TaskId>();
-    const entries: DependencyEntry[] = [];
+    const seen = rawDeps.length > 16 ? new Set<TaskId>() : undefined;
     let cells = false;
-    ((t["depends_on"] ?? []) as string[]).forEach((entry, at) => {
-      depsToCheck.push({ task: id as TaskId, entry, at });
-      const m = DEP_ENTRY.exec(entry);
-      const dep = (m?.[1] ?? entry) as TaskId;
-      if (!depSet.has(dep)) dependsOn.push(dep);
-      depSet.add(dep);
-      if (m?.[2] !== undefined) {
-        cells = true;
-        entries.push({ task: dep, matrix: parseCell(m[2]) });
-      } else entries.push({ task: dep });
-    });
+    for (const entry of rawDeps) {
+      const dep = dependencyTask(entry);
+      if (seen ? !seen.has(dep) : !dependsOn.includes(dep)) {
+        dependsOn.push(dep);
+        seen?.add(dep);
+      }
+      if (!cells && dependencyCell(entry) !== undefined) cells = true;
+    }
 
     if (!good) continue;
-    const task: TaskDef = {
+    const task: Mutable<TaskDef> = {
       id: id as TaskId,
       type,
       cmd: str(t["cmd"]) ?? "",
@@ -350,17 +365,27 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
       ignoreFailure: t["ignore_failure"] === true,
       retries,
       retryDelayMs,
-      location: index.location(index.keySpan(base)),
-      ...(cells ? { dependsOnEntries: entries } : {}),
-      ...(str(t["name"]) !== undefined ? { name: str(t["name"])! } : {}),
-      ...(str(t["description"]) !== undefined ? { description: str(t["description"])! } : {}),
-      ...(str(t["working_dir"]) !== undefined ? { workingDir: str(t["working_dir"])! } : {}),
-      ...(reg !== undefined ? { register: reg } : {}),
-      ...(cond !== undefined ? { if: cond } : {}),
-      ...(matrix !== undefined ? { matrix } : {}),
-      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-      ...(str(t["on_failure"]) !== undefined ? { onFailure: str(t["on_failure"]) as TaskId } : {}),
+      // Located when asked (only a diagnostic or a test asks), so a valid file is never scanned.
+      get location() {
+        const location = index.location(index.keySpan(base));
+        Object.defineProperty(this, "location", { value: location, enumerable: true });
+        return location;
+      },
     };
+    // Optional keys in a fixed order: the definition hash (engine/hashes.ts) serialises this object.
+    if (cells) task.dependsOnEntries = rawDeps.map(dependencyEntry);
+    const name = str(t["name"]);
+    if (name !== undefined) task.name = name;
+    const description = str(t["description"]);
+    if (description !== undefined) task.description = description;
+    const workingDir = str(t["working_dir"]);
+    if (workingDir !== undefined) task.workingDir = workingDir;
+    if (reg !== undefined) task.register = reg;
+    if (cond !== undefined) task.if = cond;
+    if (matrix !== undefined) task.matrix = matrix;
+    if (timeoutMs !== undefined) task.timeoutMs = timeoutMs;
+    const onFailure = str(t["on_failure"]);
+    if (onFailure !== undefined) task.onFailure = onFailure as TaskId;
     tasks.set(task.id, task);
   }
 
@@ -372,30 +397,38 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   };
   const matrixOf = (id: string): Record<string, unknown> =>
     ((rawTasks[id] as Record<string, unknown> | undefined)?.["matrix"] ?? {}) as Record<string, unknown>;
-  for (const { task, entry, at } of depsToCheck) {
-    const span = index.itemSpan(["tasks", task, "depends_on"], at);
-    const m = DEP_ENTRY.exec(entry);
-    const dep = m?.[1] ?? entry;
-    if (!Object.hasOwn(rawTasks, dep)) {
-      error(`Unknown task "${dep}" in depends_on of "${task}"${didYouMean(dep, taskIds)}`, span);
-      continue;
-    }
-    if (typeOf(task) === "forensic") {
-      warning(`Ignoring depends_on of forensic task "${task}": forensic tasks run only on failure`, span);
-      continue;
-    }
-    if (typeOf(dep) === "forensic") {
-      error(`Forensic task "${dep}" used as a dependency of "${task}": forensic tasks run only on failure`, span);
-      continue;
-    }
-    if (m?.[2] !== undefined) {
-      const mx = matrixOf(dep);
-      for (const [k, x] of Object.entries(parseCell(m[2]))) {
-        const values = mx[k];
-        if (!Array.isArray(values)) {
-          error(`Unknown matrix key "${k}" of task "${dep}" in depends_on of "${task}"${didYouMean(k, Object.keys(mx))}`, span);
-        } else if (!values.map(String).includes(x)) {
-          error(`Unknown matrix value "${x}" for key "${k}" of task "${dep}" in depends_on of "${task}"${didYouMean(x, values.map(String))}`, span);
+  // Every depends_on entry of every task that is a table, in file order, once all tasks are known.
+  for (const id of taskIds) {
+    const def = rawTasks[id];
+    if (typeof def !== "object" || def === null || Array.isArray(def) || def instanceof Date) continue;
+    const rawDeps = ((def as Record<string, unknown>)["depends_on"] ?? []) as string[];
+    const task = id as TaskId;
+    for (let at = 0; at < rawDeps.length; at++) {
+      const entry = rawDeps[at]!;
+      const span = () => index.itemSpan(["tasks", task, "depends_on"], at);
+      const dep = dependencyTask(entry);
+      if (!Object.hasOwn(rawTasks, dep)) {
+        error(`Unknown task "${dep}" in depends_on of "${task}"${didYouMean(dep, taskIds)}`, span());
+        continue;
+      }
+      if (typeOf(task) === "forensic") {
+        warning(`Ignoring depends_on of forensic task "${task}": forensic tasks run only on failure`, span());
+        continue;
+      }
+      if (typeOf(dep) === "forensic") {
+        error(`Forensic task "${dep}" used as a dependency of "${task}": forensic tasks run only on failure`, span());
+        continue;
+      }
+      const cell = dependencyCell(entry);
+      if (cell !== undefined) {
+        const mx = matrixOf(dep);
+        for (const [k, x] of Object.entries(parseCell(cell))) {
+          const values = mx[k];
+          if (!Array.isArray(values)) {
+            error(`Unknown matrix key "${k}" of task "${dep}" in depends_on of "${task}"${didYouMean(k, Object.keys(mx))}`, span());
+          } else if (!values.map(String).includes(x)) {
+            error(`Unknown matrix value "${x}" for key "${k}" of task "${dep}" in depends_on of "${task}"${didYouMean(x, values.map(String))}`, span());
+          }
         }
       }
     }
@@ -403,11 +436,10 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
 
   const checkOnFailure = (target: unknown, path: string[], of: string) => {
     if (typeof target !== "string") return;
-    const span = index.valueSpan(path);
     if (!Object.hasOwn(rawTasks, target)) {
-      error(`Unknown task "${target}" in on_failure of ${of}${didYouMean(target, taskIds.filter((i) => typeOf(i) === "forensic"))}`, span);
+      error(`Unknown task "${target}" in on_failure of ${of}${didYouMean(target, taskIds.filter((i) => typeOf(i) === "forensic"))}`, index.valueSpan(path));
     } else if (typeOf(target) !== "forensic") {
-      error(`Task "${target}" in on_failure of ${of} is not forensic: add type = "forensic" to it`, span);
+      error(`Task "${target}" in on_failure of ${of} is not forensic: add type = "forensic" to it`, index.valueSpan(path));
     }
   };
   checkOnFailure(raw["on_failure"], ["on_failure"], "the workflow");
@@ -428,6 +460,25 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     ...(onFailure !== undefined ? { onFailure: onFailure as TaskId } : {}),
   };
   return { workflow, index, diagnostics };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The task a depends_on entry names: `build`, or `build` in `build[os=linux]`. */
+function dependencyTask(entry: string): TaskId {
+  if (!entry.includes("[")) return entry as TaskId;
+  return (DEP_ENTRY.exec(entry)?.[1] ?? entry) as TaskId;
+}
+
+/** The cell a depends_on entry names: `os=linux` in `build[os=linux]`, or undefined. */
+function dependencyCell(entry: string): string | undefined {
+  if (!entry.includes("[")) return undefined;
+  return DEP_ENTRY.exec(entry)?.[2];
+}
+
+function dependencyEntry(entry: string): DependencyEntry {
+  const cell = dependencyCell(entry);
+  return cell === undefined ? { task: dependencyTask(entry) } : { task: dependencyTask(entry), matrix: parseCell(cell) };
 }
 
 /** `k=v,k2=v2` -> { k: "v", k2: "v2" }. */

@@ -6,7 +6,7 @@
  */
 import { formatDiagnostics } from "../report/diagnostics.ts";
 import { describeFailure } from "../report/failure.ts";
-import { exitCodeOf, type Failure, FailureSignal } from "../util/failure.ts";
+import { exitCodeOf, type Failure } from "../util/failure.ts";
 import { buildCli } from "./commands.ts";
 import { type Io, processIo, useColor } from "../platform/io.ts";
 
@@ -31,7 +31,6 @@ export async function main(argv: readonly string[], io: Io = (defaultIo ??= proc
     const outcome = await parsed.value();
     return outcome.ok ? outcome.value : printFailure(outcome.error, io);
   } catch (e) {
-    if (e instanceof FailureSignal) return printFailure(e.failure, io);
     const message = e instanceof Error ? e.message : String(e);
     io.err(`${message.startsWith("Internal error") ? message : `Internal error: ${message}`}\n`);
     if (debug && e instanceof Error) io.err(`${e.stack}\n`);

@@ -11,7 +11,9 @@ import type { AppendableEvent, Mode } from "../journal/events.ts";
 import type { JournalWriter } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { setLongTimeout } from "../util/timer.ts";
-import { FailureSignal } from "../util/failure.ts";
+import type { Failure, Outcome } from "../util/failure.ts";
+import { err, ok } from "../util/result.ts";
+import { JournalWriteError } from "../journal/writer.ts";
 
 /** Each log file is cut at this size, with a note where it was cut. */
 export const LOG_CAP_BYTES = 64 * 1024 * 1024;
@@ -41,7 +43,8 @@ export interface ExecuteRunInput {
   readonly prior?: PriorState;
 }
 
-export async function executeRun(input: ExecuteRunInput): Promise<number> {
+/** Runs one execution; its exit code, or the failure that stopped it (a journal that cannot be written). */
+export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
   const { dag, flags, journal, reporter } = input;
   const controller = new AbortController();
   const spawner = new ProcessSpawner();
@@ -55,6 +58,13 @@ export async function executeRun(input: ExecuteRunInput): Promise<number> {
     signalled = signal;
     controller.abort(`interrupted by ${signal}`);
   };
+  /** The run stops without a final status, every task group ended; resume can go on once the problem is fixed. */
+  const stopped = async (failure: Failure): Promise<Outcome> => {
+    controller.abort("the journal could not be written");
+    spawner.killAll();
+    await journal.close().catch(() => {});
+    return err(failure);
+  };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   // A long timer: setTimeout alone fires at once from 2^31 ms ("600h") on.
@@ -64,6 +74,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<number> {
       : setLongTimeout(() => controller.abort(`run timed out after ${flags.timeoutMs! / 1000}s`), flags.timeoutMs);
   try {
     for (const event of input.opening) reporter.record(await journal.append(event));
+    // A journal failure while writing these is caught below, like one inside the engine.
     const executed = await execute(
       dag,
       {
@@ -80,7 +91,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<number> {
       input.prior,
     );
     // The engine has ended every task group; the run stops without a final status (resume can go on).
-    if (!executed.ok) throw new FailureSignal(executed.error);
+    if (!executed.ok) return stopped(executed.error);
     const outcome = executed.value;
     const reason = outcome.status === "cancelled" ? String(controller.signal.reason) : undefined;
     const final = await journal.append({
@@ -90,14 +101,14 @@ export async function executeRun(input: ExecuteRunInput): Promise<number> {
     });
     await journal.close();
     reporter.record(final);
-    if (outcome.status === "success") return 0;
-    if (outcome.status === "cancelled" && signalled !== undefined) return SIGNAL_EXIT[signalled] ?? 130;
-    return 1;
+    if (outcome.status === "success") return ok(0);
+    if (outcome.status === "cancelled" && signalled !== undefined) return ok(SIGNAL_EXIT[signalled] ?? 130);
+    return ok(1);
   } catch (e) {
-    controller.abort("the journal could not be written");
+    // A journal write failed outside the engine (an opening line, the final status); anything else is a bug.
+    if (e instanceof JournalWriteError) return stopped(e.failure);
+    controller.abort("internal error");
     spawner.killAll();
-    await journal.close().catch(() => {});
-    // A journal failure reaches the command's boundary as a Failure (kind journal-write); anything else is a bug.
     throw e;
   } finally {
     timer?.clear();

@@ -9,10 +9,10 @@ import { readdir, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import type { Io } from "../platform/io.ts";
 import { formatTime } from "../report/table.ts";
-import { acquireLock, lockHolder } from "../runs/lock.ts";
+import { acquireLock, type LockConflict, lockHolder } from "../runs/lock.ts";
 import { readRun } from "../runs/open.ts";
 import { indexPath, isRunId, runDir, runPaths } from "../runs/paths.ts";
-import { fsProblem, type Outcome } from "../util/failure.ts";
+import { fsCall, type Outcome } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
 import { parseDuration } from "../workflow/duration.ts";
 
@@ -77,19 +77,20 @@ export async function pruneCommand(stateDir: string, opts: PruneOptions, io: Io)
   let active = 0;
   for (const r of choosePrunable(runs, opts, now)) {
     const lockPath = runPaths(stateDir, r.id).lock;
-    const owner = await lockHolder(lockPath);
-    let refusal = owner === undefined ? undefined : `pid ${owner.pid} on host "${owner.host}"`;
+    // A run whose lock cannot be read or understood is kept: it may be active.
+    const describe = (c: LockConflict) => (c.unreadable ? "its lock is unreadable" : `pid ${c.pid} on host "${c.host}"`);
+    const owner = await fsCall("read the lock", lockPath, () => lockHolder(lockPath));
+    if (!owner.ok) return owner;
+    let refusal = owner.value === undefined ? undefined : describe(owner.value);
     if (refusal === undefined && !opts.dryRun) {
-      const lock = await acquireLock(lockPath);
-      if (!lock.ok) refusal = `pid ${lock.error.pid} on host "${lock.error.host}"`;
+      const lock = await fsCall("take the lock", lockPath, () => acquireLock(lockPath));
+      if (!lock.ok) return lock;
+      if (!lock.value.ok) refusal = describe(lock.value.error);
       else {
-        try {
-          await rm(runDir(stateDir, r.id), { recursive: true, force: true });
-        } catch (e) {
-          const problem = fsProblem(e);
-          if (problem === undefined) throw e;
-          await lock.value.release().catch(() => {});
-          return err({ kind: "fs", action: "delete run folder", path: runDir(stateDir, r.id), problem });
+        const removed = await fsCall("delete the run folder", runDir(stateDir, r.id), () => rm(runDir(stateDir, r.id), { recursive: true, force: true }));
+        if (!removed.ok) {
+          await lock.value.value.release().catch(() => {});
+          return removed;
         }
       }
     }

@@ -17,7 +17,7 @@ import type { Reporter } from "../report/reporter.ts";
 import { ensureFreshIndex, linesBackwards, parseIndexLine } from "../runs/index.ts";
 import { acquireLock } from "../runs/lock.ts";
 import { findRun, foldRecords, readRun } from "../runs/open.ts";
-import { indexPath, runPaths } from "../runs/paths.ts";
+import { checkRunFolder, indexPath, runPaths } from "../runs/paths.ts";
 import { type Failure, fsCall, type Outcome, type RunProblem } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import type { TaskId } from "../workflow/types.ts";
@@ -67,11 +67,13 @@ export async function resumeCommand(
     return ok(0);
   }
 
+  const folder = await checkRunFolder(paths);
+  if (!folder.ok) return folder;
   const lock = await fsCall("take the lock", paths.lock, () => acquireLock(paths.lock));
   if (!lock.ok) return lock;
   if (!lock.value.ok) {
-    const { pid, host } = lock.value.error;
-    return err({ kind: "run-locked", action: "resume", runId, pid, host });
+    const { pid, host, unreadable } = lock.value.error;
+    return err(unreadable ? { kind: "lock-unreadable", path: paths.lock } : { kind: "run-locked", action: "resume", runId, pid, host });
   }
   const held = lock.value.value;
   try {
@@ -102,7 +104,7 @@ export async function resumeCommand(
       // The reporter learns the workflow and its size from the original start line.
       reporter.record(state.started as JournalRecord);
       handedOver = true;
-      return ok(await executeRun({
+      return await executeRun({
         dag,
         flags: { ...flags, mode, maxParallel },
         journal,
@@ -115,7 +117,7 @@ export async function resumeCommand(
           vars: new Map([...state.vars].map(([name, v]) => [name, v.value])),
           attempts: state.lastAttempt,
         },
-      }));
+      });
     } finally {
       if (!handedOver) await journal.close();
     }

@@ -51,7 +51,7 @@ export async function runCommand(target: string, flags: RunFlags, reporter: Repo
     if (!created.ok) return created;
     const { runId, dir, journal } = created.value;
     const opening: AppendableEvent[] = [runStarted(dag, flags), { type: "run_status", status: "running" }];
-    return ok(await executeRun({ dag, flags, journal, reporter, runId, runDir: dir, opening }));
+    return await executeRun({ dag, flags, journal, reporter, runId, runDir: dir, opening });
   } finally {
     for (const release of releases.reverse()) await release().catch(() => {});
   }
@@ -78,8 +78,8 @@ async function createRun(
     });
     if (!guard.ok) return guard;
     if (!guard.value.ok) {
-      const { pid, host } = guard.value.error;
-      return err({ kind: "workflow-busy", workflow: dag.workflow.name, pid, host });
+      const { pid, host, unreadable } = guard.value.error;
+      return err(unreadable ? { kind: "lock-unreadable", path: lockPath } : { kind: "workflow-busy", workflow: dag.workflow.name, pid, host });
     }
     releases.push(guard.value.value.release);
   }

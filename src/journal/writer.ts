@@ -19,7 +19,7 @@ import type { JournalReadError } from "./reader.ts";
 import type { AppendableEvent, JournalRecord } from "./events.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
-import { FailureSignal, type FsProblem, fsProblem } from "../util/failure.ts";
+import { type Failure, type FsProblem, fsProblem } from "../util/failure.ts";
 
 export type { AppendableEvent } from "./events.ts";
 
@@ -42,14 +42,21 @@ export interface JournalWriter {
   readonly syncCount: number;
 }
 
-/** A journal write or fsync failed; the run must stop. Carries its Failure, so a boundary can phrase it. */
-export class JournalWriteError extends FailureSignal {
+/**
+ * A journal write or fsync failed; the run must stop. Thrown by append() like
+ * any file-system error, and turned into its Failure where append() is called
+ * (the engine and executeRun), so it never travels further as a throw.
+ */
+export class JournalWriteError extends Error {
+  readonly failure: Failure;
+
   constructor(
     readonly path: string,
     readonly problem: FsProblem,
   ) {
-    super({ kind: "journal-write", path, problem });
+    super(`journal write failed: ${path}`);
     this.name = "JournalWriteError";
+    this.failure = { kind: "journal-write", path, problem };
   }
 }
 

@@ -15,7 +15,6 @@
 import { link, open, readFile, rename, rm } from "node:fs/promises";
 import { constants } from "node:fs";
 import { hostname } from "node:os";
-import { FailureSignal, fsProblem } from "../util/failure.ts";
 import process from "node:process";
 import { localProcesses, type ProcessTable } from "../platform/process.ts";
 import { err, ok } from "../util/result.ts";
@@ -27,6 +26,8 @@ export interface LockConflict {
   readonly host: string;
   readonly startedAt: string;
   readonly message: string;
+  /** The lock file cannot be understood: it is never broken silently, and there is no owner to name. */
+  readonly unreadable?: true;
 }
 
 export interface Lock {
@@ -133,13 +134,12 @@ async function inspect(path: string, host: string): Promise<Inspection> {
     text = await readFile(path, { encoding: "utf8", flag: constants.O_RDONLY | constants.O_NOFOLLOW });
   } catch (e) {
     if (code(e) === "ENOENT") return "gone";
-    if (fsProblem(e) === "symbolic-link") throw new FailureSignal({ kind: "fs", action: "use lock", path, problem: "symbolic-link" });
-    throw e;
+    throw e; // a symbolic link (ELOOP) or another file-system problem: the caller names it
   }
   const owner = parseLock(text);
   if (!owner) {
     const message = `Lock "${path}" is unreadable: remove it if no wf process is using it`;
-    return { kind: "refused", conflict: { pid: 0, host: "", startedAt: "", message } };
+    return { kind: "refused", conflict: { pid: 0, host: "", startedAt: "", message, unreadable: true } };
   }
   if (!provablyDead(owner, host)) {
     const message = `Lock "${path}" is held by pid ${owner.pid} on host "${owner.host}" since ${owner.started_at}`;

@@ -1,9 +1,9 @@
 /** Where runs live (SPEC section 4), run ids, and run-id prefixes. */
-import { mkdir, stat } from "node:fs/promises";
-import { readdirSync } from "node:fs";
+import { lstat, mkdir, stat } from "node:fs/promises";
+import { readdirSync, type Stats } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { customAlphabet } from "nanoid";
-import type { Failure } from "../util/failure.ts";
+import { type Failure, fsProblem } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
 
@@ -76,6 +76,26 @@ export function runPaths(stateDir: string, runId: string) {
     logs: join(dir, "logs"),
     workflowCopy: join(dir, "workflow.toml"),
   } as const;
+}
+
+/**
+ * Before a writer touches a run: its folder and its logs/ folder must be real
+ * folders, not symbolic links planted to send its writes elsewhere.
+ */
+export async function checkRunFolder(paths: ReturnType<typeof runPaths>): Promise<Result<void, Failure>> {
+  for (const [path, what] of [[paths.dir, "use the run folder"], [paths.logs, "write logs to"]] as const) {
+    let entry: Stats;
+    try {
+      entry = await lstat(path);
+    } catch (e) {
+      const problem = fsProblem(e);
+      if (problem === undefined) throw e;
+      return err({ kind: "fs", action: what, path, problem });
+    }
+    if (entry.isSymbolicLink()) return err({ kind: "fs", action: what, path, problem: "symbolic-link" });
+    if (!entry.isDirectory()) return err({ kind: "fs", action: what, path, problem: "not-a-directory" });
+  }
+  return ok(undefined);
 }
 
 /** The folder of `--exclusive` locks, and the lock of one workflow in it (the name encoded, so it is never a path). */

@@ -150,14 +150,6 @@ export function fsProblem(e: unknown): FsProblem | undefined {
   }
 }
 
-/** Thrown only to unwind from a failure where a value cannot travel (an event handler); caught and unwrapped at the boundary. */
-export class FailureSignal extends Error {
-  constructor(readonly failure: Failure) {
-    super(`failure: ${failure.kind}`);
-    this.name = "FailureSignal";
-  }
-}
-
 /** What a command returns: its exit code, or the failure that stopped it. */
 export type Outcome = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly error: Failure };
 

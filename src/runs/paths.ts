@@ -119,7 +119,7 @@ export function resolveRunId(stateDir: string, prefix: string): Result<string, F
   let ids: string[];
   try {
     ids = readdirSync(join(stateDir, "runs"), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && RUN_ID.test(d.name))
+      .filter((d) => (d.isDirectory() || d.isSymbolicLink()) && RUN_ID.test(d.name))
       .map((d) => d.name);
   } catch {
     ids = [];

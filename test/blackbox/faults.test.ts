@@ -189,10 +189,39 @@ cmd = "exit 1"
     symlinkSync(target, join(dir, "lock"));
     const before = await rig.journalText(id);
     const viaLock = await rig.run(["resume", id]);
-    assert.equal(viaLock.stderr, `Cannot use lock "${join(dir, "lock")}": it is a symbolic link, which wf does not follow there\n`);
+    assert.equal(viaLock.stderr, `Cannot take the lock "${join(dir, "lock")}": it is a symbolic link, which wf does not follow there\n`);
     assert.equal(viaLock.code, 1);
+    const show = await rig.run(["show", id]);
+    assert.equal(show.stderr, `Cannot read the lock "${join(dir, "lock")}": it is a symbolic link, which wf does not follow there\n`);
+    assert.equal(show.code, 1);
     assert.equal(await rig.journalText(id), before, "the journal was not touched");
     assert.equal(readFileSync(target, "utf8"), "untouched\n");
+  });
+
+  test("a symbolic link planted as a run's logs/ folder or as the run's folder stops a resume before anything is written", async () => {
+    await using rig = await TestRig.create();
+    await rig.write("fails.toml", `[tasks.a]\ncmd = "exit 1"\n`);
+    const first = await rig.run(["run", "fails.toml"]);
+    assert.equal(first.code, 1);
+    const id = await rig.lastRunId();
+    const dir = join(rig.stateDir, "runs", id);
+    const elsewhere = rig.path("elsewhere");
+    await mkdir(elsewhere);
+    renameSync(join(dir, "logs"), join(rig.dir, "logs.saved"));
+    symlinkSync(elsewhere, join(dir, "logs"));
+    const before = await rig.journalText(id);
+    const viaLogs = await rig.run(["resume", id]);
+    assert.equal(viaLogs.stderr, `Cannot write logs to "${join(dir, "logs")}": it is a symbolic link, which wf does not follow there\n`);
+    assert.equal(viaLogs.code, 1);
+    assert.equal(await rig.journalText(id), before);
+    rmSync(join(dir, "logs"));
+    renameSync(join(rig.dir, "logs.saved"), join(dir, "logs"));
+    renameSync(dir, join(rig.dir, "run.saved"));
+    symlinkSync(join(rig.dir, "run.saved"), dir);
+    const viaRun = await rig.run(["resume", id]);
+    assert.equal(viaRun.stderr, `Cannot use the run folder "${dir}": it is a symbolic link, which wf does not follow there\n`);
+    assert.equal(viaRun.code, 1);
+    assert.deepEqual(readdirSync(elsewhere), []);
   });
 
   test("a --var value never enters the journal; the task still gets it", async () => {

@@ -21,38 +21,49 @@ export function matrixCells(task: TaskDef): Record<string, string>[] {
 const inCell = (node: DagNode, cell: Readonly<Record<string, string>>) =>
   Object.entries(cell).every(([k, v]) => node.matrix[k] === v);
 
+/** A node while the graph is built: its deps are filled in once every node exists. */
+type Building = { id: NodeId; task: TaskDef; matrix: Record<string, string>; deps: NodeId[] };
+
 /**
  * Expands a validated workflow into its run graph. Forensic tasks stay outside the graph.
  * A dependency on a forensic or unknown task is ignored here (validation rejects it).
  */
 export function buildDag(workflow: Workflow): Dag {
-  const byTask = new Map<TaskId, DagNode[]>();
+  const byTask = new Map<TaskId, Building[]>();
   const forensic = new Map<TaskId, TaskDef>();
-  const list: { id: NodeId; task: TaskDef; matrix: Record<string, string> }[] = [];
+  const list: Building[] = [];
   for (const task of workflow.tasks.values()) {
     if (task.type === "forensic") {
       forensic.set(task.id, task);
       continue;
     }
-    for (const matrix of matrixCells(task)) list.push({ id: nodeId(task.id, matrix), task, matrix });
-  }
-  // Nodes without deps first, so deps can be resolved by task in one more pass.
-  const bare = list.map((n) => ({ ...n, deps: [] as NodeId[] }));
-  for (const n of bare) {
-    const nodes = byTask.get(n.task.id) ?? [];
-    nodes.push(n);
-    byTask.set(n.task.id, nodes);
+    if (task.matrix === undefined || task.matrix.length === 0) {
+      // Most tasks have no matrix: one node named like the task, without building a cell.
+      const node: Building = { id: task.id as string as NodeId, task, matrix: {}, deps: [] };
+      list.push(node);
+      byTask.set(task.id, [node]);
+      continue;
+    }
+    const own: Building[] = [];
+    for (const matrix of matrixCells(task)) own.push({ id: nodeId(task.id, matrix), task, matrix, deps: [] });
+    for (const node of own) list.push(node);
+    byTask.set(task.id, own);
   }
   const nodes = new Map<NodeId, DagNode>();
-  for (const n of bare) {
-    const entries: readonly DependencyEntry[] = n.task.dependsOnEntries ?? n.task.dependsOn.map((task) => ({ task }));
-    const deps = new Set<NodeId>();
-    for (const entry of entries) {
-      for (const dep of byTask.get(entry.task) ?? []) {
-        if (entry.matrix === undefined || inCell(dep, entry.matrix)) deps.add(dep.id);
+  for (const n of list) {
+    const deps = n.deps;
+    if (n.task.dependsOnEntries === undefined) {
+      for (const task of n.task.dependsOn) for (const dep of byTask.get(task) ?? []) deps.push(dep.id);
+    } else {
+      for (const entry of n.task.dependsOnEntries) {
+        for (const dep of byTask.get(entry.task) ?? []) {
+          if (entry.matrix === undefined || inCell(dep, entry.matrix)) deps.push(dep.id);
+        }
       }
     }
-    nodes.set(n.id, { id: n.id, task: n.task, matrix: n.matrix, deps: [...deps] });
+    // Two cells of a task may share an id (a matrix value written twice): each dependency once.
+    if (deps.length > 1) n.deps = [...new Set(deps)];
+    nodes.set(n.id, n);
   }
 
   const dependents = new Map<NodeId, NodeId[]>();
@@ -66,37 +77,40 @@ export function buildDag(workflow: Workflow): Dag {
 /**
  * Kahn's algorithm; among ready nodes the earliest in file (then matrix) order goes first.
  * Nodes on a cycle never become ready and are left out. The ready nodes wait in a heap by
- * file order, so this is O(E + N log N) even when thousands are ready at once.
+ * file order, so this is O(E + N log N) even when thousands are ready at once. Nodes are
+ * numbered by file order and counted in typed arrays: a map per count made this allocate
+ * several entries per node.
  */
 function topoOrder(
   nodes: ReadonlyMap<NodeId, DagNode>,
   dependents: ReadonlyMap<NodeId, readonly NodeId[]>,
 ): { order: NodeId[]; levels: NodeId[][] } {
-  const ids = [...nodes.keys()];
+  const all = [...nodes.values()];
   const rank = new Map<NodeId, number>();
-  ids.forEach((id, i) => rank.set(id, i));
-  const waiting = new Map<NodeId, number>();
+  for (let i = 0; i < all.length; i++) rank.set(all[i]!.id, i);
+  const waiting = new Int32Array(all.length);
+  const level = new Int32Array(all.length);
   const ready = new MinHeap();
-  for (const n of nodes.values()) {
-    waiting.set(n.id, n.deps.length);
-    if (n.deps.length === 0) ready.push(rank.get(n.id)!);
+  for (let i = 0; i < all.length; i++) {
+    waiting[i] = all[i]!.deps.length;
+    if (waiting[i] === 0) ready.push(i);
   }
-  const level = new Map<NodeId, number>();
   const order: NodeId[] = [];
+  const levels: NodeId[][] = [];
   while (ready.size > 0) {
-    const id = ids[ready.pop()]!;
-    order.push(id);
-    const node = nodes.get(id)!;
-    level.set(id, node.deps.reduce((max, d) => Math.max(max, (level.get(d) ?? 0) + 1), 0));
-    for (const next of dependents.get(id) ?? []) {
-      const left = (waiting.get(next) ?? 0) - 1;
-      waiting.set(next, left);
-      if (left === 0) ready.push(rank.get(next)!);
+    const i = ready.pop();
+    const node = all[i]!;
+    order.push(node.id);
+    let l = 0;
+    for (const d of node.deps) l = Math.max(l, level[rank.get(d)!]! + 1);
+    level[i] = l;
+    for (const next of dependents.get(node.id) ?? []) {
+      const j = rank.get(next)!;
+      if (--waiting[j]! === 0) ready.push(j);
     }
   }
-  const levels: NodeId[][] = [];
   for (const id of order) {
-    const l = level.get(id) ?? 0;
+    const l = level[rank.get(id)!]!;
     while (levels.length <= l) levels.push([]);
     levels[l]!.push(id);
   }
@@ -188,9 +202,11 @@ export function reachable(dag: Dag, pairs: readonly (readonly [from: NodeId, to:
   dag.order.forEach((id, i) => position.set(id, i));
   const groups = new Map<NodeId, Map<NodeId, number[]>>();
   pairs.forEach(([from, to], i) => {
-    const targets = groups.get(from) ?? new Map<NodeId, number[]>();
-    targets.set(to, [...(targets.get(to) ?? []), i]);
-    groups.set(from, targets);
+    let targets = groups.get(from);
+    if (targets === undefined) groups.set(from, (targets = new Map()));
+    const hits = targets.get(to);
+    if (hits === undefined) targets.set(to, [i]);
+    else hits.push(i);
   });
   const seen = new Map<NodeId, NodeId>();
   for (const [from, targets] of groups) {
@@ -224,10 +240,11 @@ export function nodesOfTask(dag: Dag, task: TaskId): NodeId[] {
 /**
  * Cycles of a graph given by its edges, one per strongly connected component that has one,
  * each as the list of its nodes starting from the earliest (in `nodes` order) and following
- * edges, e.g. ["a", "b", "c"] for a -> b -> c -> a. Deterministic. Iterative, so a chain of
- * any length cannot overflow the stack.
+ * edges, e.g. ["a", "b", "c"] for a -> b -> c -> a. Edges to nodes not in `nodes` are
+ * ignored. Deterministic. Iterative, so a chain of any length cannot overflow the stack.
  */
 export function findCycles<T>(nodes: readonly T[], edges: (node: T) => readonly T[]): T[][] {
+  if (isAcyclic(nodes, edges)) return [];
   // Tarjan's strongly connected components, with an explicit stack of (node, next edge).
   const index = new Map<T, number>();
   const low = new Map<T, number>();
@@ -282,6 +299,37 @@ export function findCycles<T>(nodes: readonly T[], edges: (node: T) => readonly 
     cycles.push(cyclePath(first, members, edges));
   }
   return cycles.sort((a, b) => (position.get(a[0]!) ?? 0) - (position.get(b[0]!) ?? 0));
+}
+
+/**
+ * Whether the graph has no cycle, by Kahn's algorithm on numbered nodes: nearly every
+ * workflow has none, and this answers with two arrays instead of Tarjan's maps and frames.
+ */
+function isAcyclic<T>(nodes: readonly T[], edges: (node: T) => readonly T[]): boolean {
+  const number = new Map<T, number>();
+  for (let i = 0; i < nodes.length; i++) if (!number.has(nodes[i]!)) number.set(nodes[i]!, i);
+  const out: (readonly T[])[] = nodes.map(edges);
+  // How many edges point at each node (from a known node, to a known node).
+  const incoming = new Int32Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    if (number.get(nodes[i]!) !== i) continue;
+    for (const w of out[i]!) {
+      const j = number.get(w);
+      if (j !== undefined) incoming[j]!++;
+    }
+  }
+  const ready: number[] = [];
+  for (const i of number.values()) if (incoming[i] === 0) ready.push(i);
+  let removed = 0;
+  while (ready.length > 0) {
+    const i = ready.pop()!;
+    removed++;
+    for (const w of out[i]!) {
+      const j = number.get(w);
+      if (j !== undefined && --incoming[j]! === 0) ready.push(j);
+    }
+  }
+  return removed === number.size;
 }
 
 /** A simple path from `first` back to it inside one strongly connected component (depth-first, iterative). */

@@ -42,7 +42,8 @@ export function checkGraph(workflow: Workflow, index: SourceIndex, opts: GraphCh
   // Cycles, at the level of tasks: a cell-level cycle is always a task-level one too.
   const tasks = workflow.tasks;
   const normal = [...tasks.values()].filter((t) => t.type === "normal").map((t) => t.id);
-  const edges = (id: TaskId) => tasks.get(id)?.dependsOn.filter((d) => tasks.get(d)?.type === "normal") ?? [];
+  // Forensic and unknown tasks are not in `normal`, so findCycles ignores edges to them.
+  const edges = (id: TaskId) => tasks.get(id)?.dependsOn ?? [];
   for (const cycle of findCycles(normal, edges)) {
     const first = cycle[0]!;
     const next = cycle[1] ?? first;
@@ -107,59 +108,59 @@ function checkVariables(
     if (other) error(`Variable "${t.register}" is registered by both "${other.task.id}" and "${t.id}"`, index.valueSpan(["tasks", t.id, "register"]));
   }
 
-  // Every read, in file order (node by node, then forensic tasks), answered in one batch.
-  interface Use {
+  // Every read, in file order (node by node, then forensic tasks), answered in one batch. A
+  // read keeps only what locates it: its key and span are made for the few that are reported.
+  interface Use extends VarRead {
     readonly task: TaskDef;
-    readonly key: string;
-    readonly span: () => Span;
-    readonly inIf: boolean;
+    /** The field's path below the task (`["cmd"]`, `["env", "CI"]`); undefined for `if`. */
+    readonly field: readonly string[] | undefined;
+    /** Where the reference is in the field's text. */
+    readonly at: number;
+    readonly length: number;
   }
-  const reads: VarRead[] = [];
   const uses: Use[] = [];
   const collect = (reader: DagNode | TaskDef, task: TaskDef) => {
     for (const field of templatedFields(task)) {
-      const path = ["tasks", task.id, ...field.path];
       for (const ref of templateRefs(field.text)) {
-        reads.push({ reader, name: ref.name });
-        uses.push({
-          task,
-          key: `${task.id}\u0000${field.path.join(".")}\u0000${ref.index}`,
-          span: () => index.inString(path, ref.index, ref.length),
-          inIf: false,
-        });
+        uses.push({ reader, name: ref.name, task, field: field.path, at: ref.index, length: ref.length });
       }
     }
     // `if` reads an unset variable as "", so only a race is an error there.
     const cond = task.if === undefined || !("deps" in reader) ? undefined : parseExpr(task.if);
     if (cond?.ok) {
-      for (const name of exprVars(cond.value)) {
-        reads.push({ reader, name });
-        uses.push({ task, key: `${task.id}\u0000if\u0000${name}`, span: () => index.findInValue(["tasks", task.id, "if"], name), inIf: true });
-      }
+      for (const name of exprVars(cond.value)) uses.push({ reader, name, task, field: undefined, at: 0, length: 0 });
     }
   };
   for (const node of dag.nodes.values()) collect(node, node.task);
   for (const task of dag.forensic.values()) collect(task, task);
+  const keyOf = ({ task, field, at, name }: Use) =>
+    field === undefined ? `${task.id}\u0000if\u0000${name}` : `${task.id}\u0000${field.join(".")}\u0000${at}`;
+  const spanOf = ({ task, field, at, length, name }: Use): Span =>
+    field === undefined ? index.findInValue(["tasks", task.id, "if"], name) : index.inString(["tasks", task.id, ...field], at, length);
 
   const seen = new Set<string>();
-  const once = (key: string) => (seen.has(key) ? false : (seen.add(key), true));
-  resolveReads(dag, reads, owners).forEach((source, i) => {
-    const { task, key, span, inIf } = uses[i]!;
-    const name = reads[i]!.name;
+  const once = (use: Use) => {
+    const key = keyOf(use);
+    return seen.has(key) ? false : (seen.add(key), true);
+  };
+  resolveReads(dag, uses, owners).forEach((source, i) => {
+    const use = uses[i]!;
+    const { task, name } = use;
+    const inIf = use.field === undefined;
     switch (source.kind) {
       case "workflow":
       case "ancestor":
         return;
       case "self":
-        if (!once(key)) return;
-        if (inIf) error(`Variable "${name}" is registered by "${source.by.id}", which "${task.id}" does not depend on: its value would be a race`, span());
-        else error(`Variable "${name}" is registered by "${task.id}" itself: it is not set before "${task.id}" runs`, span());
+        if (!once(use)) return;
+        if (inIf) error(`Variable "${name}" is registered by "${source.by.id}", which "${task.id}" does not depend on: its value would be a race`, spanOf(use));
+        else error(`Variable "${name}" is registered by "${task.id}" itself: it is not set before "${task.id}" runs`, spanOf(use));
         return;
       case "race":
-        if (once(key)) error(`Variable "${name}" is registered by "${source.by.id}", which "${task.id}" does not depend on: its value would be a race`, span());
+        if (once(use)) error(`Variable "${name}" is registered by "${source.by.id}", which "${task.id}" does not depend on: its value would be a race`, spanOf(use));
         return;
       case "none":
-        if (!inIf && !cliVars.has(name) && once(key)) warning(`Variable "${name}" is not defined: pass --var ${name}=VALUE`, span());
+        if (!inIf && !cliVars.has(name) && once(use)) warning(`Variable "${name}" is not defined: pass --var ${name}=VALUE`, spanOf(use));
         return;
     }
   });

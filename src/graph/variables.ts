@@ -28,11 +28,15 @@ export interface TemplatedField {
   readonly text: string;
 }
 
+const CMD: readonly string[] = ["cmd"];
+const NAME: readonly string[] = ["name"];
+const WORKING_DIR: readonly string[] = ["working_dir"];
+
 /** The fields of a task that are rendered as templates: cmd, name, working_dir, env values. */
 export function templatedFields(task: TaskDef): TemplatedField[] {
-  const fields: TemplatedField[] = [{ path: ["cmd"], text: task.cmd }];
-  if (task.name !== undefined) fields.push({ path: ["name"], text: task.name });
-  if (task.workingDir !== undefined) fields.push({ path: ["working_dir"], text: task.workingDir });
+  const fields: TemplatedField[] = [{ path: CMD, text: task.cmd }];
+  if (task.name !== undefined) fields.push({ path: NAME, text: task.name });
+  if (task.workingDir !== undefined) fields.push({ path: WORKING_DIR, text: task.workingDir });
   for (const [k, v] of Object.entries(task.env)) fields.push({ path: ["env", k], text: v });
   return fields;
 }
@@ -47,7 +51,7 @@ export function referencedVars(task: TaskDef): string[] {
 /** The variable a node registers: its task's `register`, rendered with the node's matrix values. */
 export function registeredName(node: Pick<DagNode, "task" | "matrix">): string | undefined {
   const reg = node.task.register;
-  if (reg === undefined) return undefined;
+  if (reg === undefined || !reg.includes("{{")) return reg;
   return renderTemplate(reg, (k) => node.matrix[k]).text;
 }
 
@@ -108,26 +112,33 @@ export function registerOwners(dag: Dag): Map<string, DagNode> {
  */
 export function resolveReads(dag: Dag, reads: readonly VarRead[], owners = registerOwners(dag)): VarSource[] {
   const out: VarSource[] = [];
-  const pending: { at: number; owner: NodeId; reader: NodeId }[] = [];
+  const pending: { at: number; owner: DagNode }[] = [];
+  const pairs: [from: NodeId, to: NodeId][] = [];
   for (const { reader, name } of reads) {
     const node = "deps" in reader ? reader : undefined;
     const task = node?.task ?? (reader as TaskDef);
     const by = owners.get(name);
-    if (workflowProvides(dag, task, name)) out.push({ kind: "workflow" });
-    else if (by === undefined) out.push({ kind: "none" });
+    if (workflowProvides(dag, task, name)) out.push(FROM_WORKFLOW);
+    else if (by === undefined) out.push(FROM_NOWHERE);
     else if (node === undefined) out.push({ kind: "ancestor", by });
     else if (by.task.id === task.id) out.push({ kind: "self", by });
+    // The usual case, a direct dependency, needs no walk (a long list of deps is left to the walk).
+    else if (node.deps.length <= 8 && node.deps.includes(by.id)) out.push({ kind: "ancestor", by });
     else {
-      pending.push({ at: out.length, owner: by.id, reader: node.id });
+      pending.push({ at: out.length, owner: by });
+      pairs.push([by.id, node.id]);
       out.push({ kind: "race", by });
     }
   }
-  const found = reachable(dag, pending.map((p) => [p.owner, p.reader] as const));
+  const found = reachable(dag, pairs);
   pending.forEach((p, i) => {
-    if (found[i]) out[p.at] = { kind: "ancestor", by: dag.nodes.get(p.owner)! };
+    if (found[i]) out[p.at] = { kind: "ancestor", by: p.owner };
   });
   return out;
 }
+
+const FROM_WORKFLOW: VarSource = { kind: "workflow" };
+const FROM_NOWHERE: VarSource = { kind: "none" };
 
 /**
  * The variables the workflow itself provides to a node, before any `--var`: `[vars]`,

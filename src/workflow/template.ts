@@ -13,6 +13,7 @@ const REF = /\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 /** Every `{{.name}}` (spaces allowed inside the braces) in order of appearance. */
 export function templateRefs(text: string): TemplateRef[] {
   const refs: TemplateRef[] = [];
+  if (!text.includes("{{")) return refs;
   for (const m of text.matchAll(REF)) {
     refs.push({ name: m[1] ?? "", index: m.index ?? 0, length: m[0].length });
   }

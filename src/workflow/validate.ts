@@ -9,7 +9,7 @@
  * only on what the previous one could make sense of, so one mistake gives one message.
  */
 import { parse as parseToml, TomlError } from "smol-toml";
-import type { Diagnostic } from "../util/result.ts";
+import type { Diagnostic, Location } from "../util/result.ts";
 import { MAX_DURATION_MS, readDuration } from "./duration.ts";
 import { parseExpr } from "./expr.ts";
 import type { Span } from "./locate.ts";
@@ -355,37 +355,32 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     }
 
     if (!good) continue;
-    const task: Mutable<TaskDef> = {
-      id: id as TaskId,
+    const task = new ValidTask(
+      id as TaskId,
       type,
-      cmd: str(t["cmd"]) ?? "",
+      str(t["cmd"]) ?? "",
       dependsOn,
       env,
-      cleanEnv: t["clean_env"] === true,
-      ignoreFailure: t["ignore_failure"] === true,
+      t["clean_env"] === true,
+      t["ignore_failure"] === true,
       retries,
       retryDelayMs,
-      // Located when asked (only a diagnostic or a test asks), so a valid file is never scanned.
-      get location() {
-        const location = index.location(index.keySpan(base));
-        Object.defineProperty(this, "location", { value: location, enumerable: true });
-        return location;
-      },
-    };
-    // Optional keys in a fixed order: the definition hash (engine/hashes.ts) serialises this object.
-    if (cells) task.dependsOnEntries = rawDeps.map(dependencyEntry);
+      index,
+    );
+    const optional = task as Mutable<TaskDef>;
+    if (cells) optional.dependsOnEntries = rawDeps.map(dependencyEntry);
     const name = str(t["name"]);
-    if (name !== undefined) task.name = name;
+    if (name !== undefined) optional.name = name;
     const description = str(t["description"]);
-    if (description !== undefined) task.description = description;
+    if (description !== undefined) optional.description = description;
     const workingDir = str(t["working_dir"]);
-    if (workingDir !== undefined) task.workingDir = workingDir;
-    if (reg !== undefined) task.register = reg;
-    if (cond !== undefined) task.if = cond;
-    if (matrix !== undefined) task.matrix = matrix;
-    if (timeoutMs !== undefined) task.timeoutMs = timeoutMs;
+    if (workingDir !== undefined) optional.workingDir = workingDir;
+    if (reg !== undefined) optional.register = reg;
+    if (cond !== undefined) optional.if = cond;
+    if (matrix !== undefined) optional.matrix = matrix;
+    if (timeoutMs !== undefined) optional.timeoutMs = timeoutMs;
     const onFailure = str(t["on_failure"]);
-    if (onFailure !== undefined) task.onFailure = onFailure as TaskId;
+    if (onFailure !== undefined) optional.onFailure = onFailure as TaskId;
     tasks.set(task.id, task);
   }
 
@@ -445,7 +440,7 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   checkOnFailure(raw["on_failure"], ["on_failure"], "the workflow");
   for (const id of taskIds) {
     const def = rawTasks[id] as Record<string, unknown> | undefined;
-    if (def && typeof def === "object") checkOnFailure(def["on_failure"], ["tasks", id, "on_failure"], `"${id}"`);
+    if (def && typeof def === "object" && def["on_failure"] !== undefined) checkOnFailure(def["on_failure"], ["tasks", id, "on_failure"], `"${id}"`);
   }
 
   const onFailure = str(raw["on_failure"]);
@@ -463,6 +458,46 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A validated task. Its `location` is found when first read (by a diagnostic or a test):
+ * locating scans the whole source a second time, which a valid file never needs. Fields are
+ * set in TaskDef's order and optional ones only when present, as the definition hash
+ * (engine/hashes.ts) serialises them.
+ */
+class ValidTask implements TaskDef {
+  declare readonly dependsOnEntries?: ReadonlyArray<DependencyEntry>;
+  declare readonly name?: string;
+  declare readonly description?: string;
+  declare readonly workingDir?: string;
+  declare readonly register?: string;
+  declare readonly if?: string;
+  declare readonly matrix?: ReadonlyArray<readonly [key: string, values: readonly string[]]>;
+  declare readonly timeoutMs?: number;
+  declare readonly onFailure?: TaskId;
+  readonly #index: SourceIndex;
+  #location: Location | undefined;
+
+  constructor(
+    readonly id: TaskId,
+    readonly type: TaskDef["type"],
+    readonly cmd: string,
+    readonly dependsOn: readonly TaskId[],
+    readonly env: Readonly<Record<string, string>>,
+    readonly cleanEnv: boolean,
+    readonly ignoreFailure: boolean,
+    readonly retries: number,
+    readonly retryDelayMs: number,
+    index: SourceIndex,
+  ) {
+    this.#index = index;
+  }
+
+  /** Where `[tasks.<id>]` starts in the file. */
+  get location(): Location {
+    return (this.#location ??= this.#index.location(this.#index.keySpan(["tasks", this.id])));
+  }
+}
 
 /** The task a depends_on entry names: `build`, or `build` in `build[os=linux]`. */
 function dependencyTask(entry: string): TaskId {

@@ -23,6 +23,7 @@ import { resolveStateDir } from "../runs/paths.ts";
 import type { Failure, Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import { VERSION } from "../version.ts";
+import { didYouMean } from "../workflow/suggest.ts";
 import { FlagReader, type Io, useColor } from "./flags.ts";
 
 type Flags = Record<string, unknown>;
@@ -317,7 +318,10 @@ export function buildCli(io: Io, argv: readonly string[]) {
 
   return {
     /** Parses argv; the action to run, or a usage failure. Help and version print here and run nothing. */
-    parse(argv: readonly string[]): Result<Action, Failure> {
+    parse(typed: readonly string[]): Result<Action, Failure> {
+      const checked = checkArgv(cli, typed);
+      if (!checked.ok) return checked;
+      const argv = checked.value;
       try {
         cli.parse(["wf", "wf", ...argv], { run: false });
       } catch (e) {
@@ -325,10 +329,16 @@ export function buildCli(io: Io, argv: readonly string[]) {
         throw e;
       }
       if (cli.options["help"] || cli.options["version"]) return ok(() => Promise.resolve(ok(0)));
-      if (cli.matchedCommand === undefined) {
-        if (cli.args.length > 0) return err({ kind: "usage", message: `Unknown command "${cli.args[0]}": run "wf --help" for the list` });
+      const command = cli.matchedCommand;
+      if (command === undefined) {
+        // Bare `wf`: the help, on stdout, and exit 2 (nothing was asked).
         cli.outputHelp();
         return ok(() => Promise.resolve(ok(2)));
+      }
+      const extra = cli.args.slice(command.args.length);
+      if (extra.length > 0 && !command.args.some((a) => a.variadic)) {
+        const takes = command.args.length === 0 ? "no arguments" : command.args.map((a) => (a.required ? `<${a.value}>` : `[${a.value}]`)).join(" ");
+        return err({ kind: "usage", message: `Unexpected argument "${extra[0]}": "wf ${command.name}" takes ${takes}` });
       }
       try {
         void cli.runMatchedCommand();
@@ -339,6 +349,71 @@ export function buildCli(io: Io, argv: readonly string[]) {
       return action === undefined ? err({ kind: "usage", message: 'No command given: run "wf --help" for the list' }) : ok(action);
     },
   };
+}
+
+/** Long and short names of an option (`--max-parallel`, `-o`), and whether it takes a value. */
+function optionNames(options: readonly { rawName: string; required?: boolean; isBoolean?: boolean }[]): Map<string, boolean> {
+  const names = new Map<string, boolean>();
+  for (const o of options) {
+    const takesValue = /[<[]/.test(o.rawName);
+    for (const part of o.rawName.split(/[ ,]+/)) if (part.startsWith("-")) names.set(part, takesValue);
+  }
+  return names;
+}
+
+/**
+ * What cac lets through silently, checked on the command line as typed: an
+ * unknown option before the command, an unknown command (with a suggestion),
+ * `--version` after a command, and `help [command]`. Returns argv with each
+ * `--option value` written `--option=value`, so a value such as `-1` is not
+ * taken for an option.
+ */
+function checkArgv(cli: ReturnType<typeof cac>, typed: readonly string[]): Result<string[], Failure> {
+  const usage = (message: string): Result<never, Failure> => err({ kind: "usage", message });
+  let argv = [...typed];
+  if (argv[0] === "help") {
+    const topic = argv[1];
+    argv = topic !== undefined && !topic.startsWith("-") ? [topic, "--help", ...argv.slice(2)] : ["--help", ...argv.slice(1)];
+  }
+  const global = optionNames(cli.globalCommand.options);
+  const commands = new Map(cli.commands.map((c) => [c.name, c]));
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("-") || arg === "-") break;
+    if (arg === "--") return usage('No command given before "--": run "wf --help" for the list');
+    const name = arg.split("=")[0]!;
+    const takesValue = global.get(name);
+    if (takesValue === undefined) {
+      return usage(`Unknown option "${name}"${didYouMean(name, [...global.keys()].filter((n) => n.startsWith("--")))}: run "wf --help" for usage`);
+    }
+    if (takesValue && !arg.includes("=")) i++;
+  }
+  const commandName = argv[i];
+  if (commandName === undefined) return ok(argv);
+  const command = commands.get(commandName);
+  if (command === undefined) {
+    return usage(`Unknown command "${commandName}"${didYouMean(commandName, commands.keys())}: run "wf --help" for the list`);
+  }
+  const options = new Map([...global, ...optionNames(command.options)]);
+  const out = argv.slice(0, i + 1);
+  for (let j = i + 1; j < argv.length; j++) {
+    const arg = argv[j]!;
+    if (arg === "--") {
+      out.push(...argv.slice(j));
+      break;
+    }
+    if (arg === "--version" || arg === "-v") {
+      return usage(`Option "${arg}" is not one of "wf ${commandName}": run "wf --version" alone for the version`);
+    }
+    if (arg.startsWith("--") && options.get(arg) === true && j + 1 < argv.length) {
+      out.push(`${arg}=${argv[j + 1]}`);
+      j++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return ok(out);
 }
 
 /** cac's own messages, in our sentence style. */

@@ -91,16 +91,30 @@ const CLOSE_BRACE = encoder.encode("}");
 const exactUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
+ * `bytes[start, end)` decoded as UTF-8 exactly (a byte-order mark kept), or
+ * undefined when they are not valid UTF-8.
+ */
+export function exactUtf8Chunk(bytes: Uint8Array, start: number, end: number): string | undefined {
+  try {
+    return exactUtf8.decode(bytes.subarray(start, end));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The fast path of reading: the record in `bytes[start, end)` (one line without
  * its newline) when it passes every check decodeLine makes, else undefined, and
  * then decodeLine says why. The CRC is computed on the bytes as read, not on a
  * re-encoded string, and the schema is checked without building valibot's output.
+ * `text`, when given, is those bytes already decoded (exactUtf8Chunk), so a
+ * reader can decode many lines at once.
  */
-export function decodeLineBytes(bytes: Uint8Array, start: number, end: number): JournalRecord | undefined {
+export function decodeLineBytes(bytes: Uint8Array, start: number, end: number, text?: string): JournalRecord | undefined {
   if (!hasValidCrcBytes(bytes, start, end)) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(exactUtf8.decode(bytes.subarray(start, end)));
+    parsed = JSON.parse(text ?? exactUtf8.decode(bytes.subarray(start, end)));
   } catch {
     return undefined;
   }

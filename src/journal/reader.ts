@@ -8,7 +8,7 @@
  * corrupt. Reading never modifies the file; repair is openJournalForAppend's.
  */
 import { readFile } from "node:fs/promises";
-import { decodeLine, decodeLineBytes, hasValidCrc } from "./line.ts";
+import { decodeLine, decodeLineBytes, exactUtf8Chunk, hasValidCrc } from "./line.ts";
 import type { JournalRecord } from "./events.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
@@ -93,6 +93,11 @@ export function scanJournal(bytes: Uint8Array, onRecord: RecordSink): Scan {
   /** The header's run id, once the header is accepted. */
   let run: string | undefined;
   let offset = 0;
+  /** Whole lines decoded at once, `bytes[chunkStart, chunkEnd)`; undefined when they are not all valid UTF-8. */
+  let chunk: string | undefined;
+  let chunkEnd = 0;
+  /** Where the current line starts in `chunk`. */
+  let at = 0;
   while (offset < bytes.length) {
     const nl = bytes.indexOf(NEWLINE, offset);
     const lineNo = count + 1;
@@ -100,7 +105,19 @@ export function scanJournal(bytes: Uint8Array, onRecord: RecordSink): Scan {
       // The last write did not finish: no newline, whatever the bytes are.
       return tornOrCorrupt(bytes, offset, lineNo, "line has no newline", count);
     }
-    const fast = decodeLineBytes(bytes, offset, nl);
+    if (offset >= chunkEnd) {
+      chunkEnd = chunkEndAfter(bytes, offset, nl);
+      chunk = exactUtf8Chunk(bytes, offset, chunkEnd);
+      at = 0;
+    }
+    let lineText: string | undefined;
+    if (chunk !== undefined) {
+      // UTF-8 never has a newline byte inside a character: the chunk's lines are the bytes' lines.
+      const end = chunk.indexOf("\n", at);
+      lineText = chunk.slice(at, end);
+      at = end + 1;
+    }
+    const fast = decodeLineBytes(bytes, offset, nl, lineText);
     if (fast !== undefined && fast.seq === count && count > 0 && fast.type !== "header" && fast.run === run) {
       // The common case: an intact line in sequence. Anything else takes the path below, which names the problem.
       onRecord(fast, offset);
@@ -127,6 +144,15 @@ export function scanJournal(bytes: Uint8Array, onRecord: RecordSink): Scan {
     offset = nl + 1;
   }
   return { kind: "clean", lines: count };
+}
+
+/** Lines are decoded about this many bytes at a time: one decoder call per line costs more than the decoding. */
+const CHUNK_BYTES = 1 << 20;
+
+/** The end of a run of whole lines from `start` (whose first line ends at `nl`): just after a newline, about CHUNK_BYTES on. */
+function chunkEndAfter(bytes: Uint8Array, start: number, nl: number): number {
+  const limit = Math.min(start + CHUNK_BYTES, bytes.length);
+  return Math.max(nl, bytes.lastIndexOf(NEWLINE, limit - 1)) + 1;
 }
 
 /** What is wrong with `rec` coming after `count` records of run `run` (the header's), if anything. */

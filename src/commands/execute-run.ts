@@ -93,7 +93,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
     // The engine has ended every task group; the run stops without a final status (resume can go on).
     if (!executed.ok) return stopped(executed.error);
     const outcome = executed.value;
-    const reason = outcome.status === "cancelled" ? String(controller.signal.reason) : undefined;
+    const reason = outcome.status === "cancelled" ? String(controller.signal.reason) : outcome.reason;
     const final = await journal.append({
       type: "run_status",
       status: outcome.status,

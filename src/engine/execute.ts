@@ -68,6 +68,8 @@ export interface Outcome {
   readonly states: ReadonlyMap<NodeId, NodeState>;
   /** Nodes whose failure made the run fail, in the order they failed. */
   readonly failed: readonly NodeId[];
+  /** For a failed run: the first failed node and the first line of its error, `--var` values redacted. */
+  readonly reason?: string;
 }
 
 /** A log file name for a node and attempt: matrix values may hold any character. */
@@ -106,6 +108,8 @@ export async function execute(
 const JOURNAL_FAILED = "the journal could not be written";
 /** `--var` values at least this long are replaced by their placeholder wherever the journal would show them. */
 export const REDACT_MIN_LENGTH = 4;
+/** A failed run's journaled reason is cut to this many characters. */
+const REASON_MAX = 300;
 
 class Execution {
   private readonly states = new Map<NodeId, NodeState>();
@@ -180,7 +184,16 @@ class Execution {
     }
     const status = aborted ? "cancelled" : this.failed.length > 0 ? "failed" : "success";
     if (this.journalFailure !== undefined) return err(this.journalFailure);
-    return ok({ status, states: this.states, failed: this.failed });
+    const first = this.failed[0];
+    const reason = first === undefined ? undefined : this.failureReason(first);
+    return ok({ status, states: this.states, failed: this.failed, ...(status === "failed" && reason !== undefined ? { reason } : {}) });
+  }
+
+  /** `task "build" failed: exit status 2: make: *** no rule`, one line, at most REASON_MAX characters. */
+  private failureReason(node: NodeId): string {
+    const error = (this.failureMessages.get(node) ?? "").split("\n").find((l) => l.trim() !== "") ?? "";
+    const text = this.scrub(`task "${node}" failed${error === "" ? "" : `: ${error.trim()}`}`);
+    return text.length > REASON_MAX ? `${text.slice(0, REASON_MAX - 3)}...` : text;
   }
 
   /** Starts nodes on idle workers while the scheduler has any for them. */
@@ -245,12 +258,14 @@ class Execution {
    * task's stderr) gets `{{.NAME}}` in its place. Values shorter than
    * REDACT_MIN_LENGTH are left: they would match everywhere ("exit 1").
    */
+  private scrub(text: string): string {
+    let out = text;
+    for (const [name, value] of this.redactions) out = out.split(value).join(`{{.${name}}}`);
+    return out;
+  }
+
   private redact(event: AppendableEvent): AppendableEvent {
-    const scrub = (text: string): string => {
-      let out = text;
-      for (const [name, value] of this.redactions) out = out.split(value).join(`{{.${name}}}`);
-      return out;
-    };
+    const scrub = (text: string) => this.scrub(text);
     if (this.redactions.length === 0) return event;
     if (event.type === "task_started") return { ...event, cmd: scrub(event.cmd) };
     if (event.type === "task_finished" && event.error !== undefined) return { ...event, error: scrub(event.error) };

@@ -120,7 +120,7 @@ describe("wf run under cron", { concurrency: 2 }, () => {
     const id = await rig.lastRunId();
     const lines = r.stdout.split("\n");
     assert.deepEqual(lines.slice(0, 2), ["✗ load (failed: exit 3, attempt 1/1)", "    exit status 3: disk on fire"]);
-    assert.match(lines[2]!, new RegExp(`^✗ nightly failed in \\S+\\. Resume with: wf resume ${id}$`));
+    assert.match(lines[2]!, new RegExp(`^✗ nightly failed in \\S+ \\(task "load" failed: exit status 3: disk on fire\\)\\. Resume with: wf resume ${id}$`));
     assert.deepEqual(lines.slice(3), [""], "nothing about the cancelled task, nothing after the final line");
     assert.equal(r.stderr, "");
     assertPlain(r);

@@ -141,7 +141,7 @@ describe("inspection commands", { concurrency: 3 }, () => {
       `Run       ${failed}`,
       `Workflow  pipeline (${rig.path("pipeline.toml")})`,
       "Tags      ci",
-      "Status    failed",
+      'Status    failed: task "test" failed: exit status 1: connection refused',
       "Started   <time>",
       "Duration  <dur>",
       "Mode      sequential",

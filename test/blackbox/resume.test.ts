@@ -36,7 +36,7 @@ describe("wf resume", { concurrency: 2 }, () => {
       "    exit status 1: connection refused",
       '✗ build (cancelled: dependency "test-integration" failed)',
       '✗ deploy (cancelled: dependency "test-integration" failed)',
-      `✗ pipeline failed in Xs. Resume with: wf resume ${id}`,
+      `✗ pipeline failed in Xs (task "test-integration" failed: exit status 1: connection refused). Resume with: wf resume ${id}`,
       "",
     ]);
 

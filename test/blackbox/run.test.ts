@@ -95,7 +95,7 @@ depends_on = ["build"]
     assert.ok(lines.includes("✗ test (failed: exit 1, attempt 1/1)"), r.stdout);
     assert.ok(lines.includes('✗ build (cancelled: dependency "test" failed)'), r.stdout);
     assert.ok(lines.includes('✗ deploy (cancelled: dependency "test" failed)'), r.stdout);
-    assert.match(lines.at(-1)!, new RegExp(`^✗ pipeline failed in \\d+(\\.\\d)?s\\. Resume with: wf resume ${id}$`));
+    assert.match(lines.at(-1)!, new RegExp(`^✗ pipeline failed in \\d+(\\.\\d)?s \\(task "test" failed: exit status 1: [^)]*\\)\\. Resume with: wf resume ${id}$`));
     assert.equal(
       await rig.read("forensic.log"),
       "collect failed_task=test error=exit status 1: connection refused\nalert failed_task=test v1.2.3\n",

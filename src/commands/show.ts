@@ -111,38 +111,36 @@ function runJson(run: RunSummary, tasks: unknown[]): Record<string, unknown> {
 
 /** Where the task list sits in the indented document; only the top level has this indentation, and no string holds a raw newline. */
 const TASKS_SLOT = '\n  "tasks": [],\n';
-/** Output is written in pieces of about this many characters. */
-const CHUNK = 1 << 16;
+/** Tasks serialised per JSON.stringify call: each call's output is one string. */
+const TASKS_PER_PIECE = 512;
+/** What JSON.stringify({ tasks: [...] }, null, 2) puts around the tasks. */
+const PIECE_OPEN = '{\n  "tasks": [';
+const PIECE_CLOSE = "\n  ]\n}";
 
 /**
  * Writes `JSON.stringify(runStateJson(run), null, 2)` and a newline, the same
- * text, a task at a time: the tasks' JSON (most of the document for a big
- * run) is never built as one object or one string.
+ * text, a few hundred tasks at a time: the tasks' JSON (most of the document
+ * for a big run) is never built as one object or one string.
  */
 export function writeRunStateJson(run: RunSummary, out: (text: string) => void): void {
   const doc = JSON.stringify(runJson(run, []), null, 2);
   const slot = doc.indexOf(TASKS_SLOT);
   if (slot === -1) throw new Error("Internal error: no task list in the run's JSON");
-  const tasks = run.state.tasks;
-  if (tasks.size === 0) {
+  const tasks = [...run.state.tasks.values()];
+  if (tasks.length === 0) {
     out(`${doc}\n`);
     return;
   }
   const nodes = nodeTable(run);
-  let pending = `${doc.slice(0, slot)}\n  "tasks": [`;
-  let first = true;
-  for (const t of tasks.values()) {
-    const json = JSON.stringify(taskJson(t, run, nodes), null, 2).replaceAll("\n", "\n    ");
-    pending += `${first ? "" : ","}\n    ${json}`;
-    first = false;
-    if (pending.length >= CHUNK) {
-      out(pending);
-      pending = "";
-    }
+  out(`${doc.slice(0, slot)}\n  "tasks": [`);
+  for (let i = 0; i < tasks.length; i += TASKS_PER_PIECE) {
+    const piece = tasks.slice(i, i + TASKS_PER_PIECE).map((t) => taskJson(t, run, nodes));
+    // Inside `{ tasks: [...] }` the tasks are indented as in the whole document: keep what is between the brackets.
+    const json = JSON.stringify({ tasks: piece }, null, 2);
+    out(`${i === 0 ? "" : ","}${json.slice(PIECE_OPEN.length, -PIECE_CLOSE.length)}`);
   }
-  out(`${pending}\n  ],\n${doc.slice(slot + TASKS_SLOT.length)}\n`);
+  out(`\n  ],\n${doc.slice(slot + TASKS_SLOT.length)}\n`);
 }
-
 /** Exit codes of every attempt, oldest first: `1,1,0`; a signal or timeout in words. */
 function exitCodes(t: TaskFold): string {
   const parts = t.attempts.map((a) => {

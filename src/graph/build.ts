@@ -244,7 +244,6 @@ export function nodesOfTask(dag: Dag, task: TaskId): NodeId[] {
  * ignored. Deterministic. Iterative, so a chain of any length cannot overflow the stack.
  */
 export function findCycles<T>(nodes: readonly T[], edges: (node: T) => readonly T[]): T[][] {
-  if (isAcyclic(nodes, edges)) return [];
   // Tarjan's strongly connected components, with an explicit stack of (node, next edge).
   const index = new Map<T, number>();
   const low = new Map<T, number>();
@@ -299,37 +298,6 @@ export function findCycles<T>(nodes: readonly T[], edges: (node: T) => readonly 
     cycles.push(cyclePath(first, members, edges));
   }
   return cycles.sort((a, b) => (position.get(a[0]!) ?? 0) - (position.get(b[0]!) ?? 0));
-}
-
-/**
- * Whether the graph has no cycle, by Kahn's algorithm on numbered nodes: nearly every
- * workflow has none, and this answers with two arrays instead of Tarjan's maps and frames.
- */
-function isAcyclic<T>(nodes: readonly T[], edges: (node: T) => readonly T[]): boolean {
-  const number = new Map<T, number>();
-  for (let i = 0; i < nodes.length; i++) if (!number.has(nodes[i]!)) number.set(nodes[i]!, i);
-  const out: (readonly T[])[] = nodes.map(edges);
-  // How many edges point at each node (from a known node, to a known node).
-  const incoming = new Int32Array(nodes.length);
-  for (let i = 0; i < nodes.length; i++) {
-    if (number.get(nodes[i]!) !== i) continue;
-    for (const w of out[i]!) {
-      const j = number.get(w);
-      if (j !== undefined) incoming[j]!++;
-    }
-  }
-  const ready: number[] = [];
-  for (const i of number.values()) if (incoming[i] === 0) ready.push(i);
-  let removed = 0;
-  while (ready.length > 0) {
-    const i = ready.pop()!;
-    removed++;
-    for (const w of out[i]!) {
-      const j = number.get(w);
-      if (j !== undefined && --incoming[j]! === 0) ready.push(j);
-    }
-  }
-  return removed === number.size;
 }
 
 /** A simple path from `first` back to it inside one strongly connected component (depth-first, iterative). */

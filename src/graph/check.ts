@@ -2,7 +2,7 @@
  * The checks that need the graph, each with a located diagnostic: cycles, two nodes registering
  * one name, and every `{{.x}}` and `if` read against what the node can see (variables.ts).
  *
- *   Workflow (workflow/validate.ts) --findCycles--> --buildDag--> Dag --variables--> diagnostics
+ *   Workflow (workflow/validate.ts) --buildDag--> Dag --(findCycles if not all ordered)--> --variables--> diagnostics
  */
 import type { Diagnostic } from "../util/result.ts";
 import { exprVars, parseExpr } from "../workflow/expr.ts";
@@ -40,18 +40,28 @@ export function checkGraph(workflow: Workflow, index: SourceIndex, opts: GraphCh
   const warning = (message: string, span: Span) => report("warning", message, span);
 
   // Cycles, at the level of tasks: a cell-level cycle is always a task-level one too.
-  const tasks = workflow.tasks;
-  const normal = [...tasks.values()].filter((t) => t.type === "normal").map((t) => t.id);
-  // Forensic and unknown tasks are not in `normal`, so findCycles ignores edges to them.
-  const edges = (id: TaskId) => tasks.get(id)?.dependsOn ?? [];
-  for (const cycle of findCycles(normal, edges)) {
-    const first = cycle[0]!;
-    const next = cycle[1] ?? first;
-    error(`Cycle in depends_on: ${[...cycle, first].map(quote).join(" -> ")}`, dependencySpan(index, first, next));
+  const reportCycles = () => {
+    const tasks = workflow.tasks;
+    const normal = [...tasks.values()].filter((t) => t.type === "normal").map((t) => t.id);
+    // Forensic and unknown tasks are not in `normal`, so findCycles ignores edges to them.
+    const edges = (id: TaskId) => tasks.get(id)?.dependsOn ?? [];
+    for (const cycle of findCycles(normal, edges)) {
+      const first = cycle[0]!;
+      const next = cycle[1] ?? first;
+      error(`Cycle in depends_on: ${[...cycle, first].map(quote).join(" -> ")}`, dependencySpan(index, first, next));
+    }
+  };
+  if (opts.hasErrors) {
+    reportCycles();
+    return { diagnostics };
   }
-  if (opts.hasErrors || diagnostics.length > 0) return { diagnostics };
 
+  // Nodes on a cycle never enter the order, so a complete order means no cycle and no search.
+  // Without file errors every depends_on entry matches at least one node, so a cycle of tasks
+  // is a cycle of nodes too and none is missed.
   const dag = buildDag(workflow);
+  if (dag.order.length < dag.nodes.size) reportCycles();
+  if (diagnostics.length > 0) return { diagnostics };
   checkVariables(dag, index, opts.cliVars ?? new Set(), error, warning);
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
   return { dag, diagnostics };

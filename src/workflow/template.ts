@@ -14,8 +14,10 @@ const REF = /\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 export function templateRefs(text: string): TemplateRef[] {
   const refs: TemplateRef[] = [];
   if (!text.includes("{{")) return refs;
-  for (const m of text.matchAll(REF)) {
-    refs.push({ name: m[1] ?? "", index: m.index ?? 0, length: m[0].length });
+  // exec, not matchAll: matchAll copies the expression on every call.
+  REF.lastIndex = 0;
+  for (let m = REF.exec(text); m !== null; m = REF.exec(text)) {
+    refs.push({ name: m[1] ?? "", index: m.index, length: m[0].length });
   }
   return refs;
 }

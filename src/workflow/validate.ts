@@ -206,6 +206,12 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   const tasks = new Map<TaskId, TaskDef>();
   let nodeCount = 0;
   let tooManyNodes = false;
+  // What the checks between tasks need, noted on the way: the raw tables are slow to read twice.
+  const forensicIds = new Set<string>();
+  const withDeps: TaskId[] = [];
+  const depLists: (readonly string[])[] = [];
+  const withOnFailure: TaskId[] = [];
+  const onFailureTargets: string[] = [];
   for (const id of taskIds) {
     const def = rawTasks[id];
     const base = ["tasks", id];
@@ -239,6 +245,7 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     }
 
     let type: TaskDef["type"] = "normal";
+    if (t["type"] === "forensic") forensicIds.add(id);
     if (t["type"] !== undefined) {
       if (t["type"] === "normal" || t["type"] === "forensic") type = t["type"];
       else {
@@ -341,7 +348,15 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     }
 
     // Deduplicated with a set only when there are many: most tasks name one or two.
-    const rawDeps = (t["depends_on"] ?? []) as string[];
+    const rawDeps = (t["depends_on"] ?? NONE) as string[];
+    if (rawDeps.length > 0) {
+      withDeps.push(id as TaskId);
+      depLists.push(rawDeps);
+    }
+    if (typeof t["on_failure"] === "string") {
+      withOnFailure.push(id as TaskId);
+      onFailureTargets.push(t["on_failure"]);
+    }
     const dependsOn: TaskId[] = [];
     const seen = rawDeps.length > 16 ? new Set<TaskId>() : undefined;
     let cells = false;
@@ -385,19 +400,14 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   }
 
   // ── References between tasks ─────────────────────────────────────────────
-  const typeOf = (id: string): TaskDef["type"] | undefined => {
-    const def = rawTasks[id] as Record<string, unknown> | undefined;
-    if (def === undefined) return undefined;
-    return def["type"] === "forensic" ? "forensic" : "normal";
-  };
+  const typeOf = (id: string): TaskDef["type"] | undefined =>
+    forensicIds.has(id) ? "forensic" : Object.hasOwn(rawTasks, id) ? "normal" : undefined;
   const matrixOf = (id: string): Record<string, unknown> =>
     ((rawTasks[id] as Record<string, unknown> | undefined)?.["matrix"] ?? {}) as Record<string, unknown>;
   // Every depends_on entry of every task that is a table, in file order, once all tasks are known.
-  for (const id of taskIds) {
-    const def = rawTasks[id];
-    if (typeof def !== "object" || def === null || Array.isArray(def) || def instanceof Date) continue;
-    const rawDeps = ((def as Record<string, unknown>)["depends_on"] ?? []) as string[];
-    const task = id as TaskId;
+  for (let k = 0; k < withDeps.length; k++) {
+    const task = withDeps[k]!;
+    const rawDeps = depLists[k]!;
     for (let at = 0; at < rawDeps.length; at++) {
       const entry = rawDeps[at]!;
       const span = () => index.itemSpan(["tasks", task, "depends_on"], at);
@@ -438,9 +448,9 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     }
   };
   checkOnFailure(raw["on_failure"], ["on_failure"], "the workflow");
-  for (const id of taskIds) {
-    const def = rawTasks[id] as Record<string, unknown> | undefined;
-    if (def && typeof def === "object" && def["on_failure"] !== undefined) checkOnFailure(def["on_failure"], ["tasks", id, "on_failure"], `"${id}"`);
+  for (let k = 0; k < withOnFailure.length; k++) {
+    const id = withOnFailure[k]!;
+    checkOnFailure(onFailureTargets[k], ["tasks", id, "on_failure"], `"${id}"`);
   }
 
   const onFailure = str(raw["on_failure"]);
@@ -456,6 +466,8 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   };
   return { workflow, index, diagnostics };
 }
+
+const NONE: readonly string[] = [];
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -18,52 +18,56 @@ export function matrixCells(task: TaskDef): Record<string, string>[] {
 }
 
 /** Whether a node's matrix values include every key/value of `cell`. */
-const inCell = (node: DagNode, cell: Readonly<Record<string, string>>) =>
+const inCell = (node: Pick<DagNode, "matrix">, cell: Readonly<Record<string, string>>) =>
   Object.entries(cell).every(([k, v]) => node.matrix[k] === v);
 
 /** A node while the graph is built: its deps are filled in once every node exists. */
-type Building = { id: NodeId; task: TaskDef; matrix: Record<string, string>; deps: NodeId[] };
+type Building = { id: NodeId; task: TaskDef; matrix: Readonly<Record<string, string>>; deps: NodeId[] };
+
+/** The matrix values of every node of a task without a matrix: none, shared. */
+const NO_MATRIX: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * Expands a validated workflow into its run graph. Forensic tasks stay outside the graph.
  * A dependency on a forensic or unknown task is ignored here (validation rejects it).
  */
 export function buildDag(workflow: Workflow): Dag {
-  const byTask = new Map<TaskId, Building[]>();
+  const nodes = new Map<NodeId, Building>();
+  // The cells of each matrix task; a task without a matrix is its one node, found in `nodes`.
+  const cellsOf = new Map<TaskId, Building[]>();
   const forensic = new Map<TaskId, TaskDef>();
-  const list: Building[] = [];
   for (const task of workflow.tasks.values()) {
     if (task.type === "forensic") {
       forensic.set(task.id, task);
       continue;
     }
     if (task.matrix === undefined || task.matrix.length === 0) {
-      // Most tasks have no matrix: one node named like the task, without building a cell.
-      const node: Building = { id: task.id as string as NodeId, task, matrix: {}, deps: [] };
-      list.push(node);
-      byTask.set(task.id, [node]);
+      nodes.set(task.id as string as NodeId, { id: task.id as string as NodeId, task, matrix: NO_MATRIX, deps: [] });
       continue;
     }
-    const own: Building[] = [];
-    for (const matrix of matrixCells(task)) own.push({ id: nodeId(task.id, matrix), task, matrix, deps: [] });
-    for (const node of own) list.push(node);
-    byTask.set(task.id, own);
-  }
-  const nodes = new Map<NodeId, DagNode>();
-  for (const n of list) {
-    const deps = n.deps;
-    if (n.task.dependsOnEntries === undefined) {
-      for (const task of n.task.dependsOn) for (const dep of byTask.get(task) ?? []) deps.push(dep.id);
-    } else {
-      for (const entry of n.task.dependsOnEntries) {
-        for (const dep of byTask.get(entry.task) ?? []) {
-          if (entry.matrix === undefined || inCell(dep, entry.matrix)) deps.push(dep.id);
-        }
-      }
+    const cells: Building[] = [];
+    for (const matrix of matrixCells(task)) {
+      const node: Building = { id: nodeId(task.id, matrix), task, matrix, deps: [] };
+      cells.push(node);
+      nodes.set(node.id, node);
     }
+    cellsOf.set(task.id, cells);
+  }
+  const add = (deps: NodeId[], task: TaskId, cell?: Readonly<Record<string, string>>) => {
+    const cells = cellsOf.get(task);
+    if (cells === undefined) {
+      const node = nodes.get(task as string as NodeId);
+      if (node !== undefined && (cell === undefined || inCell(node, cell))) deps.push(node.id);
+    } else {
+      for (const dep of cells) if (cell === undefined || inCell(dep, cell)) deps.push(dep.id);
+    }
+  };
+  for (const n of nodes.values()) {
+    const deps = n.deps;
+    if (n.task.dependsOnEntries === undefined) for (const task of n.task.dependsOn) add(deps, task);
+    else for (const entry of n.task.dependsOnEntries) add(deps, entry.task, entry.matrix);
     // Two cells of a task may share an id (a matrix value written twice): each dependency once.
     if (deps.length > 1) n.deps = [...new Set(deps)];
-    nodes.set(n.id, n);
   }
 
   const dependents = new Map<NodeId, NodeId[]>();

@@ -190,11 +190,13 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
   }
   const str = (x: unknown): string | undefined => (typeof x === "string" ? x : undefined);
   const vars: Record<string, string> = {};
-  for (const [k, x] of Object.entries((raw["vars"] ?? {}) as Record<string, string | number | boolean>)) {
+  const rawVars = (raw["vars"] ?? {}) as Record<string, string | number | boolean>;
+  for (const k in rawVars) {
+    if (!Object.hasOwn(rawVars, k)) continue;
     if (!VAR_NAME.test(k)) {
       error(`Invalid variable name "${k}" in [vars]: use letters, digits and "_", not starting with a digit`, index.keySpan(["vars", k]));
     }
-    vars[k] = scalarText(x);
+    vars[k] = scalarText(rawVars[k]!);
   }
 
   // ── Tasks, one by one ────────────────────────────────────────────────────
@@ -328,14 +330,15 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
 
     const reg = str(t["register"]);
     if (reg !== undefined) {
-      const keys = new Set((matrix ?? []).map(([k]) => k));
-      for (const r of templateRefs(reg)) {
+      const refs = templateRefs(reg);
+      const keys = new Set(refs.length === 0 ? [] : (matrix ?? []).map(([k]) => k));
+      for (const r of refs) {
         if (!keys.has(r.name)) {
           error(`Variable "${r.name}" in register of "${id}" is not a matrix key of it: only matrix keys can vary a register name`, index.findInValue([...base, "register"], reg.slice(r.index, r.index + r.length)));
           good = false;
         }
       }
-      const shape = reg.replace(/\{\{\s*\.[A-Za-z_][A-Za-z0-9_]*\s*\}\}/g, "x");
+      const shape = refs.length === 0 ? reg : reg.replace(/\{\{\s*\.[A-Za-z_][A-Za-z0-9_]*\s*\}\}/g, "x");
       if (!VAR_NAME.test(shape)) {
         error(`Invalid variable name "${reg}" in register of "${id}": use letters, digits and "_", not starting with a digit`, index.valueSpan([...base, "register"]));
         good = false;

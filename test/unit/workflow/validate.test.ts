@@ -316,3 +316,45 @@ test("decodeUtf8 gives the offset of the first invalid byte", () => {
   assert.equal(decodeUtf8(enc("x", [0xed, 0xa0, 0x80])), 1, "surrogate");
   assert.equal(decodeUtf8(enc("é", [0xf4, 0x90, 0x80, 0x80])), 2, "above U+10FFFF");
 });
+
+test("a cycle through one cell of a matrix task is found once the graph is built", () => {
+  const src = lines(
+    "[tasks.a]", 'cmd = "x"', 'matrix = { os = ["linux", "mac"] }', 'depends_on = ["b"]',
+    "[tasks.b]", 'cmd = "x"', 'depends_on = ["a[os=mac]"]',
+    "[tasks.c]", 'cmd = "x"', 'depends_on = ["a"]',
+  );
+  assert.deepEqual(problems(src), ['4:15:3 error: Cycle in depends_on: "a" -> "b" -> "a"']);
+});
+
+test("typed keys: NaN is not a number, an array is not a table, values are checked at every depth", () => {
+  assert.deepEqual(problems(lines("[tasks.a]", 'cmd = "x"', "env = { X = nan }")), [
+    '3:7:11 error: Expected a table of strings for "env" in task "a", found a table',
+  ]);
+  assert.deepEqual(problems(lines("[tasks.a]", 'cmd = "x"', 'env = ["X=1"]')), [
+    '3:7:7 error: Expected a table of strings for "env" in task "a", found an array',
+  ]);
+  assert.deepEqual(problems(lines("[tasks.a]", 'cmd = "x"', 'matrix = { n = [1, "2", true] }')), [
+    '3:10:22 error: Expected a table of arrays of strings or numbers for "matrix" in task "a", found a table',
+  ]);
+  assert.deepEqual(problems(lines("[tasks.a]", 'cmd = "x"', 'depends_on = ["b", 1]', "[tasks.b]", 'cmd = "x"')), [
+    '3:14:8 error: Expected an array of strings for "depends_on" in task "a", found an array',
+  ]);
+});
+
+test("a task's fields serialise in a fixed order, without its location (definition hashes depend on it)", () => {
+  const r = validateWorkflow("t.toml", lines(
+    "[tasks.a]", 'cmd = "x"', 'matrix = { os = ["linux"] }', 'register = "v_{{.os}}"',
+    "[tasks.b]", 'on_failure = "f"', 'timeout = "1s"', 'if = "v_linux == \'1\'"', 'working_dir = "w"', 'description = "d"',
+    'name = "n"', 'depends_on = ["a[os=linux]"]', 'env = { K = 1 }', 'cmd = "y"', "retries = 1",
+    "[tasks.f]", 'type = "forensic"', 'cmd = "z"',
+  ));
+  assert.deepEqual(r.diagnostics, []);
+  const { location, ...b } = r.workflow!.tasks.get("b" as never)!;
+  assert.deepEqual(location, { file: "t.toml", line: 5, column: 1, length: 9 });
+  assert.equal(
+    JSON.stringify(b),
+    '{"id":"b","type":"normal","cmd":"y","dependsOn":["a"],"env":{"K":"1"},"cleanEnv":false,"ignoreFailure":false,' +
+      '"retries":1,"retryDelayMs":0,"dependsOnEntries":[{"task":"a","matrix":{"os":"linux"}}],"name":"n",' +
+      '"description":"d","workingDir":"w","if":"v_linux == \'1\'","timeoutMs":1000,"onFailure":"f"}',
+  );
+});

@@ -4,6 +4,7 @@
  * never throws for a user's mistake.
  */
 import { cac, type Command } from "cac";
+import { resolve } from "node:path";
 import { diffCommand } from "../commands/diff.ts";
 import { exportCommand } from "../commands/export.ts";
 import { GRAPH_FORMATS, graphCommand } from "../commands/graph.ts";
@@ -110,6 +111,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
         mode: f.mode() ?? "sequential",
         maxParallel: f.wholeNumber("maxParallel", "--max-parallel", 1) ?? 4,
         ...executionFlags(f),
+        cwd: io.cwd,
         dryRun: f.bool("dryRun"),
         exclusive: f.bool("exclusive"),
         ...(f.text("stateDir") === undefined ? {} : { stateDir: f.text("stateDir")! }),
@@ -134,6 +136,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
       .option("--kill-orphans", "End task processes left running by a killed wf, then resume")
       .option("--file <path>", "Read the workflow from this file instead of the journaled path")
       .option("--workflow <name>", "Without a run id: the most recent resumable run of this workflow")
+      .option("--cwd <dir>", "Run the remaining tasks in this directory instead of the one the run used")
       .example("wf resume 7fQ2kLx9 --from build"),
     (runId, flags) => () => {
       const f = new FlagReader(flags as Flags, argv);
@@ -149,6 +152,8 @@ export function buildCli(io: Io, argv: readonly string[]) {
         killOrphans: f.bool("killOrphans"),
         ...(f.text("file") === undefined ? {} : { file: f.text("file")! }),
         ...(f.text("workflow") === undefined ? {} : { workflow: f.text("workflow")! }),
+        ...(f.text("cwd") === undefined ? {} : { cwd: resolve(io.cwd, f.text("cwd")!) }),
+        startedIn: io.cwd,
       };
       return withState(f, io, (stateDir) =>
         resumeCommand(runId === undefined ? undefined : String(runId), stateDir, resumeFlags, reporterFor(f, io), io),

@@ -29,6 +29,8 @@ export interface ExecutionFlags {
   readonly vars: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   readonly printOutput: boolean;
+  /** The directory tasks run in (an absolute path). */
+  readonly cwd: string;
 }
 
 export interface ExecuteRunInput {
@@ -83,7 +85,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
         keepGoing: flags.keepGoing,
         cliVars: flags.vars,
         printOutput: flags.printOutput,
-        cwd: process.cwd(),
+        cwd: flags.cwd,
         baseEnv: process.env,
         logCapBytes: LOG_CAP_BYTES,
       },

@@ -3,6 +3,7 @@
  * journal, check the workflow file against the journaled graph, restore
  * variables, and run what did not succeed. Returns the exit code.
  */
+import { stat } from "node:fs/promises";
 import type { Io } from "../platform/io.ts";
 import { compareDefinitions, type PlanEntry, planResume, possibleOrphans, resumeVariables } from "../engine/resume.ts";
 import { nodesOfTask } from "../graph/build.ts";
@@ -39,6 +40,10 @@ export interface ResumeFlags {
   readonly file?: string;
   /** Without a run id: the most recent resumable run of this workflow. */
   readonly workflow?: string;
+  /** `--cwd`: run the remaining tasks here (absolute), not where the run's last execution ran them. */
+  readonly cwd?: string;
+  /** The directory `wf resume` was started in: used only for a journal that predates journaled directories. */
+  readonly startedIn: string;
 }
 
 export async function resumeCommand(
@@ -62,8 +67,8 @@ export async function resumeCommand(
     if (state.status === "success") return refused("it already succeeded");
     const prepared = await prepare(state, flags, reporter);
     if (!prepared.ok) return prepared;
-    const { dag, plan } = prepared.value;
-    io.out(describeResumePlan(state, dag, plan, tornBytes, live));
+    const { dag, plan, cwd } = prepared.value;
+    io.out(describeResumePlan(state, dag, plan, tornBytes, live, cwd === flags.startedIn ? undefined : cwd));
     return ok(0);
   }
 
@@ -96,8 +101,8 @@ export async function resumeCommand(
       opening.push(...orphans.value);
       const prepared = await prepare(state, flags, reporter);
       if (!prepared.ok) return prepared;
-      const { dag, plan, mode, maxParallel } = prepared.value;
-      opening.push({ type: "run_status", status: "resuming", mode, max_parallel: maxParallel });
+      const { dag, plan, mode, maxParallel, cwd } = prepared.value;
+      opening.push({ type: "run_status", status: "resuming", mode, max_parallel: maxParallel, cwd });
       for (const entry of plan) {
         if (entry.action === "skip") opening.push({ type: "task_skipped", task: entry.id, reason: entry.why });
       }
@@ -106,7 +111,7 @@ export async function resumeCommand(
       handedOver = true;
       return await executeRun({
         dag,
-        flags: { ...flags, mode, maxParallel },
+        flags: { ...flags, mode, maxParallel, cwd },
         journal,
         reporter,
         runId,
@@ -187,7 +192,19 @@ async function prepare(
   state: RunState,
   flags: ResumeFlags,
   reporter: Reporter,
-): Promise<Result<{ dag: Dag; plan: PlanEntry[]; mode: Mode; maxParallel: number }, Failure>> {
+): Promise<Result<{ dag: Dag; plan: PlanEntry[]; mode: Mode; maxParallel: number; cwd: string }, Failure>> {
+  // Tasks run where the run ran them (relative paths in commands mean that directory), unless --cwd says otherwise.
+  const cwd = flags.cwd ?? state.cwd ?? flags.startedIn;
+  const where = await stat(cwd).catch(() => undefined);
+  if (where === undefined || !where.isDirectory()) {
+    const problem = where === undefined ? "does not exist" : "is not a folder";
+    if (flags.cwd !== undefined) return err({ kind: "usage", message: `Invalid --cwd "${flags.cwd}": it ${problem}` });
+    return err({
+      kind: "resume-refused",
+      runId: state.runId,
+      reason: `its working directory "${cwd}" ${problem === "does not exist" ? "no longer exists" : "is not a folder"}: pass --cwd DIR to run the remaining tasks elsewhere`,
+    });
+  }
   const cliVars = new Set(Object.keys(flags.vars));
   const loaded = await loadForRun(flags.file ?? state.started.file, undefined, cliVars);
   if (!loaded.ok) return loaded;
@@ -214,11 +231,12 @@ async function prepare(
   for (const warning of vars.warnings) reporter.warn(describeFailure(warning));
   const mode = flags.mode ?? state.mode;
   const maxParallel = flags.maxParallel ?? state.maxParallel;
-  return ok({ dag, plan, mode, maxParallel: mode === "sequential" && flags.maxParallel === undefined ? 1 : maxParallel });
+  return ok({ dag, plan, mode, maxParallel: mode === "sequential" && flags.maxParallel === undefined ? 1 : maxParallel, cwd });
 }
 
-function describeResumePlan(state: RunState, dag: Dag, plan: readonly PlanEntry[], tornBytes: number, live: boolean): string {
+function describeResumePlan(state: RunState, dag: Dag, plan: readonly PlanEntry[], tornBytes: number, live: boolean, elsewhere: string | undefined): string {
   const lines = [`Run "${state.runId}" of "${dag.workflow.name}" (${state.status}): ${plan.filter((e) => e.action === "run").length} of ${plan.length} tasks would run`];
+  if (elsewhere !== undefined) lines.push(`  note: tasks would run in "${elsewhere}"`);
   if (live) lines.push(`  note: the run is locked by a live process, so resume would refuse it now`);
   if (tornBytes > 0) lines.push(`  note: the journal's last ${tornBytes} bytes are torn and would be cut off`);
   for (const entry of plan) lines.push(`  ${entry.action === "skip" ? "skip" : "run "} ${entry.id} (${entry.why})`);

@@ -149,5 +149,6 @@ function runStarted(dag: Dag, flags: RunFlags): AppendableEvent {
     pid: process.pid,
     wf_version: VERSION,
     runtime: runtimeName(),
+    cwd: flags.cwd,
   };
 }

@@ -88,6 +88,7 @@ function runJson(run: RunSummary, tasks: unknown[]): Record<string, unknown> {
     workflow: s.started.workflow,
     file: s.started.file,
     file_sha256: s.started.file_sha256,
+    cwd: s.cwd ?? null,
     tags: s.started.tags,
     status: s.status,
     live: run.live,
@@ -175,6 +176,7 @@ export function formatShow(run: LoadedRun): string {
     ["Run", run.id],
     ["Workflow", `${s.started.workflow} (${s.started.file})`],
   ];
+  if (s.cwd !== undefined) head.push(["Directory", s.cwd]);
   if (s.started.tags.length > 0) head.push(["Tags", s.started.tags.join(", ")]);
   head.push(
     ["Status", `${s.status}${reason}${run.live ? ` (pid ${s.started.pid} on host "${s.started.host}" holds the lock)` : ""}`],

@@ -42,6 +42,8 @@ export const RunStarted = v.strictObject({
   pid: int,
   wf_version: str,
   runtime: str,
+  /** The directory tasks run in (and `working_dir` is resolved against); absent in journals of wf before 0.2. */
+  cwd: v.optional(str),
 });
 
 /** The run's status changed; the last one is the outcome. */
@@ -52,6 +54,8 @@ export const RunStatus = v.strictObject({
   /** On `resuming`: the mode and parallelism this execution uses. */
   mode: v.optional(v.picklist(MODES)),
   max_parallel: v.optional(v.pipe(int, v.minValue(1))),
+  /** On `resuming`: the directory this execution's tasks run in. */
+  cwd: v.optional(str),
 });
 
 /** An attempt is about to start; durable before its process is spawned. */

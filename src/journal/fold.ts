@@ -46,6 +46,8 @@ export interface RunState {
   readonly statuses: { status: RunStatusValue; ts: string; reason?: string }[];
   /** The last status, or `interrupted` when the last execution ended without one and nobody owns the run. */
   readonly status: RunStatusValue | "interrupted";
+  /** The directory the latest execution's tasks ran in (a resume may change it); undefined for old journals. */
+  readonly cwd?: string;
   /** The mode of the latest execution (a resume may change it). */
   readonly mode: Mode;
   readonly maxParallel: number;
@@ -89,6 +91,7 @@ interface Folding {
   readonly statuses: { status: RunStatusValue; ts: string; reason?: string }[];
   mode: Mode;
   maxParallel: number;
+  cwd: string | undefined;
   resumes: number;
   endedAt: string | undefined;
 }
@@ -148,6 +151,7 @@ export class JournalFold {
         status,
         mode: s.mode,
         maxParallel: s.maxParallel,
+        ...(s.cwd === undefined ? {} : { cwd: s.cwd }),
         tasks: s.tasks,
         forensic: s.forensic,
         vars: s.vars,
@@ -173,6 +177,7 @@ function begin(started: EventOf<"run_started"> & { ts: string }): Folding {
     statuses: [],
     mode: started.mode,
     maxParallel: started.max_parallel,
+    cwd: started.cwd,
     resumes: 0,
     endedAt: undefined,
   };
@@ -210,6 +215,7 @@ function apply(s: Folding, r: JournalRecord): void {
         s.resumes++;
         if (r.mode !== undefined) s.mode = r.mode;
         if (r.max_parallel !== undefined) s.maxParallel = r.max_parallel;
+        if (r.cwd !== undefined) s.cwd = r.cwd;
         s.endedAt = undefined;
         // Whatever was running when the previous execution stopped did not finish.
         for (const t of s.tasks.values()) if (t.state === "running") t.state = "interrupted";

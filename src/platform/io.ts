@@ -9,6 +9,8 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
+  /** The directory wf was started in. */
+  readonly cwd: string;
 }
 
 /** Colour only on a terminal, and never with NO_COLOR or TERM=dumb. */
@@ -29,6 +31,7 @@ export function processIo(): Io {
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
+    cwd: process.cwd(),
   };
 }
 

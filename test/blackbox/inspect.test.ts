@@ -140,6 +140,7 @@ describe("inspection commands", { concurrency: 3 }, () => {
     assert.equal(mask(r.stdout), mask([
       `Run       ${failed}`,
       `Workflow  pipeline (${rig.path("pipeline.toml")})`,
+      `Directory ${rig.dir}`,
       "Tags      ci",
       'Status    failed: task "test" failed: exit status 1: connection refused',
       "Started   <time>",
@@ -164,7 +165,7 @@ describe("inspection commands", { concurrency: 3 }, () => {
     assert.match(okShow, /^flaky +succeeded +2 +1,0 +<dur>$/m);
     const json = JSON.parse((await rig.run(["show", failed, "--json"])).stdout) as Record<string, unknown>;
     assert.deepEqual(Object.keys(json), [
-      "id", "workflow", "file", "file_sha256", "tags", "status", "live", "started_at", "ended_at", "duration_ms", "mode",
+      "id", "workflow", "file", "file_sha256", "cwd", "tags", "status", "live", "started_at", "ended_at", "duration_ms", "mode",
       "max_parallel", "resumes", "statuses", "host", "wf_version", "runtime", "var_names", "tasks", "vars", "forensic", "journal",
     ]);
     const tasks = json["tasks"] as Record<string, unknown>[];

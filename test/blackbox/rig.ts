@@ -31,6 +31,8 @@ export interface RunResult {
 export interface RunOptions {
   /** Extra environment variables, on top of the rig's. */
   env?: Record<string, string>;
+  /** The directory to run in, relative to the rig's (default: the rig's). */
+  cwd?: string;
   /** Kill the process group with SIGKILL after this long (default 120 s). */
   timeoutMs?: number;
   /** Text written to the process's stdin, which is then closed. */
@@ -155,11 +157,11 @@ export class TestRig implements AsyncDisposable {
    * Starts the CLI with `args` in the rig directory, in its own process group
    * (so a kill test can signal `-pid`). The caller owns the process.
    */
-  spawn(args: string[], opts: Pick<RunOptions, "env"> = {}): ChildProcess {
+  spawn(args: string[], opts: Pick<RunOptions, "env" | "cwd"> = {}): ChildProcess {
     const [cmd, ...pre] = this.#cli;
     if (cmd === undefined) throw new Error("Internal error: empty CLI command");
     const child = spawn(cmd, [...pre, ...args], {
-      cwd: this.dir,
+      cwd: opts.cwd === undefined ? this.dir : this.path(opts.cwd),
       env: this.env(opts.env),
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,
@@ -171,7 +173,7 @@ export class TestRig implements AsyncDisposable {
 
   /** Runs the CLI to completion and collects its output. */
   run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-    const child = this.spawn(args, opts.env === undefined ? {} : { env: opts.env });
+    const child = this.spawn(args, { ...(opts.env === undefined ? {} : { env: opts.env }), ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }) });
     return collect(child, opts);
   }
 

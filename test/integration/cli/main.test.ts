@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { test } from "node:test";
 import { main } from "../../../src/cli/main.ts";
 import type { Io } from "../../../src/platform/io.ts";
@@ -22,6 +23,7 @@ function fakeIo(env: Record<string, string>, out?: (text: string | Uint8Array) =
     env,
     stdoutIsTTY: false,
     stderrIsTTY: false,
+    cwd: process.cwd(),
   };
 }
 

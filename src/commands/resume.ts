@@ -10,7 +10,6 @@ import { nodesOfTask } from "../graph/build.ts";
 import type { Dag, NodeId } from "../graph/dag.ts";
 import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts";
 import type { RunState } from "../journal/fold.ts";
-import type { JournalReadError } from "../journal/reader.ts";
 import { openJournalForAppend } from "../journal/writer.ts";
 import { endGroup, hasEnvironmentEntry } from "../platform/process.ts";
 import { describeFailure } from "../report/failure.ts";
@@ -19,7 +18,7 @@ import { ensureFreshIndex, linesBackwards, parseIndexLine } from "../runs/index.
 import { acquireLock } from "../runs/lock.ts";
 import { findRun, foldRecords, readRun } from "../runs/open.ts";
 import { checkRunFolder, indexPath, runPaths } from "../runs/paths.ts";
-import { type Failure, fsCall, type Outcome, type RunProblem } from "../util/failure.ts";
+import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import type { TaskId } from "../workflow/types.ts";
 import { executeRun } from "./execute-run.ts";
@@ -83,7 +82,7 @@ export async function resumeCommand(
   const held = lock.value.value;
   try {
     const opened = await openJournalForAppend({ path: paths.journal, runId, writer: "wf" });
-    if (!opened.ok) return err({ kind: "run-unusable", action: "resume", runId, problem: appendProblem(opened.error) });
+    if (!opened.ok) return err({ kind: "run-unusable", action: "resume", runId, problem: opened.error });
     const { writer: journal, records } = opened.value;
     let handedOver = false; // executeRun closes the journal itself
     try {
@@ -129,13 +128,6 @@ export async function resumeCommand(
   } finally {
     await held.release();
   }
-}
-
-/** The journal's problem as the read path phrases it. */
-function appendProblem(e: JournalReadError): RunProblem {
-  if (e.kind === "corrupt") return { kind: "corrupt", line: e.line ?? 1, offset: e.offset ?? 0, reason: e.reason };
-  const problem = e.problem ?? { code: "EIO" };
-  return problem === "missing" ? { kind: "no-journal" } : { kind: "fs", path: e.path, problem };
 }
 
 /**

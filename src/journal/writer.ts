@@ -13,13 +13,11 @@ import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { encodeRecord } from "./line.ts";
-import { corruptError } from "./reader.ts";
 import { checkJournal } from "./order.ts";
-import type { JournalReadError } from "./reader.ts";
 import type { AppendableEvent, JournalRecord } from "./events.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
-import { type Failure, type FsProblem, fsProblem } from "../util/failure.ts";
+import { type Failure, type FsProblem, fsProblem, type RunProblem } from "../util/failure.ts";
 
 export type { AppendableEvent } from "./events.ts";
 
@@ -187,15 +185,18 @@ export async function openJournalForAppend(opts: {
 }): Promise<
   Result<
     { writer: JournalWriter; records: JournalRecord[]; recovered?: { droppedBytes: number; savedTo: string } },
-    JournalReadError
+    RunProblem
   >
 > {
   const { path } = opts;
   const now = opts.now ?? (() => new Date());
-  const ioError = (e: unknown): JournalReadError => {
-    const reason = reasonOf(e);
-    const problem = fsProblem(e);
-    return { kind: "io", path, reason, ...(problem === undefined ? {} : { problem }), message: `Cannot open journal "${path}" for append: ${reason}` };
+  let writing = false;
+  /** A file-system error as the read path names it; anything else is a bug. */
+  const ioError = (e: unknown): RunProblem => {
+    const problem = e instanceof JournalWriteError ? e.problem : fsProblem(e);
+    if (problem === undefined) throw e;
+    if (problem === "missing" && !writing) return { kind: "no-journal" };
+    return { kind: "fs", path, problem, ...(writing ? { writing: true } : {}) };
   };
   let bytes: Uint8Array;
   try {
@@ -205,16 +206,13 @@ export async function openJournalForAppend(opts: {
     return err(ioError(e));
   }
   const c = checkJournal(bytes);
-  if (c.kind === "corrupt") return err(corruptError(path, c));
+  if (c.kind === "corrupt") return err({ kind: "corrupt", line: c.line, offset: c.offset, reason: c.reason });
   const header = c.records[0];
-  if (!header) {
-    const reason = "it has no intact header line";
-    return err({ kind: "corrupt", path, line: 1, offset: 0, reason, message: `Journal "${path}" cannot be resumed: ${reason}` });
-  }
+  if (!header) return err({ kind: "empty" });
   if (header.run !== opts.runId) {
-    const reason = `it belongs to run "${header.run}", not "${opts.runId}"`;
-    return err({ kind: "corrupt", path, line: 1, offset: 0, reason, message: `Journal "${path}" cannot be resumed: ${reason}` });
+    return err({ kind: "corrupt", line: 1, offset: 0, reason: `it belongs to run "${header.run}", not "${opts.runId}"` });
   }
+  writing = true;
   let recovered: { droppedBytes: number; savedTo: string } | undefined;
   let fh: FileHandle | undefined;
   try {
@@ -303,8 +301,4 @@ async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
 function problemOf(e: unknown): FsProblem {
   if (e instanceof JournalWriteError) return e.problem;
   return fsProblem(e) ?? "io-error";
-}
-
-function reasonOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -50,7 +50,7 @@ function describeRunProblem(problem: RunProblem): string {
     case "corrupt":
       return `its journal is corrupt at line ${problem.line} (byte ${problem.offset}): ${problem.reason}`;
     case "fs":
-      return `its journal "${problem.path}" cannot be read: ${describeFsProblem(problem.problem)}`;
+      return `its journal "${problem.path}" cannot be ${problem.writing ? "written" : "read"}: ${describeFsProblem(problem.problem)}`;
     default:
       return unreachable(problem);
   }

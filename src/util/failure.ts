@@ -36,7 +36,7 @@ export type RunProblem =
   /** Header but no run_started line: cut off while being created. */
   | { readonly kind: "incomplete" }
   | { readonly kind: "corrupt"; readonly line: number; readonly offset: number; readonly reason: string }
-  | { readonly kind: "fs"; readonly path: string; readonly problem: FsProblem };
+  | { readonly kind: "fs"; readonly path: string; readonly problem: FsProblem; readonly writing?: true };
 
 export type Failure =
   /** A flag, argument or command line that cannot be used (exit 2). */

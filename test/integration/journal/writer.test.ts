@@ -150,12 +150,11 @@ test("openJournalForAppend() refuses a corrupt journal without touching it", asy
     await writeFile(w.path, damaged);
     const opened = await openJournalForAppend({ path: w.path, runId: RUN, writer: WRITER });
     assert.ok(!opened.ok);
-    assert.equal(opened.error.line, 2);
-    assert.match(opened.error.message, /^Journal ".*journal\.jsonl" is corrupt at line 2 \(byte \d+\): CRC mismatch/);
+    assert.deepEqual(opened.error, { kind: "corrupt", line: 2, offset: original.indexOf("\n") + 1, reason: "CRC mismatch, and intact records follow" });
     assert.equal(await readFile(w.path, "utf8"), damaged);
     const other = await openJournalForAppend({ path: join(root, "nope.jsonl"), runId: RUN, writer: WRITER });
     assert.ok(!other.ok);
-    assert.equal(other.error.kind, "io");
+    assert.deepEqual(other.error, { kind: "no-journal" });
   } finally {
     await rm(root, { recursive: true, force: true });
   }

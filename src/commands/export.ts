@@ -1,6 +1,7 @@
 /** `wf export <run>`: the run as one JSON document, or `--format tar` with its journal, workflow copy and logs. */
 import { lstat, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { JOURNAL_FILE } from "../journal/writer.ts";
 import type { Io } from "../platform/io.ts";
 import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
 import { fsProblem, type Outcome } from "../util/failure.ts";
@@ -48,7 +49,7 @@ export async function exportEntries(run: LoadedRun): Promise<TarEntry[]> {
   entries.push({ name: `${base}run.json`, data: encoder.encode(`${JSON.stringify(runStateJson(run), null, 2)}\n`), mtime: st.mtimeMs / 1000 });
   const top = (await readdir(run.dir)).sort();
   for (const name of top) {
-    if (name === "journal.jsonl" || name === "workflow.toml" || name.startsWith("journal.jsonl.torn-")) {
+    if (name === JOURNAL_FILE || name === "workflow.toml" || name.startsWith(`${JOURNAL_FILE}.torn-`)) {
       const e = await fileEntry(join(run.dir, name), `${base}${name}`);
       if (e !== undefined) entries.push(e);
     }

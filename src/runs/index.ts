@@ -19,9 +19,8 @@ import { constants } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { classifyJournal } from "../journal/reader.ts";
-import { runDir } from "./paths.ts";
+import { indexPath, runDir, runPaths } from "./paths.ts";
 
-export const INDEX_FILE = "index.jsonl";
 
 /** One line of the run index. */
 export interface RunIndexEntry {
@@ -61,7 +60,7 @@ export function indexLine(entry: RunIndexEntry): string {
 export async function appendRunIndex(stateDir: string, entry: RunIndexEntry): Promise<boolean> {
   try {
     // Never through a symbolic link planted in the index's place.
-    const fh = await open(join(stateDir, INDEX_FILE), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    const fh = await open(indexPath(stateDir), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     try {
       await fh.appendFile(indexLine(entry));
     } finally {
@@ -111,14 +110,14 @@ export async function ensureFreshIndex(stateDir: string, force = false): Promise
     throw e; // a state directory that is a file, or not ours to read: the caller names it
   });
   if (runsStat === undefined) return false;
-  const indexStat = await stat(join(stateDir, INDEX_FILE)).catch(() => undefined);
+  const indexStat = await stat(indexPath(stateDir)).catch(() => undefined);
   if (!force && indexStat !== undefined && indexStat.mtimeMs >= runsStat.mtimeMs) return true;
   await writeIndex(stateDir, await scanRuns(stateDir));
   // Date the new index as of the scan's start: a run created during the scan
   // leaves runs/ newer than the index, so the next listing scans again.
   // (Rounded up to whole milliseconds, the precision utimes takes.)
   const asOf = new Date(Math.ceil(runsStat.mtimeMs));
-  await utimes(join(stateDir, INDEX_FILE), asOf, asOf).catch(() => {});
+  await utimes(indexPath(stateDir), asOf, asOf).catch(() => {});
   return true;
 }
 
@@ -129,7 +128,7 @@ export async function scanRuns(stateDir: string): Promise<RunIndexEntry[]> {
   for (const id of names) {
     if (!/^[0-9A-Za-z]+$/.test(id)) continue;
     const dir = runDir(stateDir, id);
-    const entry = await entryFromJournal(join(dir, "journal.jsonl"), id);
+    const entry = await entryFromJournal(runPaths(stateDir, id).journal, id);
     if (entry !== undefined) entries.push(entry);
     else {
       // Being created right now (no journal yet): keep it, dated by its folder; listing skips it until it has a journal.
@@ -177,7 +176,7 @@ async function entryFromJournal(path: string, id: string): Promise<RunIndexEntry
  * listing, which finds runs/ newer than the index (see ensureFreshIndex).
  */
 export async function writeIndex(stateDir: string, entries: readonly RunIndexEntry[]): Promise<void> {
-  const path = join(stateDir, INDEX_FILE);
+  const path = indexPath(stateDir);
   const temp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
   try {
     await writeFile(temp, entries.map(indexLine).join(""), { mode: 0o600 });
@@ -190,7 +189,7 @@ export async function writeIndex(stateDir: string, entries: readonly RunIndexEnt
 
 /** Every entry of the index, oldest first, deduplicated (the latest line for an id wins). O(runs). */
 export async function readIndex(stateDir: string): Promise<RunIndexEntry[]> {
-  const text = await readFile(join(stateDir, INDEX_FILE), "utf8").catch(() => "");
+  const text = await readFile(indexPath(stateDir), "utf8").catch(() => "");
   const byId = new Map<string, RunIndexEntry>();
   for (const line of text.split("\n")) {
     const e = parseIndexLine(line);

@@ -1,8 +1,8 @@
 /** `wf runs`: summaries of the newest runs, read through the run index (index.ts) and the one read path (open.ts). */
-import { join } from "node:path";
 import type { RunState } from "../journal/fold.ts";
 import type { Failure } from "../util/failure.ts";
-import { ensureFreshIndex, INDEX_FILE, linesBackwards, parseIndexLine, type RunIndexEntry } from "./index.ts";
+import { ensureFreshIndex, linesBackwards, parseIndexLine, type RunIndexEntry } from "./index.ts";
+import { indexPath } from "./paths.ts";
 import { type OpenedRun, readRun } from "./open.ts";
 
 /** What `wf runs` shows of one run. */
@@ -73,7 +73,7 @@ export async function listRuns(stateDir: string, filter: ListFilter): Promise<Ru
   if (!(await ensureFreshIndex(stateDir))) return [];
   const out: RunSummary[] = [];
   const seen = new Set<string>();
-  for await (const line of linesBackwards(join(stateDir, INDEX_FILE))) {
+  for await (const line of linesBackwards(indexPath(stateDir))) {
     if (out.length >= filter.limit) break;
     const entry = parseIndexLine(line);
     if (entry === undefined || seen.has(entry.id)) continue;

@@ -3,6 +3,7 @@ import { lstat, mkdir, stat } from "node:fs/promises";
 import { readdirSync, type Stats } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { customAlphabet } from "nanoid";
+import { JOURNAL_FILE } from "../journal/writer.ts";
 import { type Failure, fsProblem } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
@@ -61,8 +62,6 @@ export function runDir(stateDir: string, runId: string): string {
   return join(stateDir, "runs", runId);
 }
 
-/** A run's journal, under its folder. */
-export const JOURNAL_FILE = "journal.jsonl";
 /** A run's lock: one writer at a time. */
 export const LOCK_FILE = "lock";
 
@@ -105,8 +104,10 @@ export function workflowLockPath(stateDir: string, workflow: string): string {
 
 /** The run index (runs/index.ts). */
 export function indexPath(stateDir: string): string {
-  return join(stateDir, "index.jsonl");
+  return join(stateDir, INDEX_FILE);
 }
+
+const INDEX_FILE = "index.jsonl";
 
 /** A well-formed run id (or prefix of one). */
 export function isRunId(text: string): boolean {

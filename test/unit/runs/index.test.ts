@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ensureFreshIndex, INDEX_FILE, indexLine, linesBackwards, parseIndexLine, readIndex } from "../../../src/runs/index.ts";
+import { ensureFreshIndex, indexLine, linesBackwards, parseIndexLine, readIndex } from "../../../src/runs/index.ts";
+import { indexPath } from "../../../src/runs/paths.ts";
 
 async function withFile(text: string, fn: (path: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "wf-index-"));
@@ -76,12 +77,12 @@ describe("ensureFreshIndex()", () => {
       await mkdir(join(state, "runs", "r1"), { recursive: true }); // being created: no journal yet
       assert.equal(await ensureFreshIndex(state), true);
       const runs = await stat(join(state, "runs"));
-      const index = await stat(join(state, INDEX_FILE));
+      const index = await stat(indexPath(state));
       assert.ok(index.mtimeMs >= runs.mtimeMs && index.mtimeMs < runs.mtimeMs + 1, `${index.mtimeMs} vs ${runs.mtimeMs}`);
       assert.deepEqual((await readIndex(state)).map((e) => [e.id, e.workflow]), [["r1", ""]]);
       await new Promise((r) => setTimeout(r, 20));
       await ensureFreshIndex(state);
-      assert.equal((await stat(join(state, INDEX_FILE))).mtimeMs, index.mtimeMs, "a fresh index is not rebuilt again");
+      assert.equal((await stat(indexPath(state))).mtimeMs, index.mtimeMs, "a fresh index is not rebuilt again");
 
       await new Promise((r) => setTimeout(r, 20));
       await mkdir(join(state, "runs", "r2")); // as if created while the scan ran, without an index line

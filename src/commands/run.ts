@@ -3,7 +3,7 @@
  * journal, workflow copy), execute it and record the outcome. Returns the
  * exit code of SPEC section 6.
  */
-import { copyFile, rm } from "node:fs/promises";
+import { chmod, copyFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
@@ -112,7 +112,9 @@ async function fillRunFolder(
   if (!lock.ok) return lock;
   if (!lock.value.ok) throw new Error(`Internal error: the new run "${runId}" is already locked`);
   releases.push(lock.value.value.release);
-  const copied = await fsCall("copy the workflow file to", paths.workflowCopy, () => copyFile(dag.workflow.file, paths.workflowCopy));
+  const copied = await fsCall("copy the workflow file to", paths.workflowCopy, () =>
+    copyFile(dag.workflow.file, paths.workflowCopy).then(() => chmod(paths.workflowCopy, 0o600)),
+  );
   if (!copied.ok) return copied;
   const journal = await fsCall("create journal", paths.journal, () =>
     createJournal({ runDir: paths.dir, runId, writer: `wf ${VERSION} (${runtimeName()})` }),

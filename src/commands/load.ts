@@ -35,7 +35,11 @@ async function isFile(path: string): Promise<boolean> {
 
 /** A path that exists, or `<workflows-dir>/<name>.toml` (`--workflows-dir`, `$WF_WORKFLOWS_DIR`, `./workflows`: the caller passes the first set). */
 export async function resolveWorkflowPath(target: string, workflowsDir?: string): Promise<Result<string, Failure>> {
-  if (await isFile(target)) return ok(target);
+  const found = await stat(target).catch(() => undefined);
+  if (found?.isFile()) return ok(target);
+  if (found?.isDirectory()) return err({ kind: "workflow-unreadable", file: target, problem: "is-a-directory" });
+  // A path (it has a slash) means that file; only a bare name is looked up in the workflows folder.
+  if (target.includes("/")) return err({ kind: "workflow-not-found", target });
   const candidate = join(workflowsDir ?? "workflows", target.endsWith(".toml") ? target : `${target}.toml`);
   if (await isFile(candidate)) return ok(candidate);
   return err({ kind: "workflow-not-found", target, candidate });

@@ -47,9 +47,23 @@ export function attemptsOf(records: readonly JournalRecord[]): LogAttempt[] {
   return out;
 }
 
-/** Whether `task` names this node: its id, or its task for every cell of a matrix (`publish` for `publish[os=linux]`). */
-function matchesTask(node: string, task: string): boolean {
-  return node === task || node.startsWith(`${task}[`);
+/** `test[os=linux,node=20]` -> task "test" and its `key=value` pairs; a plain id has none. */
+function splitNode(id: string): { task: string; pairs: string[] } {
+  const open = id.indexOf("[");
+  if (open === -1 || !id.endsWith("]")) return { task: id, pairs: [] };
+  return { task: id.slice(0, open), pairs: id.slice(open + 1, -1).split(",") };
+}
+
+/**
+ * Whether `selector` names this node, as `depends_on` does: its id, its task
+ * for every cell of a matrix (`publish` for `publish[os=linux]`), or some of
+ * the matrix values (`test[os=linux]` for `test[os=linux,node=20]`).
+ */
+export function matchesTask(node: string, selector: string): boolean {
+  if (node === selector) return true;
+  const n = splitNode(node);
+  const want = splitNode(selector);
+  return n.task === want.task && want.pairs.every((p) => n.pairs.includes(p));
 }
 
 /** Picks the attempts to show; an unknown task or attempt is a usage error naming what exists. */

@@ -64,7 +64,7 @@ export async function resumeCommand(
     if (!read.ok) return read;
     const { state, live, tornBytes } = read.value;
     if (state.status === "success") return refused("it already succeeded");
-    const prepared = await prepare(state, flags, reporter);
+    const prepared = await prepare(state, flags, reporter, paths.workflowCopy);
     if (!prepared.ok) return prepared;
     const { dag, plan, cwd } = prepared.value;
     io.out(describeResumePlan(state, dag, plan, tornBytes, live, cwd === flags.startedIn ? undefined : cwd));
@@ -98,7 +98,7 @@ export async function resumeCommand(
       const orphans = await handleOrphans(state, runId, flags.killOrphans);
       if (!orphans.ok) return orphans;
       opening.push(...orphans.value);
-      const prepared = await prepare(state, flags, reporter);
+      const prepared = await prepare(state, flags, reporter, paths.workflowCopy);
       if (!prepared.ok) return prepared;
       const { dag, plan, mode, maxParallel, cwd } = prepared.value;
       opening.push({ type: "run_status", status: "resuming", mode, max_parallel: maxParallel, cwd });
@@ -184,6 +184,8 @@ async function prepare(
   state: RunState,
   flags: ResumeFlags,
   reporter: Reporter,
+  /** The copy of the workflow file kept in the run's folder. */
+  copyOf: string,
 ): Promise<Result<{ dag: Dag; plan: PlanEntry[]; mode: Mode; maxParallel: number; cwd: string }, Failure>> {
   // Tasks run where the run ran them (relative paths in commands mean that directory), unless --cwd says otherwise.
   const cwd = flags.cwd ?? state.cwd ?? flags.startedIn;
@@ -198,7 +200,15 @@ async function prepare(
     });
   }
   const cliVars = new Set(Object.keys(flags.vars));
-  const loaded = await loadForRun(flags.file ?? state.started.file, undefined, cliVars);
+  const file = flags.file ?? state.started.file;
+  if (flags.file === undefined && !(await stat(file).then((s) => s.isFile(), () => false))) {
+    return err({
+      kind: "resume-refused",
+      runId: state.runId,
+      reason: `its workflow file "${file}" no longer exists: pass --file PATH, or --file ${copyOf} for the copy kept when the run started`,
+    });
+  }
+  const loaded = await loadForRun(file, undefined, cliVars);
   if (!loaded.ok) return loaded;
   const { dag } = loaded.value;
   const changes = compareDefinitions(state, dag);

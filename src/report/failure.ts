@@ -66,7 +66,9 @@ export function describeFailure(f: Failure): string {
       return `Workflow "${f.file}" is invalid: ${errors} error${errors === 1 ? "" : "s"}`;
     }
     case "workflow-not-found":
-      return `Cannot find workflow "${f.target}": no such file, and no "${f.candidate}"`;
+      return f.candidate === undefined
+        ? `Cannot find workflow "${f.target}": no such file`
+        : `Cannot find workflow "${f.target}": no such file, and no "${f.candidate}"`;
     case "workflow-unreadable":
       return typeof f.problem === "object" && "invalidUtf8At" in f.problem
         ? `Cannot read workflow "${f.file}": invalid UTF-8 at byte offset ${f.problem.invalidUtf8At}`
@@ -80,7 +82,7 @@ export function describeFailure(f: Failure): string {
     case "no-state-dir":
       return "Cannot find the state directory: HOME is not set; pass --state-dir or set WF_STATE_DIR";
     case "run-not-found":
-      return `No run matches "${f.prefix}"`;
+      return `No run matches "${f.prefix}" in "${f.stateDir}"`;
     case "run-ambiguous": {
       const shown = f.matches.slice(0, 5).map((id) => `"${id}"`).join(", ");
       const more = f.matches.length > 5 ? ` and ${f.matches.length - 5} more` : "";
@@ -98,8 +100,12 @@ export function describeFailure(f: Failure): string {
       return `Cannot resume run "${f.runId}": ${f.reason}`;
     case "no-resumable-run":
       return `No resumable run found${f.workflow === undefined ? "" : ` for workflow "${f.workflow}"`}: nothing failed, was cancelled or was interrupted`;
-    case "workflow-busy":
-      return `Cannot start "${f.workflow}": another run of it is active (${f.runId === undefined ? "" : `run "${f.runId}", `}pid ${f.pid} on host "${f.host}")`;
+    case "workflow-busy": {
+      const where = `(pid ${f.pid} on host "${f.host}")`;
+      if (f.runId === undefined) return `Cannot start "${f.workflow}": another run of it is active ${where}`;
+      if (f.task === undefined) return `Cannot start "${f.workflow}": run "${f.runId}" of it is active ${where}`;
+      return `Cannot start "${f.workflow}": run "${f.runId}" of it left task "${f.task}" running ${where}`;
+    }
     case "fs":
       return `Cannot ${f.action} "${f.path}": ${describeFsProblem(f.problem)}`;
     case "journal-write":

@@ -40,6 +40,8 @@ export function failureSummary(e: EventOf<"task_finished">): string {
 export class HumanReporter implements Reporter {
   private readonly c;
   private readonly maxAttempts = new Map<string, number>();
+  /** The first attempt number each task had in this execution (a resume goes on counting). */
+  private readonly firstAttempt = new Map<string, number>();
   private readonly running = new Set<string>();
   private workflow = "workflow";
   private startedAt = 0;
@@ -72,6 +74,7 @@ export class HumanReporter implements Reporter {
         return this.finalLine(r);
       case "task_started":
         this.maxAttempts.set(r.task, r.max_attempts);
+        if (!this.firstAttempt.has(r.task)) this.firstAttempt.set(r.task, r.attempt);
         if (r.forensic_for === undefined) this.running.add(r.task);
         return this.drawProgress();
       case "task_finished":
@@ -119,7 +122,11 @@ export class HumanReporter implements Reporter {
     if (r.state === "succeeded") {
       return this.line(`${this.c.green("✓")} ${r.task} ${this.c.dim(`(${forensic}succeeded in ${took})`)}`, false);
     }
-    const attempts = `attempt ${r.attempt}/${this.maxAttempts.get(r.task) ?? r.attempt}`;
+    // Attempt numbers go on counting across resumes; the counter shown is this execution's.
+    const first = this.firstAttempt.get(r.task) ?? r.attempt;
+    const last = this.maxAttempts.get(r.task) ?? r.attempt;
+    const overall = first > 1 ? `, ${r.attempt} in all` : "";
+    const attempts = `attempt ${r.attempt - first + 1}/${last - first + 1}${overall}`;
     const what = `${forensic}failed: ${failureSummary(r)}, ${attempts}`;
     if (r.will_retry) return this.line(`${this.c.yellow("↻")} ${r.task} ${this.c.dim(`(${what}; retrying)`)}`, false);
     const detail = r.error !== undefined && r.exit_code !== null ? `\n${indent(r.error)}` : "";

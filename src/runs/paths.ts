@@ -128,7 +128,7 @@ export function resolveRunId(stateDir: string, prefix: string): Result<string, F
   if (ids.includes(prefix)) return ok(prefix);
   const matches = ids.filter((id) => id.startsWith(prefix)).sort();
   const [only] = matches;
-  if (only === undefined) return err({ kind: "run-not-found", prefix });
+  if (only === undefined) return err({ kind: "run-not-found", prefix, stateDir });
   if (matches.length === 1) return ok(only);
   return err({ kind: "run-ambiguous", prefix, matches });
 }

@@ -49,7 +49,7 @@ export type Failure =
       readonly sources: ReadonlyMap<string, string>;
     }
   /** No workflow file at the path, nor under that name in the workflows folder (exit 2). */
-  | { readonly kind: "workflow-not-found"; readonly target: string; readonly candidate: string }
+  | { readonly kind: "workflow-not-found"; readonly target: string; readonly candidate?: string }
   /** A workflow file that cannot be read, or is not UTF-8 (exit 2). */
   | { readonly kind: "workflow-unreadable"; readonly file: string; readonly problem: FsProblem | { readonly invalidUtf8At: number } }
   /** A variable some task needs and nothing provides (exit 2). */
@@ -63,7 +63,7 @@ export type Failure =
   /** No state directory can be found (exit 2). */
   | { readonly kind: "no-state-dir" }
   /** No run, or more than one, matches what was typed (exit 2). */
-  | { readonly kind: "run-not-found"; readonly prefix: string }
+  | { readonly kind: "run-not-found"; readonly prefix: string; readonly stateDir: string }
   | { readonly kind: "run-ambiguous"; readonly prefix: string; readonly matches: readonly string[] }
   /** A run's journal cannot be read, is empty or is damaged (exit 3 for resume, else 1). */
   | { readonly kind: "run-unusable"; readonly action: RunAction; readonly runId: string; readonly problem: RunProblem }
@@ -77,8 +77,12 @@ export type Failure =
   | { readonly kind: "resume-refused"; readonly runId: string; readonly reason: string }
   /** `wf resume` without an id found nothing to resume (exit 3). */
   | { readonly kind: "no-resumable-run"; readonly workflow?: string }
-  /** `--exclusive`: another run of the workflow is active (exit 3). */
-  | { readonly kind: "workflow-busy"; readonly workflow: string; readonly runId?: string; readonly pid: number; readonly host: string }
+  /**
+   * `--exclusive`: another run of the workflow is active (exit 3): its wf (`pid`), or, when
+   * `task` is set, a task its dead wf left running (`pid` is the task's). No `runId`: another
+   * `--exclusive` start holds the workflow's lock.
+   */
+  | { readonly kind: "workflow-busy"; readonly workflow: string; readonly runId?: string; readonly task?: string; readonly pid: number; readonly host: string }
   /** A file or folder could not be read or written (exit 1). */
   | { readonly kind: "fs"; readonly action: string; readonly path: string; readonly problem: FsProblem }
   /** Writing or syncing the journal failed mid-run: the run stopped (exit 1). */

@@ -252,7 +252,7 @@ cmd = "echo {{.failed_task}} >> forensic.txt"
     assert.match(dry.stdout, new RegExp(`^Run "${id}" of "t"`));
     const unknown = await rig.run(["resume", "zzzzNoSuch"]);
     assert.equal(unknown.code, 2);
-    assert.equal(unknown.stderr, 'No run matches "zzzzNoSuch"\n');
+    assert.equal(unknown.stderr, `No run matches "zzzzNoSuch" in "${rig.stateDir}"\n`);
     const none = await rig.run(["resume", "--workflow", "other"]);
     assert.equal(none.code, 3);
     assert.equal(none.stderr, 'No resumable run found for workflow "other": nothing failed, was cancelled or was interrupted\n');

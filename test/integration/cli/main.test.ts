@@ -32,7 +32,7 @@ test("main() renders an expected failure as one sentence with its exit code, on 
   try {
     const io = fakeIo({ WF_STATE_DIR: join(dir, "state") });
     assert.equal(await main(["show", "nothere"], io), 2);
-    assert.deepEqual(io.stderr, ['No run matches "nothere"\n']);
+    assert.deepEqual(io.stderr, [`No run matches "nothere" in "${join(dir, "state")}"\n`]);
     assert.deepEqual(io.stdout, []);
     const noHome = fakeIo({});
     assert.equal(await main(["runs"], noHome), 2);

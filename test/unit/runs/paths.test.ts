@@ -31,7 +31,7 @@ test("ensureDir() creates folders 0700 and resolveRunId() accepts a unique prefi
     assert.equal(runDir(state, "abc"), join(state, "runs", "abc"));
     assert.deepEqual(resolveRunId(state, "7fQ"), { ok: true, value: "7fQ2kLx9ab" });
     assert.deepEqual(resolveRunId(state, "Zz99999999"), { ok: true, value: "Zz99999999" });
-    assert.deepEqual(resolveRunId(state, "7fq"), { ok: false, error: { kind: "run-not-found", prefix: "7fq" } });
+    assert.deepEqual(resolveRunId(state, "7fq"), { ok: false, error: { kind: "run-not-found", prefix: "7fq", stateDir: state } });
     assert.deepEqual(resolveRunId(state, "7f"), {
       ok: false,
       error: { kind: "run-ambiguous", prefix: "7f", matches: ["7fA0000000", "7fQ2kLx9ab"] },

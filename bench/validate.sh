@@ -43,9 +43,22 @@ hyperfine --warmup 1 --runs "$runs" --export-json "$json" --export-markdown "$md
 node --input-type=module -e '
   import { readFileSync } from "node:fs";
   const { results } = JSON.parse(readFileSync(process.argv[1], "utf8"));
-  const mean = (name) => results.find((r) => r.command === name).mean;
+  const of = (name) => results.find((r) => r.command === name);
+  const mean = (name) => of(name).mean;
   for (const shape of ["chain", "wide"]) {
     const ratio = mean(`validate ${shape}`) / mean(`floor ${shape}`);
     console.log(`${shape}: validate ${mean(`validate ${shape}`).toFixed(3)} s, floor ${mean(`floor ${shape}`).toFixed(3)} s, ratio ${ratio.toFixed(2)} (target <= 3)`);
+  }
+  // On a shared machine the means move with the load; the fastest runs and the CPU time
+  // (user + system) move less, so they are printed too, as a check on the ratio above.
+  for (const shape of ["chain", "wide"]) {
+    const v = of(`validate ${shape}`), f = of(`floor ${shape}`);
+    const cpu = (r) => r.user + r.system;
+    console.log(`${shape}: ratio of fastest runs ${(v.min / f.min).toFixed(2)}, of CPU time ${(cpu(v) / cpu(f)).toFixed(2)}`);
+  }
+  try {
+    console.log(`load average at the end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+  } catch {
+    // Not Linux: no load average to show.
   }
 ' "$json"

@@ -10,6 +10,7 @@ import process from "node:process";
 import { defSha256, sha256 } from "../engine/hashes.ts";
 import type { Dag } from "../graph/dag.ts";
 import type { AppendableEvent, Mode } from "../journal/events.ts";
+import { activeRunOf, busyFailure } from "../runs/active.ts";
 import { acquireLock } from "../runs/lock.ts";
 import { ensureDir, newRunId, resolveStateDir, runPaths, workflowLockPath } from "../runs/paths.ts";
 import { appendRunIndex } from "../runs/index.ts";
@@ -82,6 +83,11 @@ async function createRun(
       return err(unreadable ? { kind: "lock-unreadable", path: lockPath } : { kind: "workflow-busy", workflow: dag.workflow.name, pid, host });
     }
     releases.push(guard.value.value.release);
+    // The guard only stops other --exclusive starts: any run of the workflow still alive (a plain
+    // run, a resume, or a task left running by a wf killed with -9) stops this one too.
+    const busy = await activeRunOf(stateDir, dag.workflow.name);
+    if (!busy.ok) return busy;
+    if (busy.value !== undefined) return err(busyFailure(dag.workflow.name, busy.value));
   }
   const runId = newRunId();
   const paths = runPaths(stateDir, runId);

@@ -77,7 +77,7 @@ export function planResume(state: RunState, dag: Dag, from: readonly NodeId[]): 
 }
 
 /**
- * SPEC section 5 step 4: `--var` values were never stored, so a task still to
+ * Restoring variables on resume: `--var` values were never stored, so a task still to
  * run may lack one. A variable missing for a task that must succeed stops the
  * resume (`failure`); one missing only for tasks that ignore failure is a warning.
  */
@@ -101,12 +101,5 @@ export function resumeVariables(
   return { warnings };
 }
 
-/** Attempts that started and never finished in an interrupted execution: their process may still run (an orphan). */
-export function possibleOrphans(state: RunState): { readonly task: string; readonly attempt: number; readonly pid: number }[] {
-  const out: { task: string; attempt: number; pid: number }[] = [];
-  for (const task of state.tasks.values()) {
-    const last = task.attempts.at(-1);
-    if (task.state === "interrupted" && last?.pid !== undefined) out.push({ task: task.id, attempt: last.attempt, pid: last.pid });
-  }
-  return out;
-}
+/** Lives with the liveness checks of runs (runs/active.ts), which `--exclusive` and `wf prune` use too. */
+export { possibleOrphans } from "../runs/active.ts";

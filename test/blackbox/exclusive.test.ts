@@ -1,0 +1,113 @@
+/**
+ * `wf run --exclusive` refuses to start beside any active run of the same
+ * workflow: a plain run, a resume, and a task left running by a `wf` killed
+ * with -9. The tasks wait for a `stop` file, so a test ends them when it says.
+ */
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { hostname } from "node:os";
+import process from "node:process";
+import { describe, test } from "node:test";
+import { isAlive } from "../../src/platform/process.ts";
+import { collect, type RunResult, TestRig } from "./rig.ts";
+
+/** Task "a" marks that it started, then waits for `stop`; with `fail-first`, its first attempt fails instead. */
+const WAITING = `name = "nightly"\n[tasks.a]\ncmd = "touch started.txt; while [ ! -f stop ]; do sleep 0.05; done"\n`;
+const FAILS_THEN_WAITS =
+  `name = "nightly"\n[tasks.a]\ncmd = "if [ ! -f go ]; then exit 1; fi; touch resumed.txt; while [ ! -f stop ]; do sleep 0.05; done"\n`;
+
+/** Polls until `check` holds, or fails after `timeoutMs` (a guard against hanging, not a timed assertion). */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  for (let waited = 0; !(await check()); waited += 50) {
+    if (waited >= timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs}ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The pid journaled for task "a"'s last attempt, once its task_spawned line is durable. */
+async function spawnedPid(rig: TestRig, runId: string): Promise<number> {
+  let pid: number | undefined;
+  await until("task_spawned of a", async () => {
+    const line = (await rig.journal(runId).catch(() => [])).findLast((l) => l.type === "task_spawned" && l["task"] === "a");
+    pid = typeof line?.["pid"] === "number" ? line["pid"] : undefined;
+    return pid !== undefined;
+  });
+  return pid!;
+}
+
+/** Ends a process group we know the leader of; one already gone is fine. */
+function killGroupOf(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+function closed(child: ChildProcess): Promise<RunResult> {
+  return collect(child);
+}
+
+describe("wf run --exclusive", { concurrency: 4 }, () => {
+  test("a plain run in progress blocks it: exit 3, naming the run, wf's pid and the host", async () => {
+    await using rig = await TestRig.create();
+    await rig.write("t.toml", WAITING);
+    const plain = rig.spawn(["run", "t.toml"]);
+    const done = closed(plain);
+    await rig.waitForFile("started.txt");
+    const runId = await rig.lastRunId();
+    const r = await rig.run(["run", "t.toml", "--exclusive"]);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, `Cannot start "nightly": run "${runId}" of it is active (pid ${plain.pid} on host "${hostname()}")\n`);
+    assert.equal(r.code, 3);
+    assert.deepEqual(await rig.runIds(), [runId], "nothing of the refused run is left");
+    await rig.write("stop", "");
+    assert.equal((await done).code, 0);
+    const after = await rig.run(["run", "t.toml", "--exclusive"]);
+    assert.equal(after.code, 0, after.stderr);
+  });
+
+  test("a resume in progress blocks it, naming the resuming wf", async () => {
+    await using rig = await TestRig.create();
+    await rig.write("t.toml", FAILS_THEN_WAITS);
+    assert.equal((await rig.run(["run", "t.toml"])).code, 1);
+    const runId = await rig.lastRunId();
+    await rig.write("go", "");
+    const resume = rig.spawn(["resume", runId]);
+    const done = closed(resume);
+    await rig.waitForFile("resumed.txt");
+    const r = await rig.run(["run", "t.toml", "--exclusive"]);
+    assert.equal(r.stderr, `Cannot start "nightly": run "${runId}" of it is active (pid ${resume.pid} on host "${hostname()}")\n`);
+    assert.equal(r.code, 3);
+    await rig.write("stop", "");
+    assert.equal((await done).code, 0);
+  });
+
+  test("after kill -9 of wf, the task it left running blocks it until that task ends", async () => {
+    await using rig = await TestRig.create();
+    await rig.write("t.toml", WAITING);
+    let taskPid: number | undefined;
+    try {
+      const plain = rig.spawn(["run", "t.toml"]);
+      const gone = new Promise<void>((resolve) => plain.once("exit", () => resolve()));
+      await rig.waitForFile("started.txt");
+      const runId = await rig.lastRunId();
+      taskPid = await spawnedPid(rig, runId);
+      process.kill(plain.pid!, "SIGKILL"); // wf only: its task's group lives on
+      await gone;
+      assert.ok(isAlive(taskPid), "the task outlives wf");
+      const r = await rig.run(["run", "t.toml", "--exclusive"]);
+      assert.equal(r.stderr, `Cannot start "nightly": run "${runId}" of it left task "a" running (pid ${taskPid} on host "${hostname()}")\n`);
+      assert.equal(r.code, 3);
+      await rig.write("stop", "");
+      const pid = taskPid;
+      await until("the orphan task's end", () => !isAlive(pid));
+      const after = await rig.run(["run", "t.toml", "--exclusive"]);
+      assert.equal(after.stderr, "");
+      assert.equal(after.code, 0);
+    } finally {
+      killGroupOf(taskPid);
+    }
+  });
+});

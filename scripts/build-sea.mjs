@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Builds dist/wf, the single executable (SPEC section 7), with nothing but
+ * Builds dist/wf, the single executable (docs/packaging.md), with nothing but
  * node_modules: no download of any Node or pkg base binary.
  *
  *   esbuild src/sea-main.ts -> dist/sea/wf.cjs     one CommonJS file
@@ -9,7 +9,7 @@
  *
  * These are Node's documented single-executable steps, which pkg's SEA mode
  * also takes; pkg 6.14's command line always downloads its base binary, so we
- * take them ourselves (docs/packaging.md, "Why not pkg").
+ * take them ourselves (docs/packaging.md, "Why Node's steps and not pkg").
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
  * Wiring only: parse argv, run the command, render an expected failure as one
- * sentence (report/failure.ts) and pick the exit code (SPEC section 6). A
+ * sentence (report/failure.ts) and pick the exit code (docs/errors.md). A
  * throw that reaches this file is a bug, and only a bug prints
  * "Internal error".
  */

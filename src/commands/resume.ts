@@ -1,5 +1,5 @@
 /**
- * `wf resume` (SPEC section 5): lock the run, repair a torn tail, fold the
+ * `wf resume` (its steps are in README.md): lock the run, repair a torn tail, fold the
  * journal, check the workflow file against the journaled graph, restore
  * variables, and run what did not succeed. Returns the exit code.
  */

@@ -1,7 +1,7 @@
 /**
  * `wf run`: validate, check variables, then create the run (directory, lock,
  * journal, workflow copy), execute it and record the outcome. Returns the
- * exit code of SPEC section 6.
+ * exit code (docs/errors.md).
  */
 import { chmod, copyFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -128,7 +128,7 @@ async function fillRunFolder(
   return journal;
 }
 
-/** SPEC section 2: a variable that a task needs and nobody passed stops the run before anything starts. */
+/** A variable that a task needs and nobody passed stops the run before anything starts. */
 export function checkVariables(dag: Dag, available: ReadonlySet<string>, reporter: Reporter): Result<void, Failure> {
   for (const missing of missingVariables(dag, available)) {
     if (!missing.allIgnoreFailure) return err({ kind: "missing-variable", name: missing.name, tasks: missing.tasks, passedToOriginal: false });

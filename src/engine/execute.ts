@@ -253,7 +253,7 @@ class Execution {
   }
 
   /**
-   * `--var` values never enter the journal (SPEC section 4): a command line or
+   * `--var` values never enter the journal (journal-format.md): a command line or
    * an error text that holds one (through error_message, a working_dir, a
    * task's stderr) gets `{{.NAME}}` in its place. Values shorter than
    * REDACT_MIN_LENGTH are left: they would match everywhere ("exit 1").

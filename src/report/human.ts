@@ -1,5 +1,5 @@
 /**
- * The terminal lines of SPEC section 3, one per event, and on a TTY a live
+ * The terminal lines of a run (docs/cli.md), one per event, and on a TTY a live
  * progress line. `quiet` keeps only failures and the final line (for cron).
  */
 import process from "node:process";

@@ -1,4 +1,4 @@
-/** Where runs live (SPEC section 4), run ids, and run-id prefixes. */
+/** Where runs live (the state directory of journal-format.md), run ids, and run-id prefixes. */
 import { lstat, mkdir, stat } from "node:fs/promises";
 import { readdirSync, type Stats } from "node:fs";
 import { dirname, join, resolve } from "node:path";

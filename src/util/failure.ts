@@ -88,7 +88,7 @@ export type Failure =
   /** Writing or syncing the journal failed mid-run: the run stopped (exit 1). */
   | { readonly kind: "journal-write"; readonly path: string; readonly problem: FsProblem };
 
-/** The exit code of SPEC section 6 for a failure. */
+/** The exit code for a failure: 2 bad usage or input, 3 locked or refused, 1 anything else (README.md, "Exit codes"). */
 export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
   switch (failure.kind) {
     case "usage":

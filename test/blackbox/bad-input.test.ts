@@ -1,5 +1,5 @@
 /**
- * Bad input through the real CLI (SPEC section 6): one clear sentence, with a
+ * Bad input through the real CLI (docs/errors.md): one clear sentence, with a
  * location when there is one, exit code 2, never a stack trace, and no run
  * directory left behind.
  */

@@ -1,5 +1,5 @@
 /**
- * `kill -9` of `wf` in the middle of a run (SPEC section 4): whatever instant
+ * `kill -9` of `wf` in the middle of a run (journal-format.md): whatever instant
  * the process dies at, the journal is clean or has a torn tail (never
  * corrupt), and everything `wf` reported had been made durable first.
  */

@@ -1,4 +1,4 @@
-/** `wf resume` through the real CLI (SPEC section 5). */
+/** `wf resume` through the real CLI (README.md, "wf resume"). */
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";

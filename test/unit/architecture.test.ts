@@ -1,7 +1,7 @@
 /**
  * The import order of src/: each folder is a layer, and a file may import only
  * its own layer and the layers listed before it, so data flows one way
- * (STYLE.md "The shape"). Also no import cycle between files, type-only
+ * (README.md, "Development"). Also no import cycle between files, type-only
  * imports included. Reads the sources with TypeScript's parser, so imports in
  * comments and strings do not count.
  */

@@ -11,7 +11,7 @@ import { templateRefs } from "../workflow/template.ts";
 import type { TaskDef, TaskId, Workflow } from "../workflow/types.ts";
 import { buildDag, findCycles } from "./build.ts";
 import type { Dag, DagNode } from "./dag.ts";
-import { registeredName, registerOwners, resolveReads, templatedFields, type VarRead } from "./variables.ts";
+import { registeredName, resolveReads, templatedFields, type VarRead } from "./variables.ts";
 
 export interface GraphCheckOptions {
   /** Names passed with `--var`: references to them are not reported. */
@@ -96,13 +96,17 @@ function checkVariables(
   warning: (message: string, span: Span) => void,
 ): void {
   // Who registers what: two different tasks (or two cells of one task) may not share a name.
-  const owners = registerOwners(dag);
+  // One pass: the first node to register a name owns it (as registerOwners says), later ones clash.
+  const owners = new Map<string, DagNode>();
   const sameTaskReported = new Set<TaskId>();
   for (const node of dag.nodes.values()) {
     const name = registeredName(node);
     if (name === undefined) continue;
-    const other = owners.get(name)!;
-    if (other === node) continue;
+    const other = owners.get(name);
+    if (other === undefined) {
+      owners.set(name, node);
+      continue;
+    }
     const span = index.valueSpan(["tasks", node.task.id, "register"]);
     if (other.task.id !== node.task.id) {
       error(`Variable "${name}" is registered by both "${other.task.id}" and "${node.task.id}"`, span);

@@ -292,6 +292,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
       .option("--older-than <age>", "Only runs started longer ago than this, e.g. 30d, 2w, 12h")
       .option("--keep <n>", "Keep the newest N runs")
       .option("--dry-run", "Print what would be deleted, and delete nothing")
+      .option("--include-unreadable", "Also delete runs whose journal cannot be read (kept otherwise)")
       .example("wf prune --older-than 30d --keep 100 --dry-run"),
     (flags) => () => {
       const f = new FlagReader(flags as Flags, argv);
@@ -301,7 +302,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
         return Promise.resolve(err({ kind: "usage", message: `Invalid --older-than "${age}": expected an age such as 30d, 2w, 12h or 1d12h` } as const));
       }
       const keep = f.wholeNumber("keep", "--keep", 0);
-      const opts = { ...(olderThanMs === undefined ? {} : { olderThanMs }), ...(keep === undefined ? {} : { keep }), dryRun: f.bool("dryRun") };
+      const opts = { ...(olderThanMs === undefined ? {} : { olderThanMs }), ...(keep === undefined ? {} : { keep }), dryRun: f.bool("dryRun"), includeUnreadable: f.bool("includeUnreadable") };
       return withState(f, io, (stateDir) => pruneCommand(stateDir, opts, io));
     },
   );

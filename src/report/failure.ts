@@ -39,7 +39,8 @@ export function describeFsProblem(problem: FsProblem): string {
   }
 }
 
-function describeRunProblem(problem: RunProblem): string {
+/** Why a run's journal cannot be used, as the end of a sentence ("…: its journal is empty"). */
+export function describeRunProblem(problem: RunProblem): string {
   switch (problem.kind) {
     case "no-journal":
       return "it has no journal";

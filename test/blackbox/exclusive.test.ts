@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
+import { readdir } from "node:fs/promises";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { isAlive } from "../../src/platform/process.ts";
@@ -110,4 +112,21 @@ describe("wf run --exclusive", { concurrency: 4 }, () => {
       killGroupOf(taskPid);
     }
   });
+});
+
+describe("a workflow name is never a path", () => {
+  for (const name of ["etl/nightly", "../../escape", ".hidden", "a b:c"]) {
+    test(`--exclusive with name = ${JSON.stringify(name)} keeps its lock inside the state directory`, async () => {
+      await using rig = await TestRig.create();
+      await rig.write("w.toml", `name = ${JSON.stringify(name)}\n\n[tasks.a]\ncmd = "ls \\"$WF_STATE_DIR/locks\\""\n`);
+      const r = await rig.run(["run", "w.toml", "--exclusive", "--print-output"]);
+      assert.equal(r.stderr, "");
+      assert.equal(r.code, 0);
+      const encoded = `${encodeURIComponent(name).replace(/^\./, "%2E")}.lock`;
+      assert.equal(r.stdout.split("\n")[0], `[a] ${encoded}`);
+      // Nothing was written beside the rig's own files, and the lock is gone once the run ended.
+      assert.deepEqual((await readdir(rig.dir)).sort(), ["state", "w.toml"]);
+      assert.deepEqual(await readdir(join(rig.stateDir, "locks")), []);
+    });
+  }
 });

@@ -39,11 +39,7 @@ export function compileSchema(schema: v.GenericSchema, alsoAllowed: readonly str
 function compile(s: AnySchema, allowed: ReadonlySet<string>): Check {
   if (s.pipe !== undefined && s.pipe[0] !== s) {
     const [base, ...actions] = s.pipe;
-    const checks = [compile(base as AnySchema, allowed), ...actions.map(compileAction)];
-    return (x) => {
-      for (const c of checks) if (!c(x)) return false;
-      return true;
-    };
+    return actions.map(compileAction).reduce(both, compile(base as AnySchema, allowed));
   }
   switch (s.type) {
     case "string":
@@ -102,26 +98,73 @@ function compileAction(a: { kind: string; type: string; requirement?: unknown })
   }
 }
 
+function both(a: Check, b: Check): Check {
+  return (x) => a(x) && b(x);
+}
+
 function compileObject(s: AnySchema, strict: boolean, allowed: ReadonlySet<string>): Check {
-  const entries = Object.entries(s.entries ?? {}).map(([key, schema]) => {
-    const optional = schema.type === "optional";
-    return { key, optional, check: compile(schema, new Set()) };
-  });
-  const known = new Set(entries.map((e) => e.key));
+  const entries = Object.entries(s.entries ?? {});
+  const keys = entries.map(([key]) => key);
+  const checks = entries.map(([, schema]) => compile(schema, new Set()));
+  const required = entries.map(([, schema]) => schema.type !== "optional");
+  return strict ? strictObjectCheck(keys, checks, required, allowed) : objectCheck(keys, checks, required);
+}
+
+/** valibot reads each entry as `obj[key]`: an absent key reads undefined, which only an optional entry accepts. */
+function objectCheck(keys: readonly string[], checks: readonly Check[], required: readonly boolean[]): Check {
   return (x) => {
     if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
     const obj = x as Record<string, unknown>;
-    for (const e of entries) {
-      if (!Object.hasOwn(obj, e.key)) {
-        if (!e.optional) return false;
-        continue;
-      }
-      if (!e.check(obj[e.key])) return false;
-    }
-    if (strict) {
-      for (const key of Object.keys(obj)) if (!known.has(key) && !allowed.has(key)) return false;
+    for (let i = 0; i < keys.length; i++) {
+      const value = obj[keys[i]!];
+      if (value === undefined ? required[i] : !checks[i]!(value)) return false;
     }
     return true;
+  };
+}
+
+/** Where a key that is not an entry leads in a strict object: skipped (one of `allowed`) or refused. */
+const SKIP = -1;
+const REFUSE = -2;
+
+/**
+ * A strict object is also refused for any key valibot's for-in loop meets that
+ * is not an entry. One for-in loop does both: every key met is an entry (its
+ * value checked) or allowed, and every required entry is met. An entry valibot
+ * would read that this loop does not meet (not enumerable) gives false, which
+ * is always safe. No Object.keys array per call.
+ */
+function strictObjectCheck(keys: readonly string[], checks: readonly Check[], required: readonly boolean[], allowed: ReadonlySet<string>): Check {
+  const slotOf = new Map<string, number>([...allowed].map((key) => [key, SKIP]));
+  keys.forEach((key, i) => slotOf.set(key, i));
+  const requiredCount = required.filter(Boolean).length;
+  // The key met at each position of the loop last time, and its slot: objects of one kind
+  // list their keys in one order, so a key is nearly always found by one comparison.
+  const lastKeys: string[] = [];
+  const lastSlots: number[] = [];
+  return (x) => {
+    if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
+    const obj = x as Record<string, unknown>;
+    let met = 0;
+    let position = 0;
+    for (const key in obj) {
+      let slot: number;
+      if (lastKeys[position] === key) {
+        slot = lastSlots[position]!;
+      } else {
+        slot = slotOf.get(key) ?? REFUSE;
+        lastKeys[position] = key;
+        lastSlots[position] = slot;
+      }
+      position++;
+      if (slot < 0) {
+        if (slot === REFUSE) return false;
+        continue;
+      }
+      if (!checks[slot]!(obj[key])) return false;
+      if (required[slot]) met++;
+    }
+    return met === requiredCount;
   };
 }
 

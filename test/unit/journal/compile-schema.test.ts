@@ -45,3 +45,24 @@ test("compileSchema() answers false for what it does not know, leaving it to val
   const check = compileSchema(v.pipe(v.string(), v.email()));
   assert.equal(check("a@example.com"), false);
 });
+
+test("compileSchema() agrees with valibot on strict objects whatever the key order, missing, extra or inherited keys", () => {
+  const check = compileSchema(EventSchema);
+  const base: Record<string, unknown>[] = [
+    { type: "task_skipped", task: "a", reason: "b" },
+    { type: "run_status", status: "resuming", mode: "parallel", max_parallel: 2 },
+    { type: "task_spawned", task: "a", attempt: 1, pid: 7 },
+  ];
+  const variants: unknown[] = [];
+  for (const b of base) {
+    variants.push(b, Object.fromEntries(Object.entries(b).reverse()), { ...b, extra: 1 }, { ...b, reason: undefined }, { ...b, mode: undefined });
+    for (const k of Object.keys(b)) {
+      const { [k]: _dropped, ...without } = b;
+      variants.push(without, { ...b, [k]: undefined }, { ...b, [k]: null }, { extra: 1, ...without });
+      // Read through the prototype by valibot (`in`), and met by a for-in loop as well.
+      variants.push(Object.assign(Object.create({ [k]: b[k] }), without));
+    }
+  }
+  // Twice, so that each is also checked right after objects that list their keys in another order.
+  for (const x of [...variants, ...variants]) assert.equal(check(x), v.is(EventSchema, x), JSON.stringify(x));
+});

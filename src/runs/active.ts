@@ -12,6 +12,7 @@
  *       pid is alive with WF_RUN_ID=<id> in its environment ──> active: the task
  *                                                  otherwise ──> idle
  */
+import { lstatSync } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { JournalRecord } from "../journal/events.ts";
@@ -123,6 +124,7 @@ export async function activeRunOf(stateDir: string, workflow: string, probe: Tas
   for (const entry of entries.value.reverse()) {
     // "": a run indexed while being created, before its journal named the workflow.
     if (entry.workflow !== workflow && entry.workflow !== "") continue;
+    if (!mayHaveLock(stateDir, entry.id)) continue;
     const activity = await runActivity(stateDir, entry.id, probe);
     if (!activity.ok) return activity;
     if (activity.value === undefined) continue;
@@ -130,6 +132,21 @@ export async function activeRunOf(stateDir: string, workflow: string, probe: Tas
     return activity;
   }
   return ok(undefined);
+}
+
+/**
+ * False only when the run's lock file is surely gone (it ended cleanly, or never
+ * started): a synchronous lstat, so hundreds of old runs cost a millisecond or
+ * two, not a round trip through the thread pool each. Any other answer leaves
+ * the run to runActivity, which names a problem as a failure.
+ */
+function mayHaveLock(stateDir: string, runId: string): boolean {
+  try {
+    // No throw for a missing file: an exception per old run would cost more than the call.
+    return lstatSync(runPaths(stateDir, runId).lock, { throwIfNoEntry: false }) !== undefined;
+  } catch (e) {
+    return (e as { code?: string } | null)?.code !== "ENOENT";
+  }
 }
 
 function workflowOf(records: readonly JournalRecord[]): string | undefined {

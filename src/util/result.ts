@@ -1,4 +1,4 @@
-/** Expected failures travel as values; a throw means a bug (see STYLE: errors are values). */
+/** Expected failures travel as values (see util/failure.ts); a throw means a bug. */
 export type Result<T, E = Diagnostic[]> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: E };

@@ -166,9 +166,9 @@ export interface MissingVariable {
 
 /**
  * The run-time check (docs/workflow-file.md, "Where a variable must come from"): variables
- * referenced in templated fields that nothing in the workflow provides (`workflowProvides`, or a `register` of any task: a read that is a
- * race was rejected by validation) and no `available` name (the `--var` names, or restored
- * variables on resume) provides either.
+ * referenced in templated fields that nothing in the workflow provides (`workflowProvides`,
+ * or a `register` of any task: a read that is a race was rejected by validation) and no
+ * `available` name (the `--var` names, or restored variables on resume) provides either.
  */
 export function missingVariables(dag: Dag, available: ReadonlySet<string>): MissingVariable[] {
   const registered = allRegistered(dag);

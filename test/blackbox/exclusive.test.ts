@@ -13,10 +13,13 @@ import { describe, test } from "node:test";
 import { isAlive } from "../../src/platform/process.ts";
 import { collect, type RunResult, TestRig } from "./rig.ts";
 
-/** Task "a" marks that it started, then waits for `stop`; with `fail-first`, its first attempt fails instead. */
-const WAITING = `name = "nightly"\n[tasks.a]\ncmd = "touch started.txt; while [ ! -f stop ]; do sleep 0.05; done"\n`;
+/**
+ * Task "a" marks that it started, then waits for `stop` (or for the rig's folder to go, so
+ * a failed test leaves no loop behind); in the second, its first attempt fails instead.
+ */
+const WAITING = `name = "nightly"\n[tasks.a]\ncmd = "touch started.txt; while [ ! -f stop ] && [ -f t.toml ]; do sleep 0.05; done"\n`;
 const FAILS_THEN_WAITS =
-  `name = "nightly"\n[tasks.a]\ncmd = "if [ ! -f go ]; then exit 1; fi; touch resumed.txt; while [ ! -f stop ]; do sleep 0.05; done"\n`;
+  `name = "nightly"\n[tasks.a]\ncmd = "if [ ! -f go ]; then exit 1; fi; touch resumed.txt; while [ ! -f stop ] && [ -f t.toml ]; do sleep 0.05; done"\n`;
 
 /** Polls until `check` holds, or fails after `timeoutMs` (a guard against hanging, not a timed assertion). */
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {

@@ -84,7 +84,12 @@ export function foldJournal(records: readonly JournalRecord[], live = false): { 
 /** The state being built, once run_started is known. */
 interface Folding {
   readonly started: EventOf<"run_started"> & { ts: string };
-  readonly tasks: Map<string, TaskFold>;
+  /** Normal tasks in graph order, then any a resume added; RunState's `tasks` is built from them. */
+  readonly order: TaskFold[];
+  /** Each task's place in `order`. */
+  readonly position: Map<string, number>;
+  /** The place in `order` of the task found last: see taskAt. */
+  cursor: number;
   readonly forensic: ForensicFold[];
   readonly vars: Map<string, { value: string; task: string; ts: string }>;
   readonly lastAttempt: Map<string, number>;
@@ -139,7 +144,7 @@ export class JournalFold {
     const last = s.statuses.at(-1);
     const ended = last !== undefined && FINAL.has(last.status);
     if (!ended && !live) {
-      for (const t of s.tasks.values()) if (t.state === "running") t.state = "interrupted";
+      for (const t of s.order) if (t.state === "running") t.state = "interrupted";
     }
     const status: RunState["status"] = ended ? last.status : live ? (last?.status ?? "running") : "interrupted";
     return {
@@ -152,7 +157,7 @@ export class JournalFold {
         mode: s.mode,
         maxParallel: s.maxParallel,
         ...(s.cwd === undefined ? {} : { cwd: s.cwd }),
-        tasks: s.tasks,
+        tasks: new Map(s.order.map((t) => [t.id, t])),
         forensic: s.forensic,
         vars: s.vars,
         lastAttempt: s.lastAttempt,
@@ -166,11 +171,11 @@ export class JournalFold {
 }
 
 function begin(started: EventOf<"run_started"> & { ts: string }): Folding {
-  const tasks = new Map<string, TaskFold>();
-  for (const node of started.nodes) tasks.set(node.id, { id: node.id, state: "pending", ignored: false, attempts: [] });
-  return {
+  const s: Folding = {
     started,
-    tasks,
+    order: [],
+    position: new Map(),
+    cursor: 0,
     forensic: [],
     vars: new Map(),
     lastAttempt: new Map(),
@@ -181,23 +186,47 @@ function begin(started: EventOf<"run_started"> & { ts: string }): Folding {
     resumes: 0,
     endedAt: undefined,
   };
+  for (const node of started.nodes) if (!s.position.has(node.id)) addTask(s, node.id);
+  return s;
+}
+
+function addTask(s: Folding, id: string): TaskFold {
+  const t: TaskFold = { id, state: "pending", ignored: false, attempts: [] };
+  s.position.set(id, s.order.length);
+  s.order.push(t);
+  return t;
+}
+
+/**
+ * The task `id`, if the run has it. Records mostly follow the graph's order
+ * (a resume skips the tasks that succeeded one after the other; an attempt's
+ * lines come together), so the task found last and the one after it are
+ * tried first: most records then need no hash of their task id.
+ */
+function taskAt(s: Folding, id: string): TaskFold | undefined {
+  const here = s.order[s.cursor];
+  if (here !== undefined && here.id === id) return here;
+  const next = s.order[s.cursor + 1];
+  if (next !== undefined && next.id === id) {
+    s.cursor++;
+    return next;
+  }
+  const at = s.position.get(id);
+  if (at === undefined) return undefined;
+  s.cursor = at;
+  return s.order[at];
 }
 
 function taskOf(s: Folding, id: string): TaskFold {
-  let t = s.tasks.get(id);
-  if (t === undefined) {
-    // A node added by a resume of a changed workflow (with --force).
-    t = { id, state: "pending", ignored: false, attempts: [] };
-    s.tasks.set(id, t);
-  }
-  return t;
+  // Not found: a node added by a resume of a changed workflow (with --force).
+  return taskAt(s, id) ?? addTask(s, id);
 }
 
 function attemptOf(s: Folding, task: string, attempt: number, forensicFor?: string): AttemptState | undefined {
   if (forensicFor !== undefined) {
     return s.forensic.findLast((f) => f.task === task && f.attempt.attempt === attempt)?.attempt;
   }
-  return s.tasks.get(task)?.attempts.findLast((a) => a.attempt === attempt);
+  return taskAt(s, task)?.attempts.findLast((a) => a.attempt === attempt);
 }
 
 /** Folds one record into `s`. */
@@ -218,7 +247,7 @@ function apply(s: Folding, r: JournalRecord): void {
         if (r.cwd !== undefined) s.cwd = r.cwd;
         s.endedAt = undefined;
         // Whatever was running when the previous execution stopped did not finish.
-        for (const t of s.tasks.values()) if (t.state === "running") t.state = "interrupted";
+        for (const t of s.order) if (t.state === "running") t.state = "interrupted";
       }
       if (FINAL.has(r.status)) s.endedAt = r.ts;
       break;

@@ -45,15 +45,17 @@ export class OrderCheck {
   #seen = 0;
   #phase: Phase = "header";
   #finalStatus = "";
-  /** Open attempts (started, not finished) by task; cleared when a resume begins. */
-  readonly #open = new Map<string, number>();
-  readonly #lastAttempt = new Map<string, number>();
+  /** Each task's attempts so far, by id. */
+  readonly #tasks = new Map<string, TaskAttempts>();
+  /** The tasks with an open attempt; all are closed when a resume begins. */
+  readonly #open = new Set<TaskAttempts>();
+  /** The task looked up last: an attempt's lines come one after the other, so it is often the next one's too. */
+  #last: TaskAttempts | undefined;
 
   /** Why `r` cannot follow the records fed before it, or undefined when it can. The first record (the header) is not checked. */
   next(r: JournalRecord): string | undefined {
     if (this.#seen++ === 0) return undefined;
     if (HOUSEKEEPING.has(r.type)) return undefined;
-    const open = this.#open;
     if (r.type === "run_started") {
       if (this.#phase !== "header") return "a second run_started line";
       this.#phase = "created";
@@ -62,7 +64,8 @@ export class OrderCheck {
     if (this.#phase === "header") return `a "${r.type}" line before run_started`;
     if (r.type === "run_status") {
       if (r.status === "resuming") {
-        open.clear();
+        for (const t of this.#open) t.open = 0;
+        this.#open.clear();
         this.#phase = "executing";
       } else if (r.status === "running") {
         if (this.#phase === "ended") return `status "running" after the final status "${this.#finalStatus}" (only a resume may follow)`;
@@ -79,39 +82,65 @@ export class OrderCheck {
     if (this.#phase === "created") return `a "${r.type}" line before the status "running"`;
     switch (r.type) {
       case "task_started": {
-        const running = open.get(r.task);
-        if (running !== undefined) return `task_started for "${r.task}" attempt ${r.attempt} while attempt ${running} has not finished`;
-        const prev = this.#lastAttempt.get(r.task) ?? 0;
-        if (r.attempt <= prev) return `task_started for "${r.task}" attempt ${r.attempt} after attempt ${prev}`;
-        open.set(r.task, r.attempt);
-        this.#lastAttempt.set(r.task, r.attempt);
+        const t = this.#task(r.task);
+        if (t.open !== 0) return `task_started for "${r.task}" attempt ${r.attempt} while attempt ${t.open} has not finished`;
+        if (r.attempt <= t.last) return `task_started for "${r.task}" attempt ${r.attempt} after attempt ${t.last}`;
+        t.open = r.attempt;
+        t.last = r.attempt;
+        this.#open.add(t);
         return undefined;
       }
-      case "task_spawned":
-        if (open.get(r.task) !== r.attempt) return `task_spawned for "${r.task}" attempt ${r.attempt}, which has not started`;
+      case "task_spawned": {
+        const t = this.#task(r.task);
+        if (t.open === 0 || t.open !== r.attempt) return `task_spawned for "${r.task}" attempt ${r.attempt}, which has not started`;
         return undefined;
+      }
       case "task_finished": {
-        if (open.get(r.task) === r.attempt) {
-          open.delete(r.task);
+        const t = this.#task(r.task);
+        if (t.open !== 0 && t.open === r.attempt) {
+          t.open = 0;
+          this.#open.delete(t);
           return undefined;
         }
         // A task that failed before its command could start (a missing variable) has no task_started.
-        const prev = this.#lastAttempt.get(r.task) ?? 0;
-        if (r.state === "failed" && r.exit_code === null && r.attempt > prev && !open.has(r.task)) {
-          this.#lastAttempt.set(r.task, r.attempt);
+        if (r.state === "failed" && r.exit_code === null && r.attempt > t.last && t.open === 0) {
+          t.last = r.attempt;
           return undefined;
         }
         return `task_finished for "${r.task}" attempt ${r.attempt}, which has not started`;
       }
       case "task_skipped":
-      case "task_cancelled":
-        if (open.has(r.task)) return `${r.type} for "${r.task}" while its attempt ${open.get(r.task)} is running`;
+      case "task_cancelled": {
+        // Nothing is open in most of a resume: no lookup then.
+        if (this.#open.size === 0) return undefined;
+        const t = this.#task(r.task);
+        if (t.open !== 0) return `${r.type} for "${r.task}" while its attempt ${t.open} is running`;
         return undefined;
+      }
       case "var_registered":
       case "header":
         return undefined;
     }
   }
+
+  #task(id: string): TaskAttempts {
+    const last = this.#last;
+    if (last !== undefined && last.id === id) return last;
+    let t = this.#tasks.get(id);
+    if (t === undefined) {
+      t = { id, open: 0, last: 0 };
+      this.#tasks.set(id, t);
+    }
+    this.#last = t;
+    return t;
+  }
+}
+
+/** What the order check knows of one task: its open attempt (0: none) and its last attempt (0: none yet). */
+interface TaskAttempts {
+  readonly id: string;
+  open: number;
+  last: number;
 }
 
 /** Byte offset of the start of each line. */

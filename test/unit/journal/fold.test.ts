@@ -100,6 +100,32 @@ describe("foldJournal()", () => {
     assert.deepEqual(s.forensic.map((f) => [f.task, f.target, f.attempt.finished?.state]), [["collect", "test", "succeeded"]]);
   });
 
+  test("each line finds its task whatever the order: interleaved attempts, backwards, a task the graph did not have", () => {
+    const s = fold(journal(
+      { type: "run_status", status: "running" },
+      started("build"), started("lint"), { type: "task_spawned", task: "build", attempt: 1, pid: 11 },
+      { type: "task_spawned", task: "lint", attempt: 1, pid: 12 }, finished("lint", "succeeded"),
+      started("extra"), { type: "task_spawned", task: "extra", attempt: 1, pid: 13 },
+      finished("build", "failed"), finished("extra", "succeeded"),
+      { type: "run_status", status: "failed" },
+      { type: "run_status", status: "resuming" },
+      { type: "task_skipped", task: "extra", reason: "done" }, { type: "task_skipped", task: "lint", reason: "done" },
+      { type: "task_cancelled", task: "test", reason: "stop" }, { type: "task_cancelled", task: "build", reason: "stop" },
+      { type: "run_status", status: "cancelled" },
+    ));
+    assert.deepEqual([...s.tasks.keys()], ["lint", "test", "build", "extra"], "graph order, then what a resume added");
+    assert.deepEqual(
+      [...s.tasks.values()].map((t) => [t.id, t.state, t.attempts.map((a) => [a.attempt, a.pid, a.finished?.state])]),
+      [
+        ["lint", "succeeded", [[1, 12, "succeeded"]]],
+        ["test", "cancelled", []],
+        ["build", "cancelled", [[1, 11, "failed"]]],
+        ["extra", "succeeded", [[1, 13, "succeeded"]]],
+      ],
+    );
+    assert.deepEqual([...s.lastAttempt], [["build", 1], ["lint", 1], ["extra", 1]]);
+  });
+
   test("a journal cut before run_started is an error sentence", () => {
     const r = foldJournal(journal().slice(0, 1));
     assert.deepEqual(r, { ok: false, error: "its journal has no run_started line: the run was cut off while being created, before any task started" });

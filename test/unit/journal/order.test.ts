@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { AppendableEvent, Event } from "../../../src/journal/events.ts";
+import type { AppendableEvent, Event, JournalRecord } from "../../../src/journal/events.ts";
 import { encodeLine } from "../../../src/journal/line.ts";
-import { lineOffsets, verifyJournal } from "../../../src/journal/order.ts";
+import { lineOffsets, type OrderProblem, verifyJournal, verifyOrder } from "../../../src/journal/order.ts";
 import { choosePrunable, parseAge } from "../../../src/commands/prune.ts";
 
 const HEADER: Event = { type: "header", format: 1, writer: "wf test" };
@@ -103,4 +103,83 @@ test("verifyJournal() refuses a journal with no intact header, as every other co
   const reason = "it has no intact header line: the run was cut off while being created";
   assert.deepEqual(verifyJournal(new Uint8Array(0)), { kind: "corrupt", lines: 0, line: 1, offset: 0, reason });
   assert.deepEqual(verifyJournal(new TextEncoder().encode('{"v":1,"seq":0,')), { kind: "corrupt", lines: 0, line: 1, offset: 0, reason });
+});
+
+/** verifyOrder as it was written with one map of open attempts and one of last attempts: the reference for the test below. */
+function referenceOrder(records: readonly { type: string; task?: string; attempt?: number; state?: string; exit_code?: number | null; status?: string }[]): OrderProblem | undefined {
+  const open = new Map<string, number>();
+  const lastAttempt = new Map<string, number>();
+  for (let i = 2; i < records.length; i++) {
+    const r = records[i]!;
+    const task = r.task ?? "";
+    const attempt = r.attempt ?? 0;
+    let reason: string | undefined;
+    if (r.type === "run_status") {
+      if (r.status === "resuming") open.clear();
+      continue;
+    }
+    if (r.type === "task_started") {
+      const running = open.get(task);
+      const prev = lastAttempt.get(task) ?? 0;
+      if (running !== undefined) reason = `task_started for "${task}" attempt ${attempt} while attempt ${running} has not finished`;
+      else if (attempt <= prev) reason = `task_started for "${task}" attempt ${attempt} after attempt ${prev}`;
+      else {
+        open.set(task, attempt);
+        lastAttempt.set(task, attempt);
+      }
+    } else if (r.type === "task_spawned") {
+      if (open.get(task) !== attempt) reason = `task_spawned for "${task}" attempt ${attempt}, which has not started`;
+    } else if (r.type === "task_finished") {
+      const prev = lastAttempt.get(task) ?? 0;
+      if (open.get(task) === attempt) open.delete(task);
+      else if (r.state === "failed" && r.exit_code === null && attempt > prev && !open.has(task)) lastAttempt.set(task, attempt);
+      else reason = `task_finished for "${task}" attempt ${attempt}, which has not started`;
+    } else if (r.type === "task_skipped" && open.has(task)) {
+      reason = `task_skipped for "${task}" while its attempt ${open.get(task)} is running`;
+    }
+    if (reason !== undefined) return { index: i, reason };
+  }
+  return undefined;
+}
+
+test("verifyOrder() gives the first problem of random attempt lines of a few tasks as two maps of attempts did", () => {
+  let seed = 7;
+  const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+  const tasks = ["a", "b", "c"];
+  let problems = 0;
+  for (let round = 0; round < 3000; round++) {
+    const events: Event[] = [HEADER, STARTED, running];
+    // Mostly what a writer would write (the next attempt, then its lines), sometimes a wrong attempt number.
+    const open = new Map<string, number>();
+    const last = new Map<string, number>();
+    for (let k = 0; k < 12; k++) {
+      const task = tasks[rand(3)]!;
+      const right = open.get(task) ?? (last.get(task) ?? 0) + 1;
+      const attempt = rand(12) === 0 ? 1 + rand(3) : right;
+      // Usually a line that fits the task's state; one time in ten any kind of line.
+      const kind = rand(10) === 0 ? rand(6) : open.has(task) ? 1 + rand(2) : [0, 0, 3, 4, 5][rand(5)]!;
+      if (kind === 0) {
+        events.push(start(task, attempt));
+        open.set(task, attempt);
+        last.set(task, attempt);
+      } else if (kind === 1) events.push({ type: "task_spawned", task, attempt, pid: 1 });
+      else if (kind === 2) {
+        events.push(finish(task, attempt));
+        open.delete(task);
+      } else if (kind === 3) {
+        events.push({ ...finish(task, attempt, "failed"), exit_code: null } as AppendableEvent);
+        last.set(task, Math.max(attempt, last.get(task) ?? 0));
+      } else if (kind === 4) events.push({ type: "task_skipped", task, reason: "r" });
+      else {
+        events.push(status("resuming"));
+        open.clear();
+      }
+    }
+    const records = events.map((e, seq) => ({ ...e, v: 1, seq, ts: "2025-01-01T00:00:00.000Z", run: "r1", crc: "0" }) as JournalRecord);
+    const expected = referenceOrder(records);
+    assert.deepEqual(verifyOrder(records), expected, JSON.stringify(events.slice(3)));
+    if (expected !== undefined) problems++;
+  }
+  // Both kinds of journals were met.
+  assert.ok(problems > 100 && problems < 2900, String(problems));
 });

@@ -12,7 +12,7 @@
  *   (resuming also follows an execution that ended without a status: a crash)
  */
 import type { JournalRecord } from "./events.ts";
-import { type Classification, classifyJournal, type RecordSink, scanJournal } from "./reader.ts";
+import { type Classification, classifyJournal, type RecordSink, type Scan, scanJournal } from "./reader.ts";
 
 /** The first event that is out of order: its index in `records` and why. */
 export interface OrderProblem {
@@ -176,19 +176,32 @@ export function checkJournal(bytes: Uint8Array): Classification {
  * clean or torn verdict are the records `onRecord` saw the journal's.
  */
 export function scanCheckedJournal(bytes: Uint8Array, onRecord: RecordSink): Verdict {
+  const checked = orderChecked(onRecord);
+  return checked.verdict(scanJournal(bytes, checked.sink));
+}
+
+/**
+ * The order check between a scan and `onRecord`, for a scan fed piece by
+ * piece (JournalScan): give the scan `sink`, then its answer to verdict(),
+ * which returns scanCheckedJournal's.
+ */
+export function orderChecked(onRecord: RecordSink): { sink: RecordSink; verdict: (scan: Scan) => Verdict } {
   const order = new OrderCheck();
   let problem: { index: number; offset: number; reason: string } | undefined;
   let index = 0;
-  const scan = scanJournal(bytes, (r, offset) => {
+  const sink: RecordSink = (r, offset) => {
     if (problem === undefined) {
       const reason = order.next(r);
       if (reason === undefined) onRecord(r, offset);
       else problem = { index, offset, reason };
     }
     index++;
-  });
-  if (scan.kind === "corrupt" || problem === undefined) return scan;
-  return { kind: "corrupt", lines: problem.index, line: problem.index + 1, offset: problem.offset, reason: problem.reason };
+  };
+  const verdict = (scan: Scan): Verdict => {
+    if (scan.kind === "corrupt" || problem === undefined) return scan;
+    return { kind: "corrupt", lines: problem.index, line: problem.index + 1, offset: problem.offset, reason: problem.reason };
+  };
+  return { sink, verdict };
 }
 
 /** Pure: the verdict on a journal's bytes, as `wf verify` reports it. */

@@ -9,8 +9,8 @@
 import { readFile } from "node:fs/promises";
 import type { JournalRecord } from "../journal/events.ts";
 import { foldJournal, JournalFold, type RunState } from "../journal/fold.ts";
-import { checkJournal, scanCheckedJournal, type Verdict } from "../journal/order.ts";
-import type { Classification } from "../journal/reader.ts";
+import { checkJournal, orderChecked, scanCheckedJournal, type Verdict } from "../journal/order.ts";
+import { type Classification, type RecordSink, type Scan, scanJournalFile } from "../journal/reader.ts";
 import { type Failure, fsCall, fsProblem, type RunAction, type RunProblem } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import { lockHolder } from "./lock.ts";
@@ -54,9 +54,23 @@ export async function readJournalBytes(path: string): Promise<Result<Uint8Array,
   try {
     return ok(await readFile(path));
   } catch (e) {
-    const problem = fsProblem(e);
-    if (problem === undefined) throw e;
-    return err(problem === "missing" ? { kind: "no-journal" } : { kind: "fs", path, problem });
+    return err(journalProblem(path, e));
+  }
+}
+
+/** What a file-system error reading the journal at `path` means for its run; any other error is rethrown. */
+function journalProblem(path: string, e: unknown): RunProblem {
+  const problem = fsProblem(e);
+  if (problem === undefined) throw e;
+  return problem === "missing" ? { kind: "no-journal" } : { kind: "fs", path, problem };
+}
+
+/** scanJournalFile, with what the file system says as readJournalBytes says it. */
+async function scanJournalFileOf(path: string, onRecord: RecordSink): Promise<Result<Scan, RunProblem>> {
+  try {
+    return ok(await scanJournalFile(path, onRecord));
+  } catch (e) {
+    return err(journalProblem(path, e));
   }
 }
 
@@ -82,13 +96,19 @@ export async function readRun(stateDir: string, id: string, action: RunAction, o
 export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions = { keepRecords: true }): Promise<Result<RunSummary | OpenedRun, Failure>> {
   const paths = runPaths(stateDir, id);
   const unusable = (problem: RunProblem): Result<never, Failure> => err({ kind: "run-unusable", action, runId: id, problem });
-  const bytes = await readJournalBytes(paths.journal);
-  if (!bytes.ok) return unusable(bytes.error);
+  const records: JournalRecord[] | undefined = opts.keepRecords ? [] : undefined;
+  // The journal is read, checked and folded as it is read, a few MiB at a time, then the lock tells whether it is live.
+  const fold = new JournalFold();
+  const checked = orderChecked(records === undefined ? (r) => fold.add(r) : (r) => {
+    fold.add(r);
+    records.push(r);
+  });
+  const scan = await scanJournalFileOf(paths.journal, checked.sink);
+  if (!scan.ok) return unusable(scan.error);
   const holder = await fsCall("read the lock", paths.lock, () => lockHolder(paths.lock));
   if (!holder.ok) return holder;
   const live = holder.value !== undefined;
-  const records: JournalRecord[] | undefined = opts.keepRecords ? [] : undefined;
-  const read = foldJournalBytes(bytes.value, live, records === undefined ? undefined : (r) => records.push(r));
+  const read = finishFold(checked.verdict(scan.value), fold, live);
   if (!read.ok) return unusable(read.error);
   const v = read.value.verdict;
   const summary: RunSummary = {
@@ -118,6 +138,11 @@ export function foldJournalBytes(
     fold.add(r);
     onRecord(r);
   });
+  return finishFold(verdict, fold, live);
+}
+
+/** The state folded from a journal the verdict accepts, or its problem. */
+function finishFold(verdict: Verdict, fold: JournalFold, live: boolean): Result<{ verdict: Exclude<Verdict, { kind: "corrupt" }>; state: RunState }, RunProblem> {
   if (verdict.kind === "corrupt") return err({ kind: "corrupt", line: verdict.line, offset: verdict.offset, reason: verdict.reason });
   if (verdict.lines === 0) return err({ kind: "empty" });
   const folded = fold.finish(live);

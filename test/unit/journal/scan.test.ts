@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { Event, JournalRecord } from "../../../src/journal/events.ts";
 import { checkJournal, scanCheckedJournal, verifyJournal } from "../../../src/journal/order.ts";
-import { classifyJournal, scanJournal } from "../../../src/journal/reader.ts";
+import { classifyJournal, scanJournal, scanJournalFile } from "../../../src/journal/reader.ts";
 import { bytesOf, lines } from "./helpers.ts";
 
 const node = (id: string) => ({ id, task: id, deps: [], def_sha256: "h" });
@@ -98,5 +101,46 @@ test("scanCheckedJournal() agrees with checkJournal on a clean, a torn, an out-o
       assert.deepEqual(seen.map((s) => s.record), c.records);
     }
     assert.equal(verifyJournal(bytes).kind, c.records.length === 0 && c.kind !== "corrupt" ? "corrupt" : c.kind);
+  }
+});
+
+test("scanJournalFile() gives scanJournal's answer and records for any read size, long lines, torn and corrupt tails", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "wf-scan-file-"));
+  try {
+    const ls = lines(bigRun(40));
+    const whole = ls.join("");
+    const flipped = [...ls];
+    flipped[30] = flipped[30]!.replace('"attempt":1', '"attempt":2');
+    const invalid = bytesOf(ls.slice(0, 20).join("") + ls[20]!.replace("☃", "\u0000"));
+    invalid[invalid.length - 30] = 0xff;
+    const journals: Uint8Array[] = [
+      bytesOf(whole),
+      bytesOf(whole + ls[5]!.slice(0, 40)),
+      bytesOf(whole.slice(0, -1)),
+      // A cut line with intact records after it; a CRC mismatch; a seq gap; invalid UTF-8 then intact lines.
+      bytesOf(ls.slice(0, 10).join("") + ls[10]!.slice(0, 50) + "\n" + ls.slice(11).join("")),
+      bytesOf(flipped.join("")),
+      bytesOf([...ls.slice(0, 25), ...ls.slice(26)].join("")),
+      new Uint8Array([...invalid, ...bytesOf(ls.slice(21).join(""))]),
+      new Uint8Array([...invalid]),
+      new Uint8Array(0),
+      bytesOf("\n\n"),
+    ];
+    // The run_started line is longer than every read and carry size here; reads of a few bytes split every line.
+    const sizes = [{ read: 7, carry: 3 }, { read: 97, carry: 0 }, { read: 1000, carry: 300 }, { read: 1 << 16, carry: 1 << 12 }];
+    for (const [j, bytes] of journals.entries()) {
+      const path = join(dir, `j${j}.jsonl`);
+      await writeFile(path, bytes);
+      const expected: [JournalRecord, number][] = [];
+      const scan = scanJournal(bytes, (r, offset) => expected.push([r, offset]));
+      for (const size of sizes) {
+        const got: [JournalRecord, number][] = [];
+        assert.deepEqual(await scanJournalFile(path, (r, offset) => got.push([r, offset]), size), scan, `journal ${j}, ${JSON.stringify(size)}`);
+        assert.deepEqual(got, expected, `journal ${j}, ${JSON.stringify(size)}`);
+      }
+      assert.deepEqual(await scanJournalFile(path, () => {}), scan);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

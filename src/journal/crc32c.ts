@@ -50,6 +50,12 @@ export function crc32cUpdate(crc: number, bytes: Uint8Array, start = 0, end = by
   return ~c >>> 0;
 }
 
+/** crc32cUpdate over one more byte: no array and no loop, for the `}` that closes a line. */
+export function crc32cByte(crc: number, byte: number): number {
+  const c = ~crc;
+  return ~(TABLES[(c ^ byte) & 0xff]! ^ (c >>> 8)) >>> 0;
+}
+
 /** The CRC-32C of `bytes` as an unsigned 32-bit number. */
 export function crc32c(bytes: Uint8Array): number {
   return crc32cUpdate(0, bytes);

@@ -3,7 +3,7 @@
  * member. Pure: no I/O. See journal-format.md for the format.
  */
 import * as v from "valibot";
-import { crc32cHex, crc32cUpdate } from "./crc32c.ts";
+import { crc32cByte, crc32cHex, crc32cUpdate } from "./crc32c.ts";
 import { compileSchema } from "./compile-schema.ts";
 import { EnvelopeSchema, EventSchema, FORMAT_VERSION } from "./events.ts";
 import type { Event, JournalRecord } from "./events.ts";
@@ -86,7 +86,7 @@ const eventOk = compileSchema(EventSchema, ENVELOPE_KEYS);
 /** Bytes of `,"crc":"` and `"}`, the frame around the 8 hex digits that end every line. */
 const CRC_OPEN = encoder.encode(',"crc":"');
 const CRC_FRAME_LENGTH = CRC_OPEN.length + 8 + 2;
-const CLOSE_BRACE = encoder.encode("}");
+const CLOSE_BRACE = 0x7d;
 /** Keeps a leading byte-order mark, so the text is exactly the bytes the CRC covers. */
 const exactUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -141,7 +141,7 @@ export function hasValidCrcBytes(bytes: Uint8Array, start: number, end: number):
     if (digit === -1) return false;
     written = written * 16 + digit;
   }
-  return crc32cUpdate(crc32cUpdate(0, bytes, start, at), CLOSE_BRACE) === written;
+  return crc32cByte(crc32cUpdate(0, bytes, start, at), CLOSE_BRACE) === written;
 }
 
 function issueText(issues: readonly v.BaseIssue<unknown>[]): string {

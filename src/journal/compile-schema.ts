@@ -39,7 +39,7 @@ export function compileSchema(schema: v.GenericSchema, alsoAllowed: readonly str
 function compile(s: AnySchema, allowed: ReadonlySet<string>): Check {
   if (s.pipe !== undefined && s.pipe[0] !== s) {
     const [base, ...actions] = s.pipe;
-    return actions.map(compileAction).reduce(both, compile(base as AnySchema, allowed));
+    return compilePipe(base as AnySchema, actions, allowed);
   }
   switch (s.type) {
     case "string":
@@ -81,7 +81,25 @@ function compile(s: AnySchema, allowed: ReadonlySet<string>): Check {
   }
 }
 
-function compileAction(a: { kind: string; type: string; requirement?: unknown }): Check {
+type Action = { kind: string; type: string; requirement?: unknown };
+
+/** A schema and its checks: the journal's own kinds (bounded integers, a string and its format) as one closure each. */
+function compilePipe(base: AnySchema, actions: readonly Action[], allowed: ReadonlySet<string>): Check {
+  const plain = base.pipe === undefined;
+  const isValidation = (a: Action, type: string) => a.kind === "validation" && a.type === type;
+  if (plain && base.type === "number" && actions.every((a) => isValidation(a, "integer") || (isValidation(a, "min_value") && typeof a.requirement === "number"))) {
+    const integer = actions.some((a) => a.type === "integer");
+    // Every minimum holds when the largest does; none: any number but NaN.
+    const min = Math.max(-Infinity, ...actions.filter((a) => a.type === "min_value").map((a) => a.requirement as number));
+    return (x) => typeof x === "number" && !Number.isNaN(x) && (!integer || Number.isInteger(x)) && x >= min;
+  }
+  // A regex check asks for a string itself.
+  const [only] = actions;
+  if (plain && base.type === "string" && actions.length === 1 && (isValidation(only!, "regex") || isValidation(only!, "iso_timestamp"))) return compileAction(only!);
+  return actions.map(compileAction).reduce(both, compile(base, allowed));
+}
+
+function compileAction(a: Action): Check {
   if (a.kind !== "validation") return never;
   const req = a.requirement;
   switch (a.type) {

@@ -66,3 +66,24 @@ test("compileSchema() agrees with valibot on strict objects whatever the key ord
   // Twice, so that each is also checked right after objects that list their keys in another order.
   for (const x of [...variants, ...variants]) assert.equal(check(x), v.is(EventSchema, x), JSON.stringify(x));
 });
+
+test("compileSchema() agrees with valibot on numbers and strings with checks, as one closure or a chain", () => {
+  const schemas = [
+    v.pipe(v.number(), v.integer(), v.minValue(1)),
+    v.pipe(v.number(), v.minValue(0.5)),
+    v.pipe(v.number(), v.minValue(2), v.minValue(5)),
+    v.pipe(v.number(), v.integer()),
+    v.pipe(v.pipe(v.number(), v.integer()), v.minValue(0)),
+    v.pipe(v.string(), v.regex(/^[0-9a-f]{8}$/)),
+    v.pipe(v.string(), v.isoTimestamp()),
+    // Not a schema TypeScript allows: an integer check on a string.
+    (v.pipe as unknown as (...items: unknown[]) => v.GenericSchema)(v.string(), v.integer()),
+    v.pipe(v.string(), v.email()),
+    v.pipe(v.string(), v.regex(/^a/), v.regex(/b$/)),
+  ];
+  const values = [0, 1, 2, 4.5, 5, 6, -1, 0.5, NaN, Infinity, -Infinity, "5", "0123abcd", "0123ABCD", "2025-01-01T00:00:00.000Z", "ab", "a", null, undefined, true, [], {}];
+  for (const [i, schema] of schemas.entries()) {
+    const check = compileSchema(schema);
+    for (const x of values) assert.equal(check(x), v.is(schema, x), `schema ${i}, ${String(x)}`);
+  }
+});

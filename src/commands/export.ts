@@ -7,6 +7,7 @@ import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
 import { fsProblem, type Outcome } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
 import { tarArchive, type TarEntry } from "../report/tar.ts";
+import { warnDamage } from "../report/failure.ts";
 import { runStateJson } from "./show.ts";
 
 export interface ExportOptions {
@@ -72,9 +73,11 @@ export async function exportCommand(
   if (opts.format === "tar" && opts.output === undefined && opts.stdoutIsTty) {
     return err({ kind: "usage", message: "Cannot write a tar archive to a terminal: pass -o FILE or redirect the output" });
   }
-  const opened = await openRun(stateDir, prefix, "export");
+  // Exported for forensics: a damaged journal's intact lines are exported as read, and the tar holds the file as it is.
+  const opened = await openRun(stateDir, prefix, "export", { keepRecords: true, intactPrefix: true });
   if (!opened.ok) return opened;
   const run = opened.value;
+  warnDamage(run, io);
   const data: string | Uint8Array =
     opts.format === "tar" ? tarArchive(await exportEntries(run)) : `${JSON.stringify(await exportJson(run), null, 2)}\n`;
   if (opts.output === undefined) {

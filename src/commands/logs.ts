@@ -12,6 +12,7 @@ import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { join, normalize, sep } from "node:path";
 import type { Io } from "../platform/io.ts";
+import { warnDamage } from "../report/failure.ts";
 import type { JournalRecord } from "../journal/events.ts";
 import { openRun, readRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
 import type { Failure, Outcome } from "../util/failure.ts";
@@ -200,9 +201,11 @@ export async function logsCommand(
   opts: LogsOptions,
   io: Io,
 ): Promise<Outcome> {
-  const opened = await openRun(stateDir, prefix, "read");
+  // Logs are what an investigator needs most: a damaged journal is read up to its first bad line.
+  const opened = await openRun(stateDir, prefix, "read", { keepRecords: true, intactPrefix: true });
   if (!opened.ok) return opened;
   let run = opened.value;
+  warnDamage(run, io);
   const printer = new LogPrinter(run.dir, io.out);
   let tail = opts.tail;
   for (;;) {
@@ -218,8 +221,9 @@ export async function logsCommand(
     }
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
     // The same read path as every command: a journal damaged meanwhile stops the follow with the same sentence.
-    const again = await readRun(stateDir, run.id, "follow");
+    const again = await readRun(stateDir, run.id, "follow", { keepRecords: true, intactPrefix: true });
     if (!again.ok) return again;
+    if (again.value.damage !== undefined && run.damage === undefined) warnDamage(again.value, io);
     run = again.value;
   }
 }

@@ -5,19 +5,22 @@ import { runDurationMs } from "../runs/list.ts";
 import { openRun, type OpenedRun as LoadedRun, type RunSummary } from "../runs/open.ts";
 import { ok } from "../util/result.ts";
 import type { Outcome } from "../util/failure.ts";
+import { warnDamage } from "../report/failure.ts";
 import { failureSummary } from "../report/human.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
 
 export async function showCommand(stateDir: string, prefix: string, opts: { json: boolean }, io: Io): Promise<Outcome> {
   if (opts.json) {
     // The state is all --json prints: fold while reading, keep no record.
-    const opened = await openRun(stateDir, prefix, "show", { keepRecords: false });
+    const opened = await openRun(stateDir, prefix, "show", { keepRecords: false, intactPrefix: true });
     if (!opened.ok) return opened;
+    warnDamage(opened.value, io);
     writeRunStateJson(opened.value, io.out);
     return ok(0);
   }
-  const opened = await openRun(stateDir, prefix, "show");
+  const opened = await openRun(stateDir, prefix, "show", { keepRecords: true, intactPrefix: true });
   if (!opened.ok) return opened;
+  warnDamage(opened.value, io);
   io.out(formatShow(opened.value));
   return ok(0);
 }
@@ -106,7 +109,12 @@ function runJson(run: RunSummary, tasks: unknown[]): Record<string, unknown> {
     tasks,
     vars: Object.fromEntries([...s.vars].map(([name, v]) => [name, { value: v.value, task: v.task, ts: v.ts }])),
     forensic: s.forensic.map((f) => ({ task: f.task, target: f.target, ...attemptJson(f.attempt, run, true) })),
-    journal: { path: run.journalPath, lines: run.lines, torn_bytes: run.tornBytes },
+    journal: {
+      path: run.journalPath,
+      lines: run.lines,
+      torn_bytes: run.tornBytes,
+      ...(run.damage === undefined ? {} : { corrupt_at: { line: run.damage.line, offset: run.damage.offset, reason: run.damage.reason } }),
+    },
   };
 }
 

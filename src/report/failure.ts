@@ -3,6 +3,8 @@
  * sentence case, no trailing period, values in quotes, what could not be done,
  * then a colon and why.
  */
+import type { Io } from "../platform/io.ts";
+import type { RunSummary } from "../runs/open.ts";
 import type { Failure, FsProblem, RunProblem } from "../util/failure.ts";
 import { unreachable } from "../util/unreachable.ts";
 
@@ -55,6 +57,16 @@ export function describeRunProblem(problem: RunProblem): string {
     default:
       return unreachable(problem);
   }
+}
+
+/** A damaged journal read up to its first bad line, for forensics: says so on stderr. */
+export function warnDamage(run: Pick<RunSummary, "id" | "damage" | "lines">, io: Pick<Io, "err">): void {
+  if (run.damage !== undefined) io.err(`warning: ${describeDamage(run.id, run.damage, run.lines)}\n`);
+}
+
+/** The warning of a forensic command that read a damaged journal up to its first bad line. */
+export function describeDamage(runId: string, damage: { line: number; offset: number; reason: string }, intactLines: number): string {
+  return `The journal of run "${runId}" is corrupt at line ${damage.line} (byte ${damage.offset}): ${damage.reason}; what follows is read from the ${intactLines} intact line${intactLines === 1 ? "" : "s"} before it`;
 }
 
 /** The one sentence for a failure, without a newline. Diagnostics of an invalid workflow are printed before it by the caller. */

@@ -28,6 +28,11 @@ export interface RunSummary {
   /** A live process holds the run's lock. */
   readonly live: boolean;
   readonly state: RunState;
+  /**
+   * Only with `intactPrefix`: the journal is corrupt at this line, and
+   * everything above was read from the intact lines before it.
+   */
+  readonly damage?: { readonly line: number; readonly offset: number; readonly reason: string };
 }
 
 /** A run's journal, read, checked and folded, with every record as read. */
@@ -42,6 +47,12 @@ export interface OpenedRun extends RunSummary {
  */
 export interface ReadOptions {
   readonly keepRecords: boolean;
+  /**
+   * For forensics (`wf show`, `wf logs`, `wf export`): a corrupt journal is
+   * read up to its first bad line, and the run is answered from those intact
+   * lines with `damage` set, instead of refused. Writers (resume) never ask.
+   */
+  readonly intactPrefix?: boolean;
 }
 
 /** The full id of the one run whose id starts with `prefix`. */
@@ -91,7 +102,8 @@ export function foldRecords(records: readonly JournalRecord[], live: boolean): R
 
 /** Reads one run by its full id. Never modifies anything. */
 export async function readRun(stateDir: string, id: string, action: RunAction): Promise<Result<OpenedRun, Failure>>;
-export async function readRun(stateDir: string, id: string, action: RunAction, opts: { keepRecords: false }): Promise<Result<RunSummary, Failure>>;
+export async function readRun(stateDir: string, id: string, action: RunAction, opts: { keepRecords: false; intactPrefix?: boolean }): Promise<Result<RunSummary, Failure>>;
+export async function readRun(stateDir: string, id: string, action: RunAction, opts: { keepRecords: true; intactPrefix?: boolean }): Promise<Result<OpenedRun, Failure>>;
 export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions): Promise<Result<RunSummary | OpenedRun, Failure>>;
 export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions = { keepRecords: true }): Promise<Result<RunSummary | OpenedRun, Failure>> {
   const paths = runPaths(stateDir, id);
@@ -108,8 +120,13 @@ export async function readRun(stateDir: string, id: string, action: RunAction, o
   const holder = await fsCall("read the lock", paths.lock, () => lockHolder(paths.lock));
   if (!holder.ok) return holder;
   const live = holder.value !== undefined;
-  const read = finishFold(checked.verdict(scan.value), fold, live);
-  if (!read.ok) return unusable(read.error);
+  const verdict = checked.verdict(scan.value);
+  // Forensics read a damaged journal up to its first bad line: the fold holds exactly the lines before it.
+  const damage = verdict.kind === "corrupt" && opts.intactPrefix === true && verdict.lines > 0
+    ? { line: verdict.line, offset: verdict.offset, reason: verdict.reason }
+    : undefined;
+  const read = finishFold(damage === undefined ? verdict : { kind: "clean", lines: verdict.lines }, fold, live);
+  if (!read.ok) return unusable(damage === undefined ? read.error : { kind: "corrupt", ...damage });
   const v = read.value.verdict;
   const summary: RunSummary = {
     id,
@@ -119,6 +136,7 @@ export async function readRun(stateDir: string, id: string, action: RunAction, o
     tornBytes: v.kind === "torn" ? v.tornBytes : 0,
     live,
     state: read.value.state,
+    ...(damage === undefined ? {} : { damage }),
   };
   return ok(records === undefined ? summary : { ...summary, records });
 }
@@ -151,7 +169,8 @@ function finishFold(verdict: Verdict, fold: JournalFold, live: boolean): Result<
 
 /** Finds a run by what the user typed and reads it. */
 export async function openRun(stateDir: string, prefix: string, action: RunAction): Promise<Result<OpenedRun, Failure>>;
-export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: { keepRecords: false }): Promise<Result<RunSummary, Failure>>;
+export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: { keepRecords: false; intactPrefix?: boolean }): Promise<Result<RunSummary, Failure>>;
+export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: { keepRecords: true; intactPrefix?: boolean }): Promise<Result<OpenedRun, Failure>>;
 export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: ReadOptions = { keepRecords: true }): Promise<Result<RunSummary | OpenedRun, Failure>> {
   const id = findRun(stateDir, prefix);
   return id.ok ? readRun(stateDir, id.value, action, opts) : id;

@@ -23,6 +23,9 @@ const READERS: readonly { args: (id: string) => string[]; verb: string; code: nu
   { args: (id) => ["resume", id], verb: "resume", code: 3 },
 ];
 
+/** The forensic commands: a damaged journal is read up to its first bad line, with a warning. */
+const FORENSIC = new Set(["show", "read", "export"]);
+
 async function failedRun(rig: TestRig): Promise<{ id: string; path: string; text: string }> {
   await rig.write("t.toml", WORKFLOW);
   const r = await rig.run(["run", "t.toml", "--quiet"]);
@@ -44,12 +47,20 @@ describe("the read path", () => {
     );
     await writeFile(path, text + extra);
     const offset = Buffer.byteLength(text);
-    const reason = `its journal is corrupt at line ${lines.length + 1} (byte ${offset}): a "task_started" line after the final status "failed" (only a resume may follow)`;
+    const problem = `corrupt at line ${lines.length + 1} (byte ${offset}): a "task_started" line after the final status "failed" (only a resume may follow)`;
+    const reason = `its journal is ${problem}`;
     for (const reader of READERS) {
       const r = await rig.run(reader.args(id));
-      assert.equal(r.stderr, `Cannot ${reader.verb} run "${id}": ${reason}\n`, reader.args(id).join(" "));
-      assert.equal(r.code, reader.code, reader.args(id).join(" "));
-      assert.equal(r.stdout, "", reader.args(id).join(" "));
+      const what = reader.args(id).join(" ");
+      if (FORENSIC.has(reader.verb)) {
+        // The same problem, named the same way; forensics go on with the intact lines.
+        assert.equal(r.stderr, `warning: The journal of run "${id}" is ${problem}; what follows is read from the ${lines.length} intact lines before it\n`, what);
+        assert.equal(r.code, 0, what);
+        continue;
+      }
+      assert.equal(r.stderr, `Cannot ${reader.verb} run "${id}": ${reason}\n`, what);
+      assert.equal(r.code, reader.code, what);
+      assert.equal(r.stdout, "", what);
     }
     const verify = await rig.run(["verify", id]);
     assert.equal(verify.code, 1);
@@ -104,5 +115,38 @@ describe("the read path", () => {
     assert.equal(logs.code, 0, logs.stderr);
     assert.ok(!logs.stdout.includes("top secret"), logs.stdout);
     assert.equal(logs.stdout, "==> a (attempt 1) <==\n");
+  });
+
+  test("forensics on a journal damaged in the middle: show, logs and export read the intact lines with a warning; resume refuses", async () => {
+    await using rig = await TestRig.create();
+    const { id, path, text } = await failedRun(rig);
+    const lines = text.split("\n");
+    // Flip a byte inside the line of b's finished attempt: a CRC mismatch with intact lines after it.
+    const bad = lines.findIndex((l) => l.includes('"type":"task_finished"') && l.includes('"task":"b"'));
+    assert.ok(bad > 0);
+    lines[bad] = lines[bad]!.replace('"exit_code":1', '"exit_code":7');
+    await writeFile(path, lines.join("\n"));
+    const offset = Buffer.byteLength(lines.slice(0, bad).join("\n")) + 1;
+    const warning = `warning: The journal of run "${id}" is corrupt at line ${bad + 1} (byte ${offset}): CRC mismatch, and intact records follow; what follows is read from the ${bad} intact lines before it\n`;
+    const show = await rig.run(["show", id]);
+    assert.equal(show.stderr, warning);
+    assert.equal(show.code, 0);
+    assert.match(show.stdout, /\na +succeeded +1 +0 /);
+    assert.match(show.stdout, /\nb +(running|interrupted) /);
+    const json = await rig.run(["show", id, "--json"]);
+    assert.equal(json.stderr, warning);
+    const doc = JSON.parse(json.stdout) as { journal: { lines: number; corrupt_at: { line: number; offset: number } } };
+    assert.deepEqual([doc.journal.lines, doc.journal.corrupt_at.line, doc.journal.corrupt_at.offset], [bad, bad + 1, offset]);
+    const logs = await rig.run(["logs", id]);
+    assert.equal(logs.stderr, warning);
+    assert.equal(logs.code, 0);
+    assert.equal(logs.stdout, "==> a (attempt 1) <==\na\n==> b (attempt 1) <==\n");
+    const exported = await rig.run(["export", id]);
+    assert.equal(exported.stderr, warning);
+    assert.equal((JSON.parse(exported.stdout) as { records: unknown[] }).records.length, bad);
+    const resume = await rig.run(["resume", id]);
+    assert.equal(resume.stderr, `Cannot resume run "${id}": its journal is corrupt at line ${bad + 1} (byte ${offset}): CRC mismatch, and intact records follow\n`);
+    assert.equal(resume.code, 3);
+    assert.equal(await readFile(path, "utf8"), lines.join("\n"), "nothing was written");
   });
 });

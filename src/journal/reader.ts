@@ -1,5 +1,5 @@
 /**
- * Reads a journal and sorts it into clean, torn tail or corrupt (SPEC section 4).
+ * Reads a journal and sorts it into clean, torn tail or corrupt (journal-format.md, "Reading: clean, torn tail, corrupt").
  *
  * A torn tail is what an interrupted write leaves: bytes after the last intact
  * line, with no intact record starting anywhere inside them. A final line
@@ -7,12 +7,10 @@
  * same write, so that write did not finish. Anything else that is wrong is
  * corrupt. Reading never modifies the file; repair is openJournalForAppend's.
  */
-import { open, readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { decodeLine, decodeLineBytes, exactUtf8Chunk, hasValidCrc } from "./line.ts";
 import type { JournalRecord } from "./events.ts";
-import { err, ok } from "../util/result.ts";
-import type { Result } from "../util/result.ts";
-import type { FsProblem } from "../util/failure.ts";
+import { err } from "../util/result.ts";
 
 export type Classification =
   | { readonly kind: "clean"; readonly records: JournalRecord[] }
@@ -34,17 +32,6 @@ export type Classification =
       readonly records: JournalRecord[];
     };
 
-/** A journal that cannot be read or is corrupt; `message` is one sentence for the user. */
-export interface JournalReadError {
-  readonly kind: "io" | "corrupt";
-  readonly path: string;
-  readonly message: string;
-  readonly line?: number;
-  readonly offset?: number;
-  readonly reason: string;
-  /** For `io`: the file-system problem, when the error was one. */
-  readonly problem?: FsProblem;
-}
 
 const NEWLINE = 0x0a;
 /** Every line this format writes starts with these bytes. */
@@ -351,32 +338,4 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return all;
-}
-
-/** Reads and classifies a journal. Read-only: a torn tail is reported, never repaired here. */
-export async function readJournal(
-  path: string,
-): Promise<Result<Exclude<Classification, { kind: "corrupt" }>, JournalReadError>> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    return err({ kind: "io", path, reason, message: `Cannot read journal "${path}": ${reason}` });
-  }
-  const c = classifyJournal(bytes);
-  if (c.kind === "corrupt") return err(corruptError(path, c));
-  return ok(c);
-}
-
-/** The one-sentence error for a corrupt journal. */
-export function corruptError(path: string, c: Extract<Classification, { kind: "corrupt" }>): JournalReadError {
-  return {
-    kind: "corrupt",
-    path,
-    line: c.line,
-    offset: c.offset,
-    reason: c.reason,
-    message: `Journal "${path}" is corrupt at line ${c.line} (byte ${c.offset}): ${c.reason}`,
-  };
 }

@@ -48,7 +48,7 @@ describe("npm package", () => {
       const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
       assert.ok(info !== undefined);
       const files = info.files.map((f) => f.path);
-      for (const needed of ["bin/wf.js", "dist/src/main.js", "dist/src/cli.js", "package.json"]) {
+      for (const needed of ["bin/wf.js", "dist/src/main.js", "dist/src/cli/main.js", "package.json"]) {
         assert.ok(files.includes(needed), `the tarball holds ${needed}`);
       }
       assert.deepEqual(files.filter((f) => f.startsWith("dist/test/") || f.startsWith("src/") || f === "dist/wf"), []);

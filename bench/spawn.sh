@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Times starting many tasks: 2,000 independent `true` tasks run by
+# `wf run --work-stealing --max-parallel 8` (fully journaled), beside
+# `ninja -j8` running the same 2,000 commands and a bare Node spawn loop
+# (bench/spawn-loop.mjs, 8 at a time), in one hyperfine session, and prints
+# wf's ratio to each. Each task runs `/bin/sh -c true` in all three.
+#
+#   bench/spawn.sh                       # uses node bin/wf.js (npm run build first)
+#   WF_CLI='deno run -A src/main.ts' bench/spawn.sh
+#   TASKS=2000 PARALLEL=8 RUNS=5 bench/spawn.sh
+#
+# Results: bench/results/spawn-<date>.json and .md. Method: docs/performance.md.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+for tool in hyperfine ninja; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "$tool is not installed: apt-get update && apt-get install -y hyperfine ninja-build" >&2
+    exit 2
+  fi
+done
+if [ ! -f dist/src/main.js ]; then
+  echo "dist/ is missing: run npm run build first" >&2
+  exit 2
+fi
+
+wf=${WF_CLI:-node bin/wf.js}
+tasks=${TASKS:-2000}
+parallel=${PARALLEL:-8}
+runs=${RUNS:-5}
+work=$(mktemp -d "${TMPDIR:-/tmp}/wf-bench-spawn.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p bench/results
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+json=bench/results/spawn-$stamp.json
+md=bench/results/spawn-$stamp.md
+
+# The same commands for wf and ninja. ninja's outputs are never made, so every run runs them all.
+{
+  echo 'name = "spawn"'
+  for ((i = 0; i < tasks; i++)); do printf '[tasks.t%d]\ncmd = "true"\n' "$i"; done
+} >"$work/spawn.toml"
+{
+  printf 'rule run\n  command = /bin/sh -c true\n'
+  for ((i = 0; i < tasks; i++)); do printf 'build o%d: run\n' "$i"; done
+} >"$work/build.ninja"
+
+hyperfine --warmup 1 --runs "$runs" --export-json "$json" --export-markdown "$md" \
+  -n "ninja -j$parallel" "ninja -C $work -j$parallel >/dev/null" \
+  -n "node spawn loop" "node bench/spawn-loop.mjs $tasks $parallel" \
+  -n "wf run" "$wf run $work/spawn.toml --work-stealing --max-parallel $parallel --quiet --state-dir $work/state"
+
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results;
+  const mean = (n) => r.find((x) => x.command === n).mean;
+  const wf = mean("wf run");
+  console.log(`wf run / ninja -j'"$parallel"': x${(wf / mean("ninja -j'"$parallel"'")).toFixed(2)}`);
+  console.log(`wf run / node spawn loop: x${(wf / mean("node spawn loop")).toFixed(2)}`);
+  console.log(`load average: ${require("os").loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+' "$json"

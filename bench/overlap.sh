@@ -14,25 +14,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-if ! command -v hyperfine >/dev/null 2>&1; then
-  echo "hyperfine is not installed: apt-get update && apt-get install -y hyperfine" >&2
-  echo "(or: cargo install hyperfine; brew install hyperfine)" >&2
-  exit 2
-fi
-
-wf=${WF_CLI:-node bin/wf.js}
+source bench/lib.sh
+bench_setup overlap
 runs=${RUNS:-10}
 workers=${MAX_PARALLEL:-4}
 fixture=fixtures/bench/chain-vs-wide.toml
-state=$(mktemp -d "${TMPDIR:-/tmp}/wf-bench-state.XXXXXX")
-trap 'rm -rf "$state"' EXIT
-mkdir -p bench/results
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-json=bench/results/overlap-$stamp.json
-md=bench/results/overlap-$stamp.md
 
 # Fail early, with the CLI's own message, if it cannot run the fixture.
-if ! WF_STATE_DIR=$state $wf run "$fixture" --quiet >/dev/null; then
+if ! WF_STATE_DIR=$work $wf run "$fixture" --quiet >/dev/null; then
   echo "\"$wf run $fixture\" failed; is the CLI built (npm run build)?" >&2
   exit 1
 fi
@@ -44,9 +33,9 @@ hyperfine \
   --runs "$runs" --warmup 1 \
   --export-json "$json" --export-markdown "$md" \
   --command-name critical-path "$critical" \
-  --command-name work-stealing "WF_STATE_DIR=$state $wf run $fixture --quiet --work-stealing --max-parallel $workers" \
-  --command-name parallel "WF_STATE_DIR=$state $wf run $fixture --quiet --parallel --max-parallel $workers" \
-  --command-name sequential "WF_STATE_DIR=$state $wf run $fixture --quiet"
+  --command-name work-stealing "WF_STATE_DIR=$work $wf run $fixture --quiet --work-stealing --max-parallel $workers" \
+  --command-name parallel "WF_STATE_DIR=$work $wf run $fixture --quiet --parallel --max-parallel $workers" \
+  --command-name sequential "WF_STATE_DIR=$work $wf run $fixture --quiet"
 
 echo
 echo "Mean wall time against the critical path (expected: work-stealing ~1.0, parallel ~1.6, sequential ~3.4):"

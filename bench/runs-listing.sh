@@ -15,25 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-if ! command -v hyperfine >/dev/null 2>&1; then
-  echo "hyperfine is not installed: apt-get update && apt-get install -y hyperfine" >&2
-  exit 2
-fi
-if [ ! -f dist/src/journal/line.js ]; then
-  echo "dist/ is missing: run npm run build first" >&2
-  exit 2
-fi
-
-wf=${WF_CLI:-node bin/wf.js}
+source bench/lib.sh
+bench_setup runs-listing
 runs=${RUNS:-20}
 small=${SMALL:-50}
 large=${LARGE:-5000}
-work=$(mktemp -d "${TMPDIR:-/tmp}/wf-bench-runs.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-mkdir -p bench/results
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-json=bench/results/runs-listing-$stamp.json
-md=bench/results/runs-listing-$stamp.md
 
 # Writes <dir>/runs/<id>/{journal.jsonl,workflow.toml,logs/} for $2 runs, a
 # minute apart, each a 3-task run that succeeded, then the index.
@@ -43,7 +29,7 @@ generate() {
     import { join } from "node:path";
     const root = process.argv[1];
     const { encodeLine } = await import(join(root, "dist/src/journal/line.js"));
-    const { writeIndex } = await import(join(root, "dist/src/journal/summary.js"));
+    const { writeIndex } = await import(join(root, "dist/src/runs/index.js"));
     const [dir, count] = [process.argv[2], Number(process.argv[3])];
     const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     const entries = [];

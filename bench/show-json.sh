@@ -17,25 +17,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-if ! command -v hyperfine >/dev/null 2>&1; then
-  echo "hyperfine is not installed: apt-get update && apt-get install -y hyperfine" >&2
-  exit 2
-fi
-if [ ! -f dist/src/journal/line.js ]; then
-  echo "dist/ is missing: run npm run build first" >&2
-  exit 2
-fi
-
-wf=${WF_CLI:-node bin/wf.js}
+source bench/lib.sh
+bench_setup show-json
 runs=${RUNS:-5}
 lines=${LINES:-1000000}
 tasks=${TASKS:-50000}
-work=$(mktemp -d "${TMPDIR:-/tmp}/wf-bench-show.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-mkdir -p bench/results
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-json=bench/results/show-json-$stamp.json
-md=bench/results/show-json-$stamp.md
 
 echo "Writing a $lines-line journal ($tasks tasks) in $work ..."
 run=$(node bench/show-json.gen.mjs "$work" "$lines" "$tasks")

@@ -14,27 +14,11 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-for tool in hyperfine ninja; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "$tool is not installed: apt-get update && apt-get install -y hyperfine ninja-build" >&2
-    exit 2
-  fi
-done
-if [ ! -f dist/src/main.js ]; then
-  echo "dist/ is missing: run npm run build first" >&2
-  exit 2
-fi
-
-wf=${WF_CLI:-node bin/wf.js}
+source bench/lib.sh
+bench_setup spawn ninja
 tasks=${TASKS:-2000}
 parallel=${PARALLEL:-8}
 runs=${RUNS:-5}
-work=$(mktemp -d "${TMPDIR:-/tmp}/wf-bench-spawn.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-mkdir -p bench/results
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-json=bench/results/spawn-$stamp.json
-md=bench/results/spawn-$stamp.md
 
 # The same commands for wf and ninja. ninja's outputs are never made, so every run runs them all.
 {

@@ -14,23 +14,9 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-if ! command -v hyperfine >/dev/null 2>&1; then
-  echo "hyperfine is not installed: apt-get update && apt-get install -y hyperfine" >&2
-  exit 2
-fi
-if [ ! -f dist/src/main.js ]; then
-  echo "dist/ is missing: run npm run build first" >&2
-  exit 2
-fi
-
-wf=${WF_CLI:-node bin/wf.js}
+source bench/lib.sh
+bench_setup validate
 runs=${RUNS:-10}
-work=$(mktemp -d "${TMPDIR:-/tmp}/wf-bench-validate.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-mkdir -p bench/results
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-json=bench/results/validate-$stamp.json
-md=bench/results/validate-$stamp.md
 
 node bench/validate.gen.mjs "$work" "${TASKS:-20000}" "${VARS:-10000}"
 

@@ -1,0 +1,28 @@
+# Sourced by every bench/*.sh, from the repository root. bench_setup NAME
+# [TOOL...] checks that hyperfine (and each TOOL) is installed and that dist/
+# is built, then sets $wf (the CLI: $WF_CLI or node bin/wf.js), $work (a
+# temporary folder, removed at exit) and $json and $md (where hyperfine's
+# exports go: bench/results/NAME-<date>.json and .md).
+bench_setup() {
+  local name=$1 tool package stamp
+  shift
+  for tool in hyperfine "$@"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      package=$tool
+      [ "$tool" = ninja ] && package=ninja-build
+      echo "$tool is not installed: apt-get update && apt-get install -y $package" >&2
+      exit 2
+    fi
+  done
+  if [ ! -f dist/src/main.js ]; then
+    echo "dist/ is missing: run npm run build first" >&2
+    exit 2
+  fi
+  wf=${WF_CLI:-node bin/wf.js}
+  work=$(mktemp -d "${TMPDIR:-/tmp}/wf-bench-$name.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  mkdir -p bench/results
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  json=bench/results/$name-$stamp.json
+  md=bench/results/$name-$stamp.md
+}

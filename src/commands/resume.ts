@@ -16,8 +16,8 @@ import { describeFailure } from "../report/failure.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { ensureFreshIndex, linesBackwards, parseIndexLine } from "../runs/index.ts";
 import { acquireLock } from "../runs/lock.ts";
-import { findRun, foldRecords, readRun } from "../runs/open.ts";
-import { checkRunFolder, indexPath, runPaths } from "../runs/paths.ts";
+import { foldRecords, readRun } from "../runs/open.ts";
+import { checkRunFolder, indexPath, resolveRunId, runPaths } from "../runs/paths.ts";
 import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import type { TaskId } from "../workflow/types.ts";
@@ -52,7 +52,7 @@ export async function resumeCommand(
   reporter: Reporter,
   io: Io,
 ): Promise<Outcome> {
-  const found = target === undefined ? await latestResumable(stateDir, flags.workflow) : findRun(stateDir, target);
+  const found = target === undefined ? await latestResumable(stateDir, flags.workflow) : resolveRunId(stateDir, target);
   if (!found.ok) return found;
   const runId = found.value;
   const paths = runPaths(stateDir, runId);

@@ -8,8 +8,7 @@ import { stat } from "node:fs/promises";
 import type { Io } from "../platform/io.ts";
 import { verifyJournal } from "../journal/order.ts";
 import { readJournalBytes } from "../runs/open.ts";
-import { findRun, } from "../runs/open.ts";
-import { runPaths } from "../runs/paths.ts";
+import { resolveRunId, runPaths } from "../runs/paths.ts";
 import type { Failure, Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 
@@ -22,7 +21,7 @@ async function journalPathOf(stateDir: () => Result<string, Failure>, target: st
   }
   const dir = stateDir();
   if (!dir.ok) return dir;
-  const id = findRun(dir.value, target);
+  const id = resolveRunId(dir.value, target);
   if (!id.ok) return id;
   return ok({ path: runPaths(dir.value, id.value).journal, runId: id.value });
 }

@@ -265,10 +265,9 @@ class Execution {
   }
 
   private redact(event: AppendableEvent): AppendableEvent {
-    const scrub = (text: string) => this.scrub(text);
     if (this.redactions.length === 0) return event;
-    if (event.type === "task_started") return { ...event, cmd: scrub(event.cmd) };
-    if (event.type === "task_finished" && event.error !== undefined) return { ...event, error: scrub(event.error) };
+    if (event.type === "task_started") return { ...event, cmd: this.scrub(event.cmd) };
+    if (event.type === "task_finished" && event.error !== undefined) return { ...event, error: this.scrub(event.error) };
     return event;
   }
 

@@ -121,11 +121,6 @@ export async function lockHolder(path: string, host = hostname()): Promise<LockC
   return typeof found === "object" && found.kind === "refused" ? found.conflict : undefined;
 }
 
-/** True when the lock at `path` exists and its owner is not provably dead. Read-only. */
-export async function isLockLive(path: string): Promise<boolean> {
-  return (await lockHolder(path)) !== undefined;
-}
-
 /** Reads a lock file and decides whether its owner is provably dead. */
 async function inspect(path: string, host: string): Promise<Inspection> {
   let text: string;

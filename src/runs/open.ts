@@ -55,11 +55,6 @@ export interface ReadOptions {
   readonly intactPrefix?: boolean;
 }
 
-/** The full id of the one run whose id starts with `prefix`. */
-export function findRun(stateDir: string, prefix: string): Result<string, Failure> {
-  return resolveRunId(stateDir, prefix);
-}
-
 /** Reads a journal's bytes; a missing file or any file-system problem is a RunProblem. */
 export async function readJournalBytes(path: string): Promise<Result<Uint8Array, RunProblem>> {
   try {
@@ -172,6 +167,6 @@ export async function openRun(stateDir: string, prefix: string, action: RunActio
 export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: { keepRecords: false; intactPrefix?: boolean }): Promise<Result<RunSummary, Failure>>;
 export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: { keepRecords: true; intactPrefix?: boolean }): Promise<Result<OpenedRun, Failure>>;
 export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: ReadOptions = { keepRecords: true }): Promise<Result<RunSummary | OpenedRun, Failure>> {
-  const id = findRun(stateDir, prefix);
+  const id = resolveRunId(stateDir, prefix);
   return id.ok ? readRun(stateDir, id.value, action, opts) : id;
 }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { isAlive } from "../../src/platform/process.ts";
-import { collect, type RunResult, TestRig } from "./rig.ts";
+import { collect, type RunResult, TestRig, until } from "./rig.ts";
 
 /**
  * Task "a" marks that it started, then waits for `stop` (or for the rig's folder to go, so
@@ -20,25 +20,6 @@ import { collect, type RunResult, TestRig } from "./rig.ts";
 const WAITING = `name = "nightly"\n[tasks.a]\ncmd = "touch started.txt; while [ ! -f stop ] && [ -f t.toml ]; do sleep 0.05; done"\n`;
 const FAILS_THEN_WAITS =
   `name = "nightly"\n[tasks.a]\ncmd = "if [ ! -f go ]; then exit 1; fi; touch resumed.txt; while [ ! -f stop ] && [ -f t.toml ]; do sleep 0.05; done"\n`;
-
-/** Polls until `check` holds, or fails after `timeoutMs` (a guard against hanging, not a timed assertion). */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  for (let waited = 0; !(await check()); waited += 50) {
-    if (waited >= timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs}ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** The pid journaled for task "a"'s last attempt, once its task_spawned line is durable. */
-async function spawnedPid(rig: TestRig, runId: string): Promise<number> {
-  let pid: number | undefined;
-  await until("task_spawned of a", async () => {
-    const line = (await rig.journal(runId).catch(() => [])).findLast((l) => l.type === "task_spawned" && l["task"] === "a");
-    pid = typeof line?.["pid"] === "number" ? line["pid"] : undefined;
-    return pid !== undefined;
-  });
-  return pid!;
-}
 
 /** Ends a process group we know the leader of; one already gone is fine. */
 function killGroupOf(pid: number | undefined): void {
@@ -98,7 +79,7 @@ describe("wf run --exclusive", { concurrency: 4 }, () => {
       const gone = new Promise<void>((resolve) => plain.once("exit", () => resolve()));
       await rig.waitForFile("started.txt");
       const runId = await rig.lastRunId();
-      taskPid = await spawnedPid(rig, runId);
+      taskPid = await rig.spawnedPid(runId, "a");
       process.kill(plain.pid!, "SIGKILL"); // wf only: its task's group lives on
       await gone;
       assert.ok(isAlive(taskPid), "the task outlives wf");

@@ -12,17 +12,9 @@ import process from "node:process";
 import { describe, test } from "node:test";
 import { isAlive } from "../../src/platform/process.ts";
 import { formatTime } from "../../src/report/table.ts";
-import { TestRig } from "./rig.ts";
+import { TestRig, until } from "./rig.ts";
 
 const TWO_TASKS = `name = "pair"\n[tasks.a]\ncmd = "true"\n[tasks.b]\ncmd = "true"\ndepends_on = ["a"]\n`;
-
-/** Polls until `check` holds, or fails after `timeoutMs` (a guard against hanging, not a timed assertion). */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  for (let waited = 0; !(await check()); waited += 50) {
-    if (waited >= timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs}ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The start time prune shows for a run: its run_started line's. */
 async function startedOf(rig: TestRig, runId: string): Promise<string> {
@@ -101,11 +93,7 @@ describe("wf prune", { concurrency: 3 }, () => {
       const gone = new Promise<void>((resolve) => plain.once("exit", () => resolve()));
       await rig.waitForFile("started.txt");
       const runId = await rig.lastRunId();
-      await until("task_spawned of a", async () => {
-        const line = (await rig.journal(runId).catch(() => [])).find((l) => l.type === "task_spawned");
-        taskPid = typeof line?.["pid"] === "number" ? line["pid"] : undefined;
-        return taskPid !== undefined;
-      });
+      taskPid = await rig.spawnedPid(runId, "a");
       process.kill(plain.pid!, "SIGKILL"); // wf only: its task's group lives on
       await gone;
       const started = await startedOf(rig, runId);

@@ -211,6 +211,17 @@ export class TestRig implements AsyncDisposable {
     }
   }
 
+  /** The pid journaled for `task`'s last attempt, once its task_spawned line is durable. */
+  async spawnedPid(runId: string, task: string): Promise<number> {
+    let pid: number | undefined;
+    await until(`task_spawned of ${task}`, async () => {
+      const line = (await this.journal(runId).catch(() => [])).findLast((l) => l.type === "task_spawned" && l["task"] === task);
+      pid = typeof line?.["pid"] === "number" ? line["pid"] : undefined;
+      return pid !== undefined;
+    });
+    return pid!;
+  }
+
   /** The raw text of a run's journal. */
   journalText(runId: string): Promise<string> {
     return readFile(join(this.stateDir, "runs", runId, "journal.jsonl"), "utf8");
@@ -233,6 +244,14 @@ export class TestRig implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.cleanup();
+  }
+}
+
+/** Polls until `check` holds, or fails after `timeoutMs` (a guard against hanging, not a timed assertion). */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  for (let waited = 0; !(await check()); waited += 50) {
+    if (waited >= timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs}ms`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

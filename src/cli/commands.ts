@@ -10,6 +10,7 @@ import { exportCommand } from "../commands/export.ts";
 import { GRAPH_FORMATS, graphCommand } from "../commands/graph.ts";
 import { logsCommand } from "../commands/logs.ts";
 import { parseAge, pruneCommand } from "../commands/prune.ts";
+import { reportCommand } from "../commands/report.ts";
 import { resumeCommand, type ResumeFlags } from "../commands/resume.ts";
 import { runCommand, type RunFlags } from "../commands/run.ts";
 import { RUN_LIST_STATUSES, runsCommand } from "../commands/runs.ts";
@@ -210,10 +211,11 @@ export function buildCli(io: Io, argv: readonly string[]) {
     cli
       .command("show <run>", "Show a run: every task's state, attempts, exit codes, durations, variables")
       .option("--json", "Print the run as one JSON object")
+      .option("--timeline", "Draw a bar per attempt on a time axis, fitted to the terminal's width")
       .example("wf show 7fQ2"),
     (run, flags) => () => {
       const f = new FlagReader(flags as Flags, argv);
-      return withState(f, io, (stateDir) => showCommand(stateDir, String(run), { json: f.bool("json") }, io));
+      return withState(f, io, (stateDir) => showCommand(stateDir, String(run), { json: f.bool("json"), timeline: f.bool("timeline") }, io));
     },
   );
 
@@ -283,6 +285,18 @@ export function buildCli(io: Io, argv: readonly string[]) {
       return withState(f, io, (stateDir) =>
         exportCommand(stateDir, String(run), { format, ...(output === undefined ? {} : { output }), stdoutIsTty: io.stdoutIsTTY }, io),
       );
+    },
+  );
+
+  register(
+    cli
+      .command("report <run>", "Write a run as one self-contained HTML page: timeline, graph, attempts, where the time went")
+      .option("-o, --output <file>", "Write to this file (default: <run id>.html; - for stdout)")
+      .example("wf report 7fQ2 -o incident-4121.html"),
+    (run, flags) => () => {
+      const f = new FlagReader(flags as Flags, argv);
+      const output = f.text("output");
+      return withState(f, io, (stateDir) => reportCommand(stateDir, String(run), output === undefined ? {} : { output }, io));
     },
   );
 
@@ -367,6 +381,17 @@ function optionNames(options: readonly { rawName: string; required?: boolean; is
   return names;
 }
 
+/** The long name of each one-letter alias: `-o` is `--output`. */
+function longNames(options: readonly { rawName: string }[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const o of options) {
+    const parts = o.rawName.split(/[ ,]+/).filter((p) => p.startsWith("-"));
+    const long = parts.find((p) => p.startsWith("--"));
+    if (long !== undefined) for (const p of parts) if (!p.startsWith("--")) names.set(p, long);
+  }
+  return names;
+}
+
 /**
  * What cac lets through silently, checked on the command line as typed: an
  * unknown option before the command, an unknown command (with a suggestion),
@@ -412,8 +437,9 @@ function checkArgv(cli: ReturnType<typeof cac>, typed: readonly string[]): Resul
     if (arg === "--version" || arg === "-v") {
       return usage(`Option "${arg}" is not one of "wf ${commandName}": run "wf --version" alone for the version`);
     }
-    if (arg.startsWith("--") && options.get(arg) === true && j + 1 < argv.length) {
-      out.push(`${arg}=${argv[j + 1]}`);
+    if (arg.startsWith("-") && options.get(arg) === true && j + 1 < argv.length) {
+      // A one-letter alias is written as its long name, so its value may be "-" (`-o -`: stdout).
+      out.push(`${arg.startsWith("--") ? arg : (longNames(command.options).get(arg) ?? arg)}=${argv[j + 1]}`);
       j++;
       continue;
     }

@@ -1,15 +1,28 @@
 /** `wf show <run>`: the run graph with every task's state, attempts, exit codes, durations, variables and resumes. */
+import process from "node:process";
 import type { AttemptState, TaskFold } from "../journal/fold.ts";
 import type { Io } from "../platform/io.ts";
 import { runDurationMs } from "../runs/list.ts";
 import { openRun, type OpenedRun as LoadedRun, type RunSummary } from "../runs/open.ts";
-import { ok } from "../util/result.ts";
+import { err, ok } from "../util/result.ts";
 import type { Outcome } from "../util/failure.ts";
 import { warnDamage } from "../report/failure.ts";
 import { failureSummary } from "../report/human.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
+import { buildTimeline } from "../report/timeline.ts";
+import { formatTimeline } from "../report/timeline-text.ts";
 
-export async function showCommand(stateDir: string, prefix: string, opts: { json: boolean }, io: Io): Promise<Outcome> {
+export async function showCommand(stateDir: string, prefix: string, opts: { json: boolean; timeline?: boolean }, io: Io): Promise<Outcome> {
+  if (opts.json && opts.timeline === true) return err({ kind: "usage", message: "Choose one of --json and --timeline: both were given" });
+  if (opts.timeline === true) {
+    const opened = await openRun(stateDir, prefix, "show", { keepRecords: true, intactPrefix: true });
+    if (!opened.ok) return opened;
+    warnDamage(opened.value, io);
+    const run = opened.value;
+    const timeline = buildTimeline(run.records, { live: run.live, now: Date.now() });
+    io.out(formatTimeline(timeline, { runId: run.id, workflow: run.state.started.workflow, status: run.state.status }, terminalWidth(io)));
+    return ok(0);
+  }
   if (opts.json) {
     // The state is all --json prints: fold while reading, keep no record.
     const opened = await openRun(stateDir, prefix, "show", { keepRecords: false, intactPrefix: true });
@@ -23,6 +36,14 @@ export async function showCommand(stateDir: string, prefix: string, opts: { json
   warnDamage(opened.value, io);
   io.out(formatShow(opened.value));
   return ok(0);
+}
+
+/** Columns to fit: $COLUMNS when set, the terminal's width on a terminal, else 80. */
+function terminalWidth(io: Io): number {
+  const columns = Number(io.env["COLUMNS"]);
+  if (Number.isSafeInteger(columns) && columns > 0) return columns;
+  // A pseudo-terminal with no size set reports 0 columns.
+  return io.stdoutIsTTY ? process.stdout.columns || 80 : 80;
 }
 
 type AttemptOutcome = "succeeded" | "failed" | "running" | "interrupted";

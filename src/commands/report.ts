@@ -1,0 +1,38 @@
+/** `wf report <run>`: the run as one self-contained HTML page (report/html/render.ts). */
+import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Io } from "../platform/io.ts";
+import { warnDamage } from "../report/failure.ts";
+import { renderReport } from "../report/html/render.ts";
+import { openRun } from "../runs/open.ts";
+import { fsProblem, type Outcome } from "../util/failure.ts";
+import { err, ok } from "../util/result.ts";
+
+export interface ReportOptions {
+  /** The file to write, relative to the directory wf was started in; `-` for stdout; default `<run id>.html`. */
+  readonly output?: string;
+}
+
+export async function reportCommand(stateDir: string, prefix: string, opts: ReportOptions, io: Io): Promise<Outcome> {
+  // For forensics, as wf show: a damaged journal is drawn from its intact lines, with a warning.
+  const opened = await openRun(stateDir, prefix, "report", { keepRecords: true, intactPrefix: true });
+  if (!opened.ok) return opened;
+  const run = opened.value;
+  warnDamage(run, io);
+  const html = renderReport(run, { now: Date.now() });
+  if (opts.output === "-") {
+    io.out(html);
+    return ok(0);
+  }
+  const path = resolve(io.cwd, opts.output ?? `${run.id}.html`);
+  try {
+    await writeFile(path, html);
+  } catch (e) {
+    const problem = fsProblem(e);
+    if (problem === undefined) throw e;
+    return err({ kind: "fs", action: "write", path, problem });
+  }
+  // The path written, so that `open "$(wf report 7fQ2)"` works.
+  io.out(`${path}\n`);
+  return ok(0);
+}

@@ -47,6 +47,8 @@ step(`Bundled src/sea-main.ts into ${config.main}`, () =>
     platform: "node",
     format: "cjs",
     target: `node${major}`,
+    // CommonJS has no import.meta; the one use (runtime.ts, finding the entry beside it) is never reached in the binary.
+    define: { "import.meta.url": '""' },
     logLevel: "warning",
   }),
 );

@@ -4,7 +4,7 @@
  * it, journals the final status, and returns the exit code.
  */
 import process from "node:process";
-import { ProcessSpawner } from "../engine/spawner.ts";
+import { JobSpawner } from "../engine/spawner.ts";
 import { execute, type PriorState } from "../engine/execute.ts";
 import type { Dag } from "../graph/dag.ts";
 import type { AppendableEvent, Mode } from "../journal/events.ts";
@@ -49,7 +49,7 @@ export interface ExecuteRunInput {
 export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
   const { dag, flags, journal, reporter } = input;
   const controller = new AbortController();
-  const spawner = new ProcessSpawner();
+  const spawner = new JobSpawner();
   let signalled: string | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled !== undefined) {
@@ -113,6 +113,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
     spawner.killAll();
     throw e;
   } finally {
+    spawner.close();
     timer?.clear();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -5,7 +5,8 @@
  */
 import { stat } from "node:fs/promises";
 import type { Io } from "../platform/io.ts";
-import { compareDefinitions, type PlanEntry, planResume, possibleOrphans, resumeVariables } from "../engine/resume.ts";
+import type { InFlight } from "../engine/execute.ts";
+import { compareDefinitions, type PlanEntry, planResume, resumeVariables } from "../engine/resume.ts";
 import { nodesOfTask } from "../graph/build.ts";
 import type { Dag, NodeId } from "../graph/dag.ts";
 import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts";
@@ -16,6 +17,7 @@ import { describeFailure } from "../report/failure.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { ensureFreshIndex, linesBackwards, parseIndexLine } from "../runs/index.ts";
 import { acquireLock } from "../runs/lock.ts";
+import { findJobs, type JobFinding } from "../runs/jobs.ts";
 import { foldRecords, readRun } from "../runs/open.ts";
 import { checkRunFolder, indexPath, resolveRunId, runPaths } from "../runs/paths.ts";
 import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
@@ -64,7 +66,8 @@ export async function resumeCommand(
     if (!read.ok) return read;
     const { state, live, tornBytes } = read.value;
     if (state.status === "success") return refused("it already succeeded");
-    const prepared = await prepare(state, flags, reporter, paths.workflowCopy);
+    const jobs = live ? [] : findJobs(state, paths.dir);
+    const prepared = await prepare(state, flags, reporter, paths.workflowCopy, jobs);
     if (!prepared.ok) return prepared;
     const { dag, plan, cwd } = prepared.value;
     io.out(describeResumePlan(state, dag, plan, tornBytes, live, cwd === flags.startedIn ? undefined : cwd));
@@ -95,12 +98,33 @@ export async function resumeCommand(
         const { pid, host } = held.tookOver;
         opening.push({ type: "lock_taken_over", previous_pid: pid, previous_host: host });
       }
-      const orphans = await handleOrphans(state, runId, flags.killOrphans);
+      const jobs = findJobs(state, paths.dir);
+      const orphans = await handleLegacyOrphans(jobs, runId, flags.killOrphans);
       if (!orphans.ok) return orphans;
       opening.push(...orphans.value);
-      const prepared = await prepare(state, flags, reporter, paths.workflowCopy);
+      const prepared = await prepare(state, flags, reporter, paths.workflowCopy, jobs);
       if (!prepared.ok) return prepared;
       const { dag, plan, mode, maxParallel, cwd } = prepared.value;
+      // A job still running whose task runs again (--kill-orphans, --from) is ended first: never two at once.
+      const inFlight = new Map<NodeId, InFlight>();
+      const byTask = new Map(jobs.map((j) => [j.task, j]));
+      for (const entry of plan) {
+        const job = byTask.get(entry.id);
+        if (job === undefined) continue;
+        if (entry.action === "run" && job.kind === "wait") {
+          await endGroup(job.identity.pid);
+          opening.push({ type: "orphan_killed", task: job.task, attempt: job.attempt, pid: job.identity.pid });
+        }
+        if (entry.action === "adopt" && job.kind === "adopt") {
+          const { status } = job;
+          const identity = { pid: status.pid ?? 0, proc_start: status.proc_start ?? null, boot_id: status.boot_id ?? null };
+          inFlight.set(entry.id, { attempt: job.attempt, running: false, job: { identity, statusPath: job.statusPath, startedMs: job.startedMs } });
+        }
+        if (entry.action === "wait" && job.kind === "wait") {
+          const { identity, statusPath, startedMs, deadline } = job;
+          inFlight.set(entry.id, { attempt: job.attempt, running: true, job: { identity, statusPath, startedMs, ...(deadline === undefined ? {} : { deadline }) } });
+        }
+      }
       opening.push({ type: "run_status", status: "resuming", mode, max_parallel: maxParallel, cwd });
       for (const entry of plan) {
         if (entry.action === "skip") opening.push({ type: "task_skipped", task: entry.id, reason: entry.why });
@@ -120,6 +144,7 @@ export async function resumeCommand(
           done: new Set(plan.filter((e) => e.action === "skip").map((e) => e.id)),
           vars: new Map([...state.vars].map(([name, v]) => [name, v.value])),
           attempts: state.lastAttempt,
+          inFlight,
         },
       });
     } finally {
@@ -155,17 +180,14 @@ async function latestResumable(stateDir: string, workflow: string | undefined): 
 }
 
 /**
- * Attempts that never finished may still be running if `wf` was killed while
- * they ran. A live process whose environment names this run is an orphan.
+ * Attempts started by a wf that wrote no status files (before 0.3) may still
+ * be running if it was killed while they ran: a live process whose
+ * environment names this run is one. Resume refuses, or ends it with --kill-orphans.
  */
-async function handleOrphans(
-  state: RunState,
-  runId: string,
-  kill: boolean,
-): Promise<Result<AppendableEvent[], Failure>> {
+async function handleLegacyOrphans(jobs: readonly JobFinding[], runId: string, kill: boolean): Promise<Result<AppendableEvent[], Failure>> {
   const killed: AppendableEvent[] = [];
-  for (const o of possibleOrphans(state)) {
-    if (!(await hasEnvironmentEntry(o.pid, `WF_RUN_ID=${runId}`))) continue;
+  for (const o of jobs) {
+    if (o.kind !== "legacy" || !(await hasEnvironmentEntry(o.pid, `WF_RUN_ID=${runId}`))) continue;
     if (!kill) {
       return err({
         kind: "resume-refused",
@@ -186,6 +208,7 @@ async function prepare(
   reporter: Reporter,
   /** The copy of the workflow file kept in the run's folder. */
   copyOf: string,
+  jobs: readonly JobFinding[],
 ): Promise<Result<{ dag: Dag; plan: PlanEntry[]; mode: Mode; maxParallel: number; cwd: string }, Failure>> {
   // Tasks run where the run ran them (relative paths in commands mean that directory), unless --cwd says otherwise.
   const cwd = flags.cwd ?? state.cwd ?? flags.startedIn;
@@ -227,7 +250,7 @@ async function prepare(
     if (nodes.length === 0) return err({ kind: "usage", message: `Unknown task "${name}" in --from` });
     from.push(...nodes);
   }
-  const plan = planResume(state, dag, from);
+  const plan = planResume(state, dag, from, new Map(jobs.map((j) => [j.task, j])), flags.killOrphans);
   const vars = resumeVariables(state, dag, plan, cliVars);
   if (vars.failure !== undefined) return err(vars.failure);
   for (const warning of vars.warnings) reporter.warn(describeFailure(warning));
@@ -237,10 +260,12 @@ async function prepare(
 }
 
 function describeResumePlan(state: RunState, dag: Dag, plan: readonly PlanEntry[], tornBytes: number, live: boolean, elsewhere: string | undefined): string {
-  const lines = [`Run "${state.runId}" of "${dag.workflow.name}" (${state.status}): ${plan.filter((e) => e.action === "run").length} of ${plan.length} tasks would run`];
+  const count = (action: PlanEntry["action"]) => plan.filter((e) => e.action === action).length;
+  const taken = [count("adopt") > 0 ? `, ${count("adopt")} adopted` : "", count("wait") > 0 ? `, ${count("wait")} waited for` : ""].join("");
+  const lines = [`Run "${state.runId}" of "${dag.workflow.name}" (${state.status}): ${count("run")} of ${plan.length} tasks would run${taken}`];
   if (elsewhere !== undefined) lines.push(`  note: tasks would run in "${elsewhere}"`);
   if (live) lines.push(`  note: the run is locked by a live process, so resume would refuse it now`);
   if (tornBytes > 0) lines.push(`  note: the journal's last ${tornBytes} bytes are torn and would be cut off`);
-  for (const entry of plan) lines.push(`  ${entry.action === "skip" ? "skip" : "run "} ${entry.id} (${entry.why})`);
+  for (const entry of plan) lines.push(`  ${entry.action.padEnd(4)} ${entry.id} (${entry.why})`);
   return `${lines.join("\n")}\n`;
 }

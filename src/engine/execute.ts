@@ -18,10 +18,10 @@ import { evalExpr, parseExpr } from "../workflow/expr.ts";
 import { renderTemplate } from "../workflow/template.ts";
 import { registeredName, varsProvidedFor } from "../graph/variables.ts";
 import type { TaskDef } from "../workflow/types.ts";
-import type { AttemptResult, Spawner } from "./spawner.ts";
+import type { AttemptResult, Reattach, Spawner } from "./spawner.ts";
 import { createScheduler } from "./schedulers/create.ts";
 import { abortableSleep } from "../util/timer.ts";
-import type { Failure, FsProblem } from "../util/failure.ts";
+import { type Failure, problemName } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 
 export type NodeState = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
@@ -61,6 +61,20 @@ export interface PriorState {
   readonly vars: ReadonlyMap<string, string>;
   /** The last attempt number journaled per task (forensic tasks included). */
   readonly attempts: ReadonlyMap<string, number>;
+  /**
+   * Attempts an earlier execution started and never journaled a result for,
+   * whose job left a result (adopt) or still runs (wait): the result is taken
+   * from the job instead of running the task again.
+   */
+  readonly inFlight?: ReadonlyMap<NodeId, InFlight>;
+}
+
+/** An attempt of an earlier execution whose job this one adopts or waits for. */
+export interface InFlight {
+  readonly attempt: number;
+  /** The job still runs: journal task_reattached and wait for it. */
+  readonly running: boolean;
+  readonly job: Reattach;
 }
 
 export interface Outcome {
@@ -75,6 +89,11 @@ export interface Outcome {
 /** A log file name for a node and attempt: matrix values may hold any character. */
 export function logName(task: string, attempt: number, stream: "stdout" | "stderr"): string {
   return `${task.replace(/[^A-Za-z0-9._=,[\]-]/g, "_")}.${attempt}.${stream}.log`;
+}
+
+/** The name of an attempt's status file, beside its logs. */
+export function statusName(task: string, attempt: number): string {
+  return `${task.replace(/[^A-Za-z0-9._=,[\]-]/g, "_")}.${attempt}.status`;
 }
 
 /** The error message a forensic task sees, and the journal keeps, for a failed attempt. */
@@ -137,7 +156,7 @@ class Execution {
     private readonly dag: Dag,
     private readonly opts: ExecuteOptions,
     private readonly deps: ExecuteDeps,
-    prior?: PriorState,
+    private readonly prior?: PriorState,
   ) {
     this.workers = opts.mode === "sequential" ? 1 : Math.max(1, opts.maxParallel);
     this.scheduler = createScheduler(opts.mode, dag, this.workers);
@@ -314,7 +333,13 @@ class Execution {
 
   private async runNode(node: DagNode, worker: number): Promise<void> {
     const def = node.task;
-    if (def.if !== undefined) {
+    const inFlight = this.prior?.inFlight?.get(node.id);
+    if (inFlight !== undefined) {
+      // Its condition held when it started; its result, once adopted, decides like any other.
+      const adopted = await this.adopt(node, inFlight);
+      if (adopted === "succeeded") return this.finish(node.id, "succeeded", worker);
+      if (adopted === "failed") return this.finish(node.id, "failed", worker);
+    } else if (def.if !== undefined) {
       const parsed = parseExpr(def.if);
       const vars = this.visibleVars(node, node.id, 0);
       if (parsed.ok && !evalExpr(parsed.value, (n) => vars.get(n))) {
@@ -337,6 +362,47 @@ class Execution {
     if (!this.opts.keepGoing) this.stopReason ??= `run stopped after "${node.id}" failed`;
     if (def.onFailure !== undefined) await this.runForensic(def.onFailure, node.id, node.id, result.message);
     this.finish(node.id, "failed", worker);
+  }
+
+  /**
+   * Takes the result of an attempt an earlier execution started: waits for its
+   * job if it still runs, then journals the result as adopted. Returns
+   * "again" when the task must still run (the result is lost, or it failed
+   * and this execution goes on), or the node's end when the run is stopping.
+   */
+  private async adopt(node: DagNode, inFlight: InFlight): Promise<"succeeded" | "failed" | "again"> {
+    const task = node.id;
+    const { attempt } = inFlight;
+    const spawner = this.deps.spawner;
+    if (inFlight.running) await this.emit({ type: "task_reattached", task, attempt, pid: inFlight.job.identity.pid });
+    if (this.journalFailure !== undefined) return "failed";
+    const result = spawner.reattach === undefined ? undefined : await spawner.reattach(inFlight.job, this.halt.signal);
+    if (result === undefined) {
+      await this.emit({
+        type: "task_finished", task, attempt, state: "failed", exit_code: null, signal: null, timed_out: false,
+        duration_ms: Math.max(0, Date.now() - inFlight.job.startedMs), will_retry: true, ignored: false,
+        error: "its result is lost: the job ended while no wf or launcher watched it",
+      });
+      return this.halt.signal.aborted ? "failed" : "again";
+    }
+    const succeeded = result.exitCode === 0 && !result.timedOut && result.spawnError === undefined;
+    const stopping = this.halt.signal.aborted;
+    const register = registeredName(node);
+    if (succeeded && register !== undefined) {
+      this.vars.set(register, result.lastStdoutLine);
+      await this.emit({ type: "var_registered", name: register, value: result.lastStdoutLine, task });
+    }
+    await this.emit({
+      type: "task_finished", task, attempt, state: succeeded ? "succeeded" : "failed",
+      exit_code: result.exitCode, signal: result.signal, timed_out: result.timedOut, duration_ms: result.durationMs,
+      will_retry: !succeeded && !stopping, ignored: !succeeded && stopping && node.task.ignoreFailure,
+      ...(succeeded ? {} : { error: describeFailure(result, node.task.timeoutMs) }),
+      ...(result.logTruncated ? { log_truncated: true } : {}),
+      ...(result.logError === undefined ? {} : { log_error: problemName(result.logError.problem) }),
+      adopted: true,
+    });
+    if (succeeded) return "succeeded";
+    return stopping ? "failed" : "again";
   }
 
   /**
@@ -373,9 +439,10 @@ class Execution {
       // Journaled relative to the run's directory, so a moved state directory stays readable.
       const stdoutLog = join("logs", logName(task, attempt, "stdout"));
       const stderrLog = join("logs", logName(task, attempt, "stderr"));
+      const statusFile = join("logs", statusName(task, attempt));
       await this.emit({
         type: "task_started", task, attempt, max_attempts: lastAttempt,
-        cmd: journaledCmd, stdout_log: stdoutLog, stderr_log: stderrLog, ...tag,
+        cmd: journaledCmd, stdout_log: stdoutLog, stderr_log: stderrLog, status_file: statusFile, ...tag,
       });
       // A process whose start is not durable must not run.
       if (this.journalFailure !== undefined) return { ok: false, message: JOURNAL_FAILED };
@@ -388,10 +455,14 @@ class Execution {
           ...(def.timeoutMs === undefined ? {} : { timeoutMs: def.timeoutMs }),
           stdoutPath: join(this.deps.runDir, stdoutLog),
           stderrPath: join(this.deps.runDir, stderrLog),
+          statusPath: join(this.deps.runDir, statusFile),
           logCapBytes: this.opts.logCapBytes,
           ...(this.opts.printOutput ? { onLine: (stream, line) => this.deps.reporter.output(task, stream, line) } : {}),
-          onSpawn: (pid) => {
-            const journaled = this.emit({ type: "task_spawned", task, attempt, pid });
+          onSpawn: ({ pid, proc_start, boot_id }) => {
+            const journaled = this.emit({
+              type: "task_spawned", task, attempt, pid,
+              ...(proc_start === null ? {} : { proc_start }), ...(boot_id === null ? {} : { boot_id }),
+            });
             journaled.catch(() => {}); // awaited below, once the attempt ends; never left unhandled meanwhile
             spawned.push(journaled);
           },
@@ -444,9 +515,4 @@ class Execution {
       vars: { failed_task: failedTask, error_message: errorMessage, failed_dag: this.dag.workflow.name },
     });
   }
-}
-
-/** An FsProblem as one word for the journal: its name, or the errno code. */
-function problemName(problem: FsProblem): string {
-  return typeof problem === "object" ? problem.code : problem;
 }

@@ -7,6 +7,8 @@ import type { Dag, NodeId } from "../graph/dag.ts";
 import type { RunState } from "../journal/fold.ts";
 import { missingVariables } from "../graph/variables.ts";
 import type { Failure } from "../util/failure.ts";
+import type { JobFinding } from "../runs/jobs.ts";
+import { unreachable } from "../util/unreachable.ts";
 import { defSha256 } from "./hashes.ts";
 
 export interface DefinitionChanges {
@@ -39,15 +41,57 @@ export function compareDefinitions(state: RunState, dag: Dag): DefinitionChanges
 
 export interface PlanEntry {
   readonly id: NodeId;
-  readonly action: "skip" | "run";
+  /**
+   * skip: it succeeded (or its condition was false); run: it runs (again);
+   * adopt: its job ended while no wf watched it, and its result is taken;
+   * wait: its job still runs, and this execution waits for it.
+   */
+  readonly action: "skip" | "run" | "adopt" | "wait";
   readonly why: string;
+}
+
+/** How a job ended, in the words of the plan: `exit status 0`, `killed by SIGKILL`, `timed out`. */
+function jobOutcome(status: Extract<JobFinding, { kind: "adopt" }>["status"]): string {
+  if (status.spawn_error !== undefined) return `could not start: ${status.spawn_error}`;
+  if (status.timed_out) return "timed out";
+  if (status.signal !== null) return `killed by ${status.signal}`;
+  return `exit status ${status.exit_code}`;
+}
+
+/** The plan's word for an interrupted task, from what is left of its job. */
+function interrupted(id: NodeId, job: JobFinding | undefined, killOrphans: boolean): PlanEntry {
+  switch (job?.kind) {
+    case "adopt": {
+      const outcome = jobOutcome(job.status);
+      const again = job.status.exit_code === 0 && !job.status.timed_out ? "" : "; it runs again";
+      return { id, action: "adopt", why: `its job ended while no wf was running: ${outcome}${again}` };
+    }
+    case "wait":
+      if (killOrphans) return { id, action: "run", why: `interrupted; its job, still running as pid ${job.identity.pid}, is ended first (--kill-orphans)` };
+      return { id, action: "wait", why: `its job is still running as pid ${job.identity.pid}` };
+    case "gone":
+      return { id, action: "run", why: "interrupted; its job is gone" };
+    case "legacy":
+    case undefined:
+      return { id, action: "run", why: "interrupted" };
+    default:
+      return unreachable(job);
+  }
 }
 
 /**
  * For every node of the graph, in order: skipped when it succeeded (or its
- * condition was false) and no `--from` covers it; run otherwise, with the reason.
+ * condition was false) and no `--from` covers it; adopted or waited for when
+ * an interrupted attempt's job left a result or still runs (`jobs`, by task
+ * node); run otherwise, with the reason.
  */
-export function planResume(state: RunState, dag: Dag, from: readonly NodeId[]): PlanEntry[] {
+export function planResume(
+  state: RunState,
+  dag: Dag,
+  from: readonly NodeId[],
+  jobs: ReadonlyMap<string, JobFinding> = new Map(),
+  killOrphans = false,
+): PlanEntry[] {
   const rerun = new Set<NodeId>([...from, ...descendants(dag, from)]);
   return dag.order.map((id) => {
     const task = state.tasks.get(id);
@@ -67,7 +111,7 @@ export function planResume(state: RunState, dag: Dag, from: readonly NodeId[]): 
         return { id, action: "run", why: "never started" };
       case "running":
       case "interrupted":
-        return { id, action: "run", why: "interrupted" };
+        return interrupted(id, jobs.get(id), killOrphans);
       case "failed":
         return { id, action: "run", why: task?.ignored ? "failed (ignored)" : "failed" };
       case "cancelled":
@@ -87,7 +131,8 @@ export function resumeVariables(
   plan: readonly PlanEntry[],
   cliVars: ReadonlySet<string>,
 ): { readonly failure?: Failure; readonly warnings: Failure[] } {
-  const toRun = new Set<string>(plan.filter((e) => e.action === "run").map((e) => dag.nodes.get(e.id)!.task.id));
+  // A job adopted or waited for may fail and run again: its task needs its variables too.
+  const toRun = new Set<string>(plan.filter((e) => e.action !== "skip").map((e) => dag.nodes.get(e.id)!.task.id));
   for (const task of dag.forensic.keys()) toRun.add(task);
   const available = new Set([...cliVars, ...state.vars.keys()]);
   const warnings: Failure[] = [];
@@ -101,5 +146,3 @@ export function resumeVariables(
   return { warnings };
 }
 
-/** Lives with the liveness checks of runs (runs/active.ts), which `--exclusive` and `wf prune` use too. */
-export { possibleOrphans } from "../runs/active.ts";

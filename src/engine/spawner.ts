@@ -1,14 +1,18 @@
 /**
- * Runs one attempt of one task: `/bin/sh -c <cmd>` in its own process group,
- * output streamed to log files as it comes, the whole group ended on timeout
- * or abort (SIGTERM, then SIGKILL after a grace period).
+ * Runs one attempt of one task as a detached job (platform/launcher.ts):
+ * `/bin/sh -c <cmd>` in its own process group, writing its own log files and a
+ * status file that outlive `wf`. The job's group is ended on timeout (by the
+ * launcher, even when `wf` is gone) or abort: SIGTERM, then SIGKILL after a
+ * grace period. A resume re-attaches to a job that outlived its `wf` by
+ * watching its status file (reattach()).
  */
-import { spawn } from "node:child_process";
-import { constants, createWriteStream, existsSync, type WriteStream } from "node:fs";
-import { StringDecoder } from "node:string_decoder";
-import { KILL_GRACE_MS, killGroup } from "../platform/process.ts";
-import { type LongTimer, setLongTimeout } from "../util/timer.ts";
-import { type FsProblem, fsProblem } from "../util/failure.ts";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import type { JobIdentity, JobResult } from "../platform/job.ts";
+import { parseStatus } from "../platform/job.ts";
+import { LauncherClient } from "../platform/launcher-client.ts";
+import { endGroup, isAlive, killGroup, procStart } from "../platform/process.ts";
+import { type FsProblem, problemFromName } from "../util/failure.ts";
+import { abortableSleep } from "../util/timer.ts";
 
 export interface AttemptSpec {
   readonly cmd: string;
@@ -17,12 +21,14 @@ export interface AttemptSpec {
   readonly timeoutMs?: number;
   readonly stdoutPath: string;
   readonly stderrPath: string;
+  /** Where the job's status file goes (beside its logs). */
+  readonly statusPath: string;
   /** Each log is cut at this many bytes, with a note at the cut. */
   readonly logCapBytes: number;
   /** Called with each complete output line, for `--print-output`. */
   readonly onLine?: (stream: "stdout" | "stderr", line: string) => void;
   /** Called once the process exists. */
-  readonly onSpawn?: (pid: number) => void;
+  readonly onSpawn?: (identity: JobIdentity) => void;
 }
 
 export interface AttemptResult {
@@ -35,88 +41,69 @@ export interface AttemptResult {
   /** The last lines of stderr, for error messages and forensic tasks. */
   readonly stderrTail: string;
   readonly logTruncated: boolean;
-  /** Set when a log could not be written (opened, or written to the end): some output is lost. */
+  /** Set when a log could not be written, so its output is lost. */
   readonly logError?: { readonly path: string; readonly problem: FsProblem };
   /** Set when the process could not be started at all. */
   readonly spawnError?: string;
 }
 
+/** A job started by an earlier `wf` that a resume waits for. */
+export interface Reattach {
+  readonly identity: JobIdentity;
+  readonly statusPath: string;
+  /** When its timeout ends it (epoch ms), if it has one. */
+  readonly deadline?: number;
+  /** When it started (epoch ms), for the duration of a result this wf has to make up. */
+  readonly startedMs: number;
+}
+
 /** Runs attempts. The engine depends on this interface so tests can pass a fake. */
 export interface Spawner {
   run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult>;
+  /**
+   * Waits for a job an earlier `wf` started, and returns its result from its
+   * status file; undefined when the job ended without one (its launcher died
+   * too), so the result is lost.
+   */
+  reattach?(job: Reattach, abort: AbortSignal): Promise<AttemptResult | undefined>;
 }
 
-const TAIL_BYTES = 4096;
 /** `--print-output` shows at most this many characters of one line. */
 export const LINE_CAP = 64 * 1024;
-/** Created or emptied, never through a symbolic link planted in its place. */
-const LOG_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 const STDERR_TAIL_LINES = 10;
+/** How often the logs of jobs whose output is printed are read, and a re-attached job's status file checked. */
+const POLL_MS = 100;
+/** A job gone without a final status gets this long for its launcher to write one. */
+const STATUS_GRACE_MS = 2000;
 
-/** Keeps the last `max` characters of a stream and counts what went to the log. */
-class LogSink {
-  private written = 0;
-  truncated = false;
-  tail = "";
-  /** The first error opening or writing the file; output after it is lost (the tail and lines still work). */
-  problem: FsProblem | undefined;
+/**
+ * Splits text into lines for onLine. Work is linear in the output: text
+ * without a newline is only appended, and a line longer than LINE_CAP is shown
+ * cut, with a note (the log file keeps it whole, up to the log cap).
+ */
+export class LineSplitter {
   private partial = "";
-  /** The line being collected was longer than LINE_CAP: the rest of it is dropped from the terminal. */
+  /** The line being collected was longer than LINE_CAP: the rest of it is dropped. */
   private partialCut = false;
-  private readonly file: WriteStream;
-  /** Settles once the file is open, or could not be opened. */
-  readonly opened: Promise<void>;
-  /** Keeps a character split across two chunks whole. */
-  private readonly decoder = new StringDecoder("utf8");
 
-  constructor(
-    readonly path: string,
-    private readonly cap: number,
-    private readonly onLine?: (line: string) => void,
-  ) {
-    // Numeric flags reach open(2) as they are (the typings only name strings).
-    this.file = createWriteStream(path, { flags: LOG_FLAGS as unknown as string, mode: 0o600 });
-    this.opened = new Promise((resolve) => {
-      this.file.once("open", () => resolve());
-      this.file.on("error", (e) => {
-        this.problem ??= fsProblem(e) ?? "io-error";
-        resolve();
-      });
-    });
-  }
+  constructor(private readonly onLine: (line: string) => void) {}
 
-  write(chunk: Buffer): void {
-    const room = this.cap - this.written;
-    if (room > 0 && this.problem === undefined) {
-      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-      this.file.write(part);
-      this.written += part.length;
-    }
-    if (chunk.length > room && !this.truncated) {
-      this.truncated = true;
-      if (this.problem === undefined) this.file.write(`\n[wf: output cut at ${this.cap} bytes]\n`);
-    }
-    const text = this.decoder.write(chunk);
-    this.tail = (this.tail + text).slice(-TAIL_BYTES);
-    if (this.onLine) this.splitLines(text);
-  }
-
-  /**
-   * Hands complete lines to onLine. Work is linear in the output: a chunk
-   * without a newline is only appended, and a line longer than LINE_CAP is
-   * shown cut, with a note (the log file keeps it whole, up to the log cap).
-   */
-  private splitLines(text: string): void {
+  write(text: string): void {
     let start = 0;
     for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-      this.appendPartial(text.slice(start, nl));
-      this.onLine!(this.takePartial());
+      this.append(text.slice(start, nl));
+      this.onLine(this.take());
       start = nl + 1;
     }
-    this.appendPartial(text.slice(start));
+    this.append(text.slice(start));
   }
 
-  private appendPartial(piece: string): void {
+  /** Hands over a last line without a newline. */
+  end(): void {
+    if (this.partial !== "" || this.partialCut) this.onLine(this.take());
+  }
+
+  private append(piece: string): void {
     if (this.partialCut) return;
     const room = LINE_CAP - this.partial.length;
     if (piece.length <= room) this.partial += piece;
@@ -126,27 +113,50 @@ class LogSink {
     }
   }
 
-  private takePartial(): string {
+  private take(): string {
     const line = this.partialCut ? `${this.partial} [wf: line cut at ${LINE_CAP} characters]` : this.partial;
     this.partial = "";
     this.partialCut = false;
     return line;
   }
-
-  close(): Promise<void> {
-    if (this.onLine && (this.partial !== "" || this.partialCut)) this.onLine(this.takePartial());
-    // Resolves once the file is closed, whether or not it could be written (see `problem`).
-    return new Promise((resolve) => {
-      if (this.file.closed || this.file.destroyed) return resolve();
-      this.file.once("close", resolve);
-      this.file.end();
-    });
-  }
 }
 
-function logError(...sinks: LogSink[]): { logError?: { path: string; problem: FsProblem } } {
-  const failed = sinks.find((s) => s.problem !== undefined);
-  return failed === undefined ? {} : { logError: { path: failed.path, problem: failed.problem! } };
+/** Follows a log file the job writes: reads what is new on each poll(). */
+class LogFollower {
+  private offset = 0;
+  private fd: number | undefined;
+  private readonly decoder = new TextDecoder("utf-8");
+  private readonly lines: LineSplitter;
+  private readonly buf = Buffer.alloc(64 * 1024);
+
+  constructor(
+    private readonly path: string,
+    onLine: (line: string) => void,
+  ) {
+    this.lines = new LineSplitter(onLine);
+  }
+
+  poll(): void {
+    try {
+      this.fd ??= openSync(this.path, "r");
+      for (;;) {
+        const got = readSync(this.fd, this.buf, 0, this.buf.length, this.offset);
+        if (got === 0) break;
+        this.offset += got;
+        this.lines.write(this.decoder.decode(this.buf.subarray(0, got), { stream: true }));
+      }
+    } catch {
+      // Not there yet, or gone: the log file is the record, this is only a view of it.
+    }
+  }
+
+  end(): void {
+    this.poll();
+    this.lines.write(this.decoder.decode());
+    this.lines.end();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }
 
 function lastNonEmptyLine(text: string): string {
@@ -162,95 +172,138 @@ function lastLines(text: string, n: number): string {
   return text.replace(/\s+$/, "").split("\n").slice(-n).join("\n");
 }
 
-export class ProcessSpawner implements Spawner {
+/** A job's result as the engine reads it. */
+export function attemptResult(r: JobResult): AttemptResult {
+  return {
+    exitCode: r.exit_code,
+    signal: r.signal,
+    timedOut: r.timed_out,
+    durationMs: r.duration_ms,
+    lastStdoutLine: lastNonEmptyLine(r.stdout_tail),
+    stderrTail: lastLines(r.stderr_tail, STDERR_TAIL_LINES),
+    logTruncated: r.log_truncated,
+    ...(r.log_error === undefined ? {} : { logError: { path: r.log_error.path, problem: problemFromName(r.log_error.problem) } }),
+    ...(r.spawn_error === undefined ? {} : { spawnError: r.spawn_error }),
+  };
+}
+
+/** The job is the process that was started: same pid, same start time, same boot. */
+export function sameProcess(identity: JobIdentity, table: { isAlive(pid: number): boolean; procStart(pid: number): number | null }): boolean {
+  if (!table.isAlive(identity.pid)) return false;
+  return identity.proc_start === null || table.procStart(identity.pid) === identity.proc_start;
+}
+
+export class JobSpawner implements Spawner {
+  private readonly launcher = new LauncherClient();
   /** Process groups of attempts still running. */
   private readonly live = new Set<number>();
-
-  constructor(private readonly graceMs = KILL_GRACE_MS) {}
+  private readonly followers = new Set<LogFollower>();
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
 
   /** Ends every running attempt's group at once (a second Ctrl-C, or a fatal journal error). */
   killAll(): void {
     for (const pid of this.live) killGroup(pid, "SIGKILL");
   }
 
-  async run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult> {
-    const started = performance.now();
-    const out = new LogSink(spec.stdoutPath, spec.logCapBytes, spec.onLine && ((l) => spec.onLine!("stdout", l)));
-    const errSink = new LogSink(spec.stderrPath, spec.logCapBytes, spec.onLine && ((l) => spec.onLine!("stderr", l)));
-    // The logs exist (or are known lost) before the process can write anything.
-    await Promise.all([out.opened, errSink.opened]);
+  /** No more attempts: the launcher exits once the last job has ended. */
+  close(): void {
+    this.launcher.close();
+  }
+
+  run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult> {
+    const followers = spec.onLine === undefined ? [] : [
+      new LogFollower(spec.stdoutPath, (l) => spec.onLine!("stdout", l)),
+      new LogFollower(spec.stderrPath, (l) => spec.onLine!("stderr", l)),
+    ];
+    for (const f of followers) this.follow(f);
     return new Promise((resolve) => {
-      let timedOut = false;
-      let settled = false;
-      const timers: LongTimer[] = [];
-      const child = spawn("/bin/sh", ["-c", spec.cmd], {
-        cwd: spec.cwd,
-        env: spec.env,
-        detached: true, // its own process group, so a timeout ends the whole tree
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      const stop = () => {
-        if (child.pid === undefined) return;
-        const pid = child.pid;
-        killGroup(pid, "SIGTERM");
-        timers.push(setLongTimeout(() => killGroup(pid, "SIGKILL"), this.graceMs));
-      };
-      const onAbort = () => stop();
-      abort.addEventListener("abort", onAbort, { once: true });
-      if (spec.timeoutMs !== undefined) {
-        // A long timer: setTimeout alone fires at once from 2^31 ms ("600h") on.
-        timers.push(
-          setLongTimeout(() => {
-            timedOut = true;
-            stop();
-          }, spec.timeoutMs),
-        );
-      }
-      child.stdout!.on("data", (c: Buffer) => out.write(c));
-      child.stderr!.on("data", (c: Buffer) => errSink.write(c));
-      const finish = async (exitCode: number | null, signal: string | null, spawnError?: string) => {
-        if (settled) return;
-        settled = true;
-        for (const t of timers) t.clear();
-        abort.removeEventListener("abort", onAbort);
-        if (child.pid !== undefined) this.live.delete(child.pid);
-        await Promise.all([out.close(), errSink.close()]);
-        resolve({
-          exitCode,
-          signal,
-          timedOut,
-          durationMs: Math.round(performance.now() - started),
-          lastStdoutLine: lastNonEmptyLine(out.tail),
-          stderrTail: lastLines(errSink.tail, STDERR_TAIL_LINES),
-          logTruncated: out.truncated || errSink.truncated,
-          ...logError(out, errSink),
-          ...(spawnError === undefined ? {} : { spawnError }),
-        });
-      };
-      child.on("error", (e) => {
-        // Node reports a missing cwd as the shell not being found: say what is really missing.
-        const why = existsSync(spec.cwd) ? e.message : `working directory "${spec.cwd}" does not exist`;
-        void finish(null, null, why);
-      });
-      child.on("spawn", () => {
-        if (child.pid !== undefined) {
-          this.live.add(child.pid);
-          spec.onSpawn?.(child.pid);
-        }
-        if (abort.aborted) stop();
-      });
-      child.on("close", (code, signal) => void finish(code, signal));
-      // A backgrounded grandchild may keep the pipes open after the shell exits:
-      // give the output a moment to drain, then stop waiting for it.
-      child.on("exit", (code, signal) => {
-        timers.push(
-          setLongTimeout(() => {
-            child.stdout?.destroy();
-            child.stderr?.destroy();
-            void finish(code, signal);
-          }, 250),
-        );
-      });
+      let pid: number | undefined;
+      const id = this.launcher.start(
+        {
+          cmd: spec.cmd, cwd: spec.cwd, env: spec.env, stdout: spec.stdoutPath, stderr: spec.stderrPath,
+          status: spec.statusPath, cap: spec.logCapBytes, ...(spec.timeoutMs === undefined ? {} : { timeout_ms: spec.timeoutMs }),
+        },
+        {
+          spawned: (identity) => {
+            pid = identity.pid;
+            this.live.add(pid);
+            spec.onSpawn?.(identity);
+          },
+          exited: (result) => {
+            abort.removeEventListener("abort", onAbort);
+            if (pid !== undefined) this.live.delete(pid);
+            for (const f of followers) {
+              this.followers.delete(f);
+              f.end();
+            }
+            resolve(attemptResult(result));
+          },
+        },
+      );
+      // Requests are read in order: a stop sent before the job was spawned reaches it once it is.
+      const onAbort = () => this.launcher.stop(id);
+      if (abort.aborted) onAbort();
+      else abort.addEventListener("abort", onAbort, { once: true });
     });
+  }
+
+  async reattach(job: Reattach, abort: AbortSignal): Promise<AttemptResult | undefined> {
+    const { pid } = job.identity;
+    let ended = false;
+    let goneSince: number | undefined;
+    let timedOut = false;
+    this.live.add(pid);
+    try {
+      for (;;) {
+        const status = readStatus(job.statusPath);
+        if (status?.state === "exited") {
+          const result = attemptResult(status);
+          // Ended by this wf: the launcher only saw a signal.
+          return timedOut ? { ...result, timedOut: true } : result;
+        }
+        const now = Date.now();
+        if (!sameProcess(job.identity, { isAlive, procStart })) {
+          goneSince ??= now;
+          if (now - goneSince >= STATUS_GRACE_MS) {
+            // Its launcher would have written the status by now: it is gone too, and the exit status with it.
+            if (!ended) return undefined;
+            return {
+              exitCode: null, signal: null, timedOut, durationMs: Math.max(0, now - job.startedMs),
+              lastStdoutLine: "", stderrTail: "", logTruncated: false,
+            };
+          }
+        } else if (!ended && (abort.aborted || (job.deadline !== undefined && now > job.deadline + STATUS_GRACE_MS))) {
+          // Its launcher is gone (it would have ended it at the deadline), or this wf is stopping.
+          ended = true;
+          timedOut = !abort.aborted;
+          void endGroup(pid);
+        }
+        await abortableSleep(POLL_MS, neverAborted);
+      }
+    } finally {
+      this.live.delete(pid);
+    }
+  }
+
+  private follow(f: LogFollower): void {
+    this.followers.add(f);
+    this.pollTimer ??= setInterval(() => {
+      for (const each of this.followers) each.poll();
+      if (this.followers.size === 0) {
+        clearInterval(this.pollTimer);
+        this.pollTimer = undefined;
+      }
+    }, POLL_MS);
+  }
+}
+
+const neverAborted = new AbortController().signal;
+
+/** A job's status file, or undefined when it is missing or unreadable. */
+export function readStatus(path: string): ReturnType<typeof parseStatus> {
+  try {
+    return parseStatus(readFileSync(path, "utf8"));
+  } catch {
+    return undefined;
   }
 }

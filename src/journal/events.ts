@@ -68,13 +68,26 @@ export const TaskStarted = v.strictObject({
   cmd: str,
   stdout_log: str,
   stderr_log: str,
+  /** The job's status file, relative to the run's folder; absent in journals of wf before 0.3. */
+  status_file: v.optional(str),
   /** For a forensic task: the failed task it serves, or `*` for the workflow. */
   forensic_for: v.optional(str),
 });
 
-/** The attempt's process exists: its pid leads its own process group. */
+/** The attempt's job exists: its pid leads its own process group; pid, start time and boot id tell it from a reused pid. */
 export const TaskSpawned = v.strictObject({
   type: v.literal("task_spawned"),
+  task: str,
+  attempt: v.pipe(int, v.minValue(1)),
+  pid: int,
+  /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat); absent where /proc cannot be read, and before wf 0.3. */
+  proc_start: v.optional(int),
+  boot_id: v.optional(str),
+});
+
+/** A resume found the attempt's job, started by an earlier execution, still running, and waits for it. */
+export const TaskReattached = v.strictObject({
+  type: v.literal("task_reattached"),
   task: str,
   attempt: v.pipe(int, v.minValue(1)),
   pid: int,
@@ -103,6 +116,8 @@ export const TaskFinished = v.strictObject({
    * ... or an errno code). The attempt's state is the command's own.
    */
   log_error: v.optional(str),
+  /** The result was read from the job's status file by a resume: the job ended while no wf watched it, or was re-attached. */
+  adopted: v.optional(v.boolean()),
   forensic_for: v.optional(str),
 });
 
@@ -156,6 +171,7 @@ export const EventSchema = v.variant("type", [
   RunStatus,
   TaskStarted,
   TaskSpawned,
+  TaskReattached,
   TaskFinished,
   TaskSkipped,
   TaskCancelled,

@@ -17,7 +17,14 @@ export interface AttemptState {
   readonly cmd: string;
   readonly stdoutLog: string;
   readonly stderrLog: string;
+  /** The job's status file, relative to the run's folder (absent before wf 0.3). */
+  readonly statusFile?: string;
   pid?: number;
+  /** With pid: the job's identity, when the journal has it. */
+  procStart?: number;
+  bootId?: string;
+  /** A resume re-attached to its job. */
+  reattached?: boolean;
   finishedAt?: string;
   finished?: EventOf<"task_finished">;
 }
@@ -255,6 +262,7 @@ function apply(s: Folding, r: JournalRecord): void {
       s.lastAttempt.set(r.task, Math.max(s.lastAttempt.get(r.task) ?? 0, r.attempt));
       const attempt: AttemptState = {
         attempt: r.attempt, startedAt: r.ts, cmd: r.cmd, stdoutLog: r.stdout_log, stderrLog: r.stderr_log,
+        ...(r.status_file === undefined ? {} : { statusFile: r.status_file }),
       };
       if (r.forensic_for !== undefined) {
         s.forensic.push({ task: r.task, target: r.forensic_for, attempt });
@@ -268,7 +276,18 @@ function apply(s: Folding, r: JournalRecord): void {
     }
     case "task_spawned": {
       const a = attemptOf(s, r.task, r.attempt) ?? s.forensic.findLast((f) => f.task === r.task)?.attempt;
-      if (a !== undefined) a.pid = r.pid;
+      if (a !== undefined) {
+        a.pid = r.pid;
+        if (r.proc_start !== undefined) a.procStart = r.proc_start;
+        if (r.boot_id !== undefined) a.bootId = r.boot_id;
+      }
+      break;
+    }
+    case "task_reattached": {
+      const a = attemptOf(s, r.task, r.attempt);
+      if (a !== undefined) a.reattached = true;
+      const t = taskOf(s, r.task);
+      t.state = "running";
       break;
     }
     case "task_finished": {

@@ -64,7 +64,11 @@ export class OrderCheck {
     if (this.#phase === "header") return `a "${r.type}" line before run_started`;
     if (r.type === "run_status") {
       if (r.status === "resuming") {
-        for (const t of this.#open) t.open = 0;
+        // An attempt left open may be re-attached or adopted by this execution, and by no later one.
+        for (const t of this.#open) {
+          t.leftOpen = t.open;
+          t.open = 0;
+        }
         this.#open.clear();
         this.#phase = "executing";
       } else if (r.status === "running") {
@@ -87,6 +91,15 @@ export class OrderCheck {
         if (r.attempt <= t.last) return `task_started for "${r.task}" attempt ${r.attempt} after attempt ${t.last}`;
         t.open = r.attempt;
         t.last = r.attempt;
+        t.leftOpen = 0;
+        this.#open.add(t);
+        return undefined;
+      }
+      case "task_reattached": {
+        const t = this.#task(r.task);
+        if (t.open !== 0 || t.leftOpen !== r.attempt) return `task_reattached for "${r.task}" attempt ${r.attempt}, which an earlier execution did not leave running`;
+        t.open = r.attempt;
+        t.leftOpen = 0;
         this.#open.add(t);
         return undefined;
       }
@@ -100,6 +113,11 @@ export class OrderCheck {
         if (t.open !== 0 && t.open === r.attempt) {
           t.open = 0;
           this.#open.delete(t);
+          return undefined;
+        }
+        // A result adopted from a job that ended while no wf watched it.
+        if (r.adopted === true && t.open === 0 && t.leftOpen === r.attempt) {
+          t.leftOpen = 0;
           return undefined;
         }
         // A task that failed before its command could start (a missing variable) has no task_started.
@@ -128,7 +146,7 @@ export class OrderCheck {
     if (last !== undefined && last.id === id) return last;
     let t = this.#tasks.get(id);
     if (t === undefined) {
-      t = { id, open: 0, last: 0 };
+      t = { id, open: 0, last: 0, leftOpen: 0 };
       this.#tasks.set(id, t);
     }
     this.#last = t;
@@ -136,11 +154,16 @@ export class OrderCheck {
   }
 }
 
-/** What the order check knows of one task: its open attempt (0: none) and its last attempt (0: none yet). */
+/**
+ * What the order check knows of one task: its open attempt (0: none), its last
+ * attempt (0: none yet), and the attempt the previous execution left open,
+ * which this one may re-attach or adopt (0: none).
+ */
 interface TaskAttempts {
   readonly id: string;
   open: number;
   last: number;
+  leftOpen: number;
 }
 
 /** Byte offset of the start of each line. */

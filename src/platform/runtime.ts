@@ -3,6 +3,7 @@
  * Both run this source through their `node:` modules; what differs is named here.
  */
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 
 declare const Deno: { version: { deno: string } } | undefined;
 
@@ -31,4 +32,17 @@ export function runtimeName(): string {
 /** Command-line arguments after the program and script. */
 export function argv(): string[] {
   return process.argv.slice(2);
+}
+
+/**
+ * How to start this same program again with other arguments: the runtime and
+ * what comes before the arguments. The entry is found beside this module (not
+ * from process.argv, which under a test runner names the test file).
+ */
+export function selfCommand(): { readonly file: string; readonly args: readonly string[] } {
+  if (isSea) return { file: process.execPath, args: [] };
+  const here = import.meta.url;
+  const main = fileURLToPath(new URL(`../main${here.slice(here.lastIndexOf("."))}`, here));
+  if (isDeno) return { file: process.execPath, args: ["run", "-A", main] };
+  return { file: process.execPath, args: [main] };
 }

@@ -82,6 +82,9 @@ export class HumanReporter implements Reporter {
       case "task_skipped":
         this.ended++;
         return this.line(`${this.c.dim("→")} ${r.task} ${this.c.dim(`(skipped: ${r.reason})`)}`, false);
+      case "task_reattached":
+        this.running.add(r.task);
+        return this.line(`${this.c.dim("…")} ${r.task} ${this.c.dim(`(still running from the interrupted execution: waiting for pid ${r.pid})`)}`, false);
       case "orphan_killed":
         return this.line(`${this.c.yellow("!")} ${r.task} (left running by a killed wf: ended pid ${r.pid})`, true);
       case "task_cancelled":
@@ -119,8 +122,13 @@ export class HumanReporter implements Reporter {
       this.ended++;
     }
     const took = formatDuration(r.duration_ms);
+    const adopted = r.adopted === true ? ", adopted" : "";
     if (r.state === "succeeded") {
-      return this.line(`${this.c.green("✓")} ${r.task} ${this.c.dim(`(${forensic}succeeded in ${took})`)}`, false);
+      return this.line(`${this.c.green("✓")} ${r.task} ${this.c.dim(`(${forensic}succeeded in ${took}${adopted})`)}`, false);
+    }
+    if (r.adopted === true) {
+      const mark = r.ignored ? this.c.yellow("✗") : this.c.red("✗");
+      return this.line(`${mark} ${r.task} (${forensic}failed: ${failureSummary(r)}, adopted${r.ignored ? ", ignored" : ""})`, false);
     }
     // Attempt numbers go on counting across resumes; the counter shown is this execution's.
     const first = this.firstAttempt.get(r.task) ?? r.attempt;

@@ -9,8 +9,10 @@
  *   lock of a live wf, or of one on another host ──> active: the wf
  *   lock that cannot be understood ──> lock-unreadable (maybe active)
  *   lock of a provably dead wf ──read the journal──> an interrupted attempt whose
- *       pid is alive with WF_RUN_ID=<id> in its environment ──> active: the task
- *                                                  otherwise ──> idle
+ *       job still runs (same pid, start time and boot id: runs/jobs.ts; for a
+ *       journal of wf before 0.3, a pid with WF_RUN_ID=<id> in its
+ *       environment) ──> active: the task
+ *                otherwise ──> idle
  */
 import { lstatSync } from "node:fs";
 import { lstat } from "node:fs/promises";
@@ -18,11 +20,12 @@ import { hostname } from "node:os";
 import type { JournalRecord } from "../journal/events.ts";
 import type { RunState } from "../journal/fold.ts";
 import { checkJournal } from "../journal/order.ts";
-import { hasEnvironmentEntry } from "../platform/process.ts";
+import { hasEnvironmentEntry, type ProcessTable } from "../platform/process.ts";
 import { type Failure, fsCall } from "../util/failure.ts";
 import { ok, type Result } from "../util/result.ts";
 import { unreachable } from "../util/unreachable.ts";
 import { ensureFreshIndex, readIndex } from "./index.ts";
+import { findJobs } from "./jobs.ts";
 import { lockHolder } from "./lock.ts";
 import { foldRecords, readJournalBytes, readRun } from "./open.ts";
 import { indexPath, runPaths } from "./paths.ts";
@@ -40,7 +43,9 @@ export type Activity =
 export interface TaskProbe {
   /** This host's name, as lock files record it. */
   readonly host: string;
-  /** `pid` is alive and its environment holds `WF_RUN_ID=<runId>`: a task of that run, not a reused pid. */
+  /** The process table jobs are looked up in (default: this machine's). */
+  readonly table?: ProcessTable;
+  /** For a journal of wf before 0.3: `pid` is alive and its environment holds `WF_RUN_ID=<runId>`, a task of that run, not a reused pid. */
   isTaskOf(pid: number, runId: string): Promise<boolean>;
 }
 
@@ -79,8 +84,9 @@ export async function runActivity(stateDir: string, runId: string, probe: TaskPr
   }
   const state = read.ok && !read.value.live ? read.value.state : foldIntact(await intactRecords(stateDir, runId));
   if (state === undefined) return ok(undefined);
-  for (const o of possibleOrphans(state)) {
-    if (await probe.isTaskOf(o.pid, runId)) return ok({ kind: "task", runId, task: o.task, pid: o.pid, host: probe.host });
+  for (const job of findJobs(state, runPaths(stateDir, runId).dir, probe.table)) {
+    if (job.kind === "wait") return ok({ kind: "task", runId, task: job.task, pid: job.identity.pid, host: probe.host });
+    if (job.kind === "legacy" && (await probe.isTaskOf(job.pid, runId))) return ok({ kind: "task", runId, task: job.task, pid: job.pid, host: probe.host });
   }
   return ok(undefined);
 }
@@ -89,16 +95,6 @@ export async function runActivity(stateDir: string, runId: string, probe: TaskPr
 function foldIntact(records: readonly JournalRecord[]): RunState | undefined {
   const folded = foldRecords(records, false);
   return folded.ok ? folded.value : undefined;
-}
-
-/** Attempts that started and never finished in an interrupted execution: their process may still run (an orphan). */
-export function possibleOrphans(state: RunState): { readonly task: string; readonly attempt: number; readonly pid: number }[] {
-  const out: { task: string; attempt: number; pid: number }[] = [];
-  for (const task of state.tasks.values()) {
-    const last = task.attempts.at(-1);
-    if (task.state === "interrupted" && last?.pid !== undefined) out.push({ task: task.id, attempt: last.attempt, pid: last.pid });
-  }
-  return out;
 }
 
 /**

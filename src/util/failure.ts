@@ -117,6 +117,21 @@ export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
   }
 }
 
+const PROBLEM_NAMES: ReadonlySet<string> = new Set([
+  "missing", "not-a-directory", "is-a-directory", "permission-denied", "read-only", "disk-full",
+  "io-error", "symbolic-link", "name-too-long", "exists", "too-many-open-files", "not-empty",
+]);
+
+/** An FsProblem as one word (for the journal and the launcher's reports): its name, or the errno code. */
+export function problemName(problem: FsProblem): string {
+  return typeof problem === "object" ? problem.code : problem;
+}
+
+/** The FsProblem a word from problemName() stands for. */
+export function problemFromName(name: string): FsProblem {
+  return PROBLEM_NAMES.has(name) ? (name as FsProblem) : { code: name };
+}
+
 /** Translates an error thrown by a file-system call into an FsProblem; undefined when it is not one (a bug). */
 export function fsProblem(e: unknown): FsProblem | undefined {
   const code = (e as { code?: unknown } | null)?.code;

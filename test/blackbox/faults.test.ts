@@ -57,10 +57,10 @@ function unmount(dir: string): void {
   spawnSync("umount", ["-l", dir]);
 }
 
-// b fills the state directory's file system, then prints a 4000-character
-// line that it registers: the var_registered line is longer than a page, so it
-// cannot be journaled. c, on b's level, runs long, so it is running when the
-// journal fails, and must be ended.
+// b fills the state directory's file system; e, after b, has a command of
+// 5,000 characters, so its task_started line is longer than a page and cannot
+// be journaled. c, on b's level, runs long, so it is running when the journal
+// fails, and must be ended.
 const fill = (cSleeps: number) => `
 name = "fill"
 
@@ -68,8 +68,7 @@ name = "fill"
 cmd = "echo a"
 
 [tasks.b]
-cmd = "head -c 50000000 /dev/zero > \\"$WF_STATE_DIR/filler\\" 2>/dev/null; printf '%04000d' 0; echo"
-register = "big"
+cmd = "head -c 50000000 /dev/zero > \\"$WF_STATE_DIR/filler\\" 2>/dev/null; true"
 depends_on = ["a"]
 
 [tasks.c]
@@ -77,7 +76,7 @@ cmd = "echo $$ > c.pid; sleep ${cSleeps}"
 depends_on = ["a"]
 
 [tasks.e]
-cmd = "echo e"
+cmd = "echo ${"e".repeat(5000)}"
 depends_on = ["b"]
 `;
 

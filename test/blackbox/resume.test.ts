@@ -289,7 +289,7 @@ cmd = "echo {{.failed_task}} >> forensic.txt"
     assert.match(r.stderr, new RegExp(`^Cannot resume run "${id}": its journal is corrupt at line 4 \\(byte \\d+\\): CRC mismatch, and intact records follow\\n$`));
   });
 
-  test("a task left running by a killed wf is not started twice: resume refuses, --kill-orphans ends it first", async () => {
+  test("a task left running by a killed wf is not started twice: resume would wait for it, --kill-orphans ends it first", async () => {
     await using rig = await TestRig.create();
     await rig.write("o.toml", `[tasks.slow]\ncmd = "echo started > started.txt; sleep 30"\n`);
     const child = rig.spawn(["run", "o.toml"]);
@@ -300,12 +300,13 @@ cmd = "echo {{.failed_task}} >> forensic.txt"
     await closed;
     const id = await rig.lastRunId();
     const pid = Number((await rig.journal(id)).find((l) => l.type === "task_spawned")!["pid"]);
-    const refused = await rig.run(["resume", id]);
-    assert.equal(refused.code, 3);
-    assert.equal(
-      refused.stderr,
-      `Cannot resume run "${id}": task "slow" from the interrupted execution is still running as pid ${pid}: wait for it to end, or pass --kill-orphans\n`,
-    );
+    const plan = await rig.run(["resume", id, "--dry-run"]);
+    assert.deepEqual(plan, {
+      code: 0, signal: null, stderr: "",
+      stdout: `Run "${id}" of "o" (interrupted): 0 of 1 tasks would run, 1 waited for\n  wait slow (its job is still running as pid ${pid})\n`,
+    });
+    const withKill = await rig.run(["resume", id, "--dry-run", "--kill-orphans"]);
+    assert.equal(withKill.stdout, `Run "${id}" of "o" (interrupted): 1 of 1 tasks would run\n  run  slow (interrupted; its job, still running as pid ${pid}, is ended first (--kill-orphans))\n`);
     await rig.write("o.toml", `[tasks.slow]\ncmd = "echo started > started.txt; sleep 30"\n`);
     const resumed = rig.spawn(["resume", id, "--kill-orphans", "--timeout", "2s"]);
     const code = await new Promise<number | null>((resolve) => resumed.on("close", (c) => resolve(c)));

@@ -44,6 +44,17 @@ export interface RunOptions {
   allowInternalError?: boolean;
 }
 
+/** Pids of this user's processes whose environment holds `entry` (`NAME=value`), read from /proc. */
+export async function processesWithEnv(entry: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const environ = await readFile(`/proc/${name}/environ`, "utf8").catch(() => "");
+    if (environ.split("\0").includes(entry)) found.push(Number(name));
+  }
+  return found;
+}
+
 /** A parsed journal line: envelope keys plus the event's own. */
 export type JournalLine = Record<string, unknown> & { type: string; seq: number };
 
@@ -236,10 +247,22 @@ export class TestRig implements AsyncDisposable {
       .map((line) => JSON.parse(line) as JournalLine);
   }
 
-  /** Kills any process still running and removes the directory. */
+  /**
+   * Kills any process still running and removes the directory. Jobs and their
+   * launcher outlive a killed wf in their own sessions: they are found by the
+   * state directory in their environment, and their groups killed by pid.
+   */
   async cleanup(): Promise<void> {
     for (const child of this.#children) killGroup(child, "SIGKILL");
-    await rm(this.dir, { recursive: true, force: true });
+    for (const pid of await processesWithEnv(`WF_STATE_DIR=${this.stateDir}`)) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // Not a group leader, or gone already.
+      }
+    }
+    // A launcher killed a moment ago may have been writing a status file.
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

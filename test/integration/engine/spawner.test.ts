@@ -4,23 +4,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { type AttemptSpec, ProcessSpawner } from "../../../src/engine/spawner.ts";
+import { type AttemptSpec, JobSpawner } from "../../../src/engine/spawner.ts";
+import { parseStatus } from "../../../src/platform/job.ts";
 
 async function attempt(cmd: string, extra: Partial<AttemptSpec> = {}, abort = new AbortController().signal) {
   const dir = await mkdtemp(join(tmpdir(), "wf-exec-"));
   try {
     const spec: AttemptSpec = {
       cmd, cwd: dir, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, logCapBytes: 1 << 20,
-      stdoutPath: join(dir, "out.log"), stderrPath: join(dir, "err.log"), ...extra,
+      stdoutPath: join(dir, "out.log"), stderrPath: join(dir, "err.log"), statusPath: join(dir, "job.status"), ...extra,
     };
-    const result = await new ProcessSpawner(200).run(spec, abort);
-    return { result, stdout: await readFile(spec.stdoutPath, "utf8"), stderr: await readFile(spec.stderrPath, "utf8") };
+    const spawner = new JobSpawner();
+    const result = await spawner.run(spec, abort);
+    spawner.close();
+    const status = parseStatus(await readFile(spec.statusPath, "utf8"));
+    return { result, status, stdout: await readFile(spec.stdoutPath, "utf8").catch(() => ""), stderr: await readFile(spec.stderrPath, "utf8").catch(() => "") };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-describe("ProcessSpawner", () => {
+describe("JobSpawner", () => {
   test("streams output to the logs and keeps the last stdout line and the stderr tail", async () => {
     const { result, stdout, stderr } = await attempt("echo one; echo '  two  '; echo; echo bad >&2; exit 3");
     assert.equal(stdout, "one\n  two  \n\n");
@@ -29,6 +33,14 @@ describe("ProcessSpawner", () => {
       [result.exitCode, result.signal, result.timedOut, result.lastStdoutLine, result.stderrTail, result.logTruncated],
       [3, null, false, "two", "bad", false],
     );
+  });
+
+  test("leaves a status file with the exit status and the tails beside the logs", async () => {
+    const { status } = await attempt("echo out; echo err >&2; exit 4");
+    assert.equal(status?.state, "exited");
+    if (status?.state !== "exited") return;
+    assert.deepEqual([status.exit_code, status.signal, status.timed_out, status.stdout_tail, status.stderr_tail], [4, null, false, "out\n", "err\n"]);
+    assert.equal(typeof status.pid, "number");
   });
 
   test("cuts a log at the cap and says so in the log", async () => {

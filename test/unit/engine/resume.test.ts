@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { defSha256 } from "../../../src/engine/hashes.ts";
-import { compareDefinitions, planResume, possibleOrphans, resumeVariables } from "../../../src/engine/resume.ts";
+import { compareDefinitions, planResume, resumeVariables } from "../../../src/engine/resume.ts";
 import type { Dag, NodeId } from "../../../src/graph/dag.ts";
 import type { JournalRecord } from "../../../src/journal/events.ts";
 import { foldJournal, type RunState } from "../../../src/journal/fold.ts";
@@ -22,7 +22,7 @@ if = 'x == "y"'
 `;
 
 /** The state of a run of `dag` in which `outcomes` happened, folded from real records. */
-function stateOf(dag: Dag, outcomes: Record<string, "succeeded" | "failed" | "skipped" | "cancelled">): RunState {
+function stateOf(dag: Dag, outcomes: Record<string, "succeeded" | "failed" | "skipped" | "cancelled" | "interrupted">): RunState {
   const events: object[] = [
     { type: "header", format: 1, writer: "t" },
     {
@@ -34,14 +34,16 @@ function stateOf(dag: Dag, outcomes: Record<string, "succeeded" | "failed" | "sk
   for (const [task, state] of Object.entries(outcomes)) {
     if (state === "skipped") events.push({ type: "task_skipped", task, reason: "condition is false" });
     else if (state === "cancelled") events.push({ type: "task_cancelled", task, reason: 'dependency "test" failed' });
-    else {
+    else if (state === "interrupted") {
+      events.push({ type: "task_started", task, attempt: 1, max_attempts: 1, cmd: task, stdout_log: "o", stderr_log: "e", status_file: "s" });
+    } else {
       events.push({
         type: "task_finished", task, attempt: 1, state, exit_code: state === "succeeded" ? 0 : 1, signal: null,
         timed_out: false, duration_ms: 1, will_retry: false, ignored: false,
       });
     }
   }
-  events.push({ type: "run_status", status: "failed" });
+  if (!Object.values(outcomes).includes("interrupted")) events.push({ type: "run_status", status: "failed" });
   const records = events.map((e, seq) => ({ ...e, v: 1, seq, ts: "2026-01-01T00:00:00.000Z", run: "r", crc: "0" }) as JournalRecord);
   const folded = foldJournal(records);
   assert.ok(folded.ok);
@@ -103,7 +105,24 @@ describe("resume decisions", () => {
     });
   });
 
-  test("possibleOrphans() names only interrupted attempts that had a pid", () => {
-    assert.deepEqual(possibleOrphans(state), []);
+  test("planResume() adopts, waits for or runs an interrupted task by what is left of its job", () => {
+    const dag = dagOf(TOML);
+    const st = stateOf(dag, { lint: "succeeded", test: "interrupted", build: "interrupted", docs: "interrupted" });
+    const exited = { state: "exited", started: "2026-01-01T00:00:00.000Z", ended: "2026-01-01T00:00:01.000Z", exit_code: 0, signal: null, timed_out: false, duration_ms: 1000, log_truncated: false, stdout_tail: "", stderr_tail: "" } as const;
+    const identity = { pid: 4242, proc_start: 7, boot_id: "b" };
+    const jobs = new Map([
+      ["test", { kind: "adopt", task: "test", attempt: 1, status: exited, statusPath: "s", startedMs: 0 } as const],
+      ["build", { kind: "wait", task: "build", attempt: 1, identity, statusPath: "s", startedMs: 0 } as const],
+      ["docs", { kind: "gone", task: "docs", attempt: 1 } as const],
+    ]);
+    const actions = (killOrphans: boolean) => planResume(st, dag, [], jobs, killOrphans).map((e) => `${e.action} ${e.id}: ${e.why}`);
+    assert.deepEqual(actions(false).slice(1), [
+      "adopt test: its job ended while no wf was running: exit status 0",
+      "wait build: its job is still running as pid 4242",
+      "run docs: interrupted; its job is gone",
+    ]);
+    assert.equal(actions(true)[2], "run build: interrupted; its job, still running as pid 4242, is ended first (--kill-orphans)");
+    const failed = new Map([["test", { kind: "adopt", task: "test", attempt: 1, status: { ...exited, exit_code: 2 }, statusPath: "s", startedMs: 0 } as const]]);
+    assert.equal(planResume(st, dag, [], failed)[1]?.why, "its job ended while no wf was running: exit status 2; it runs again");
   });
 });

@@ -1,0 +1,100 @@
+/**
+ * A detached job as both sides of the launcher see it: the requests `wf`
+ * sends, the reports it gets back, and the status file a job leaves beside its
+ * logs. The status file is what outlives everyone: the launcher writes it
+ * (temporary file, then rename) when the job starts and again when it ends,
+ * and a later `wf resume` reads it to adopt a result or re-attach to a job.
+ *
+ *   status file:  {"state":"running", pid, proc_start, boot_id, ...}
+ *            ──job ends──> {"state":"exited", ..., exit_code, signal, timed_out, tails}
+ */
+
+/** Who a local job is: a pid alone may be reused, a pid with its start time and the boot id may not. */
+export interface JobIdentity {
+  readonly pid: number;
+  /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat); null where /proc cannot be read. */
+  readonly proc_start: number | null;
+  readonly boot_id: string | null;
+}
+
+/** How a job ended. */
+export interface JobResult {
+  readonly exit_code: number | null;
+  readonly signal: string | null;
+  /** Its timeout ended it (the whole process group). */
+  readonly timed_out: boolean;
+  readonly duration_ms: number;
+  /** A log grew past the cap: what came after the cap is not in the file. */
+  readonly log_truncated: boolean;
+  /** A log could not be opened: that stream's output is lost. */
+  readonly log_error?: { readonly path: string; readonly problem: string };
+  /** The job could not be started at all, and why. */
+  readonly spawn_error?: string;
+  /** The last bytes of each stream as written (the output after a cap included), at most TAIL_BYTES each. */
+  readonly stdout_tail: string;
+  readonly stderr_tail: string;
+}
+
+/** The bytes of each stream kept for `register` and error messages. */
+export const TAIL_BYTES = 4096;
+
+/** One attempt, as `wf` asks the launcher to run it. */
+export interface JobSpec {
+  readonly cmd: string;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** Absolute paths. */
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly status: string;
+  /** The launcher ends the job's group after this long, even when `wf` is gone. */
+  readonly timeout_ms?: number;
+  /** Each log is cut at this many bytes. */
+  readonly cap: number;
+}
+
+export type LauncherRequest =
+  /** Start a job. */
+  | { readonly op: "start"; readonly id: number; readonly job: JobSpec }
+  /** End a job's process group: SIGTERM, then SIGKILL after the grace period. */
+  | { readonly op: "stop"; readonly id: number };
+
+export type LauncherReport =
+  /** The job runs; its identity is in its status file. */
+  | { readonly ev: "spawned"; readonly id: number; readonly identity: JobIdentity }
+  /** The job ended (or never started); its status file says so. */
+  | { readonly ev: "exited"; readonly id: number; readonly result: JobResult };
+
+/** What a status file holds. */
+export type JobStatus =
+  | ({ readonly state: "running"; readonly started: string; readonly deadline?: number } & JobIdentity)
+  | ({ readonly state: "exited"; readonly started: string; readonly ended: string } & Partial<JobIdentity> & JobResult);
+
+/** The status file's text for `status`, one JSON line. */
+export function formatStatus(status: JobStatus): string {
+  return `${JSON.stringify(status)}\n`;
+}
+
+/** A status file's content, or undefined when it is not one (torn, empty, or something else). */
+export function parseStatus(text: string): JobStatus | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const s = value as Record<string, unknown>;
+  const intOrNull = (x: unknown) => x === null || Number.isInteger(x);
+  if (s["state"] === "running") {
+    if (!Number.isInteger(s["pid"]) || !intOrNull(s["proc_start"]) || !(s["boot_id"] === null || typeof s["boot_id"] === "string")) return undefined;
+    return value as JobStatus;
+  }
+  if (s["state"] === "exited") {
+    if (!intOrNull(s["exit_code"]) || !(s["signal"] === null || typeof s["signal"] === "string")) return undefined;
+    if (typeof s["timed_out"] !== "boolean" || !Number.isInteger(s["duration_ms"])) return undefined;
+    if (typeof s["stdout_tail"] !== "string" || typeof s["stderr_tail"] !== "string") return undefined;
+    return value as JobStatus;
+  }
+  return undefined;
+}

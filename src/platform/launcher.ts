@@ -1,0 +1,282 @@
+/**
+ * The launcher: a small, long-lived process that starts every job of one
+ * execution, so the large `wf` process is never forked once per task, and
+ * that outlives `wf`, so a job's result is written down even when `wf` was
+ * killed. `wf` starts it detached (its own session and process group) and
+ * talks to it in JSON lines: requests on its stdin, reports on its stdout
+ * (job.ts).
+ *
+ * Each job runs as `/bin/sh -c <cmd>` in its own process group, its stdout and
+ * stderr opened by the launcher straight onto the log files (so output never
+ * flows through a pipe that can break), with a status file beside them.
+ *
+ *   stdin open ──start──> job running ──exits──> status file "exited", report
+ *       │                    │ timeout / stop: SIGTERM to the group, SIGKILL after the grace period
+ *       └─EOF (wf ended or died)──> start no more jobs; exit when the last one has ended
+ */
+import { spawn } from "node:child_process";
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import process from "node:process";
+import { fsProblem } from "../util/failure.ts";
+import { type LongTimer, setLongTimeout } from "../util/timer.ts";
+import { bootId, KILL_GRACE_MS, killGroup, procStart } from "./process.ts";
+import { formatStatus, type JobIdentity, type JobResult, type JobSpec, type JobStatus, type LauncherReport, type LauncherRequest, TAIL_BYTES } from "./job.ts";
+
+/** The argument that makes `wf` run as the launcher (it is never a command name). */
+export const LAUNCHER_ARG = "__wf-launcher";
+
+/** Created or emptied, appended to (so a cut at the cap leaves no hole), never through a symbolic link. */
+const LOG_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
+/** How often the logs of running jobs are checked against the cap. */
+const CAP_CHECK_MS = 200;
+
+/** One log file of a running job. */
+class Log {
+  /** Bytes of output past the cap, dropped from the file. */
+  private dropped = 0;
+  truncated = false;
+  /** The last bytes written, whether or not the file keeps them. */
+  private tail = Buffer.alloc(0);
+  readonly note: Buffer;
+
+  constructor(
+    readonly path: string,
+    readonly fd: number | undefined,
+    private readonly cap: number,
+  ) {
+    this.note = Buffer.from(`\n[wf: output cut at ${cap} bytes]\n`);
+  }
+
+  /** Cuts the file back to the cap (and the note) when it grew past it, keeping the tail of what was written. */
+  check(): void {
+    if (this.fd === undefined) return;
+    let size: number;
+    try {
+      size = fstatSync(this.fd).size;
+    } catch {
+      return;
+    }
+    const keep = this.truncated ? this.cap + this.note.length : this.cap;
+    if (size <= keep) return;
+    this.keepTail(this.truncated ? keep : 0, size);
+    try {
+      ftruncateSync(this.fd, this.cap);
+      writeSync(this.fd, this.note); // O_APPEND: at the end, which is the cap
+    } catch {
+      // The file keeps what it has; the tail is still right.
+    }
+    this.dropped += size - keep;
+    this.truncated = true;
+  }
+
+  /** Adds bytes [from, to) of the file to the tail. */
+  private keepTail(from: number, to: number): void {
+    const start = Math.max(from, to - TAIL_BYTES);
+    const buf = Buffer.alloc(to - start);
+    let got = 0;
+    try {
+      got = readSync(this.fd!, buf, 0, buf.length, start);
+    } catch {
+      return;
+    }
+    const fresh = buf.subarray(0, got);
+    this.tail = start > from ? fresh : Buffer.concat([this.tail, fresh]).subarray(-TAIL_BYTES);
+  }
+
+  /** The last bytes written, once the job has ended. */
+  finish(): string {
+    this.check();
+    if (this.fd !== undefined) {
+      try {
+        const size = fstatSync(this.fd).size;
+        if (!this.truncated) this.keepTail(0, size);
+        else if (size > this.cap + this.note.length) this.keepTail(this.cap + this.note.length, size);
+      } catch {
+        // No size: the tail collected so far.
+      }
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Closed is closed.
+      }
+    }
+    return this.tail.toString("utf8");
+  }
+}
+
+/** Opens a log for a job; undefined (and the problem) when it cannot be. */
+function openLog(path: string): { fd?: number; problem?: string } {
+  try {
+    const fd = openSync(path, LOG_FLAGS, 0o600);
+    ftruncateSync(fd, 0);
+    return { fd };
+  } catch (e) {
+    const problem = fsProblem(e) ?? "io-error";
+    return { problem: typeof problem === "object" ? problem.code : problem };
+  }
+}
+
+/** Writes a status file whole: a reader sees the old one or the new one, never a part. */
+export function writeStatus(path: string, status: JobStatus): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  writeFileSync(tmp, formatStatus(status), { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+/** One running job. */
+interface Running {
+  readonly pid: number;
+  readonly out: Log;
+  readonly err: Log;
+  readonly timers: LongTimer[];
+  timedOut: boolean;
+}
+
+/**
+ * Runs the launcher on this process's stdin and stdout until stdin ends and
+ * the last job has ended. `parent` is the pid of the `wf` that started it: a
+ * start request read after that `wf` is gone is not carried out.
+ */
+export function runLauncher(parent: number): void {
+  const jobs = new Map<number, Running>();
+  const boot = bootId();
+  let inputEnded = false;
+  let outputBroken = false;
+  const report = (r: LauncherReport) => {
+    if (outputBroken) return;
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+  };
+  // wf died: its end of the pipe is gone. The jobs go on; their status files tell the rest.
+  process.stdout.on("error", () => {
+    outputBroken = true;
+  });
+  const maybeExit = () => {
+    if (inputEnded && jobs.size === 0) {
+      clearInterval(capTimer);
+      process.stdin.destroy();
+    }
+  };
+  const capTimer = setInterval(() => {
+    for (const job of jobs.values()) {
+      job.out.check();
+      job.err.check();
+    }
+  }, CAP_CHECK_MS);
+
+  const stop = (job: Running) => {
+    killGroup(job.pid, "SIGTERM");
+    job.timers.push(setLongTimeout(() => killGroup(job.pid, "SIGKILL"), KILL_GRACE_MS));
+  };
+
+  const start = (id: number, spec: JobSpec) => {
+    const began = Date.now();
+    const startedAt = new Date(began).toISOString();
+    const fail = (why: string, out: Log, err: Log) => {
+      const result: JobResult = {
+        exit_code: null, signal: null, timed_out: false, duration_ms: Date.now() - began, log_truncated: false,
+        spawn_error: why, stdout_tail: out.finish(), stderr_tail: err.finish(),
+      };
+      finishJob(id, spec, startedAt, result, undefined);
+    };
+    const o = openLog(spec.stdout);
+    const e = openLog(spec.stderr);
+    const out = new Log(spec.stdout, o.fd, spec.cap);
+    const err = new Log(spec.stderr, e.fd, spec.cap);
+    const logError = o.problem !== undefined ? { path: spec.stdout, problem: o.problem } : e.problem !== undefined ? { path: spec.stderr, problem: e.problem } : undefined;
+    let child;
+    try {
+      child = spawn("/bin/sh", ["-c", spec.cmd], {
+        cwd: spec.cwd,
+        env: spec.env,
+        detached: true, // its own process group, so a timeout ends the whole tree
+        stdio: ["ignore", o.fd ?? "ignore", e.fd ?? "ignore"],
+      });
+    } catch (x) {
+      return fail((x as Error).message, out, err);
+    }
+    child.on("error", (x) => {
+      if (child.pid !== undefined) return;
+      // Node reports a missing cwd as the shell not being found: say what is really missing.
+      fail(existsSync(spec.cwd) ? x.message : `working directory "${spec.cwd}" does not exist`, out, err);
+    });
+    const pid = child.pid;
+    if (pid === undefined) return; // the error event follows
+    const identity = { pid, proc_start: procStart(pid), boot_id: boot };
+    const job: Running = { pid, out, err, timers: [], timedOut: false };
+    jobs.set(id, job);
+    const deadline = spec.timeout_ms === undefined ? undefined : began + spec.timeout_ms;
+    try {
+      writeStatus(spec.status, { state: "running", started: startedAt, ...identity, ...(deadline === undefined ? {} : { deadline }) });
+    } catch {
+      // The run's folder is not writable: wf hears of the job all the same, and a resume runs it again.
+    }
+    report({ ev: "spawned", id, identity });
+    if (spec.timeout_ms !== undefined) {
+      job.timers.push(
+        setLongTimeout(() => {
+          job.timedOut = true;
+          stop(job);
+        }, spec.timeout_ms),
+      );
+    }
+    child.on("exit", (code, signal) => {
+      for (const t of job.timers) t.clear();
+      jobs.delete(id);
+      const result: JobResult = {
+        exit_code: code, signal, timed_out: job.timedOut, duration_ms: Date.now() - began,
+        log_truncated: false, stdout_tail: out.finish(), stderr_tail: err.finish(),
+        ...(logError === undefined ? {} : { log_error: logError }),
+      };
+      finishJob(id, spec, startedAt, { ...result, log_truncated: out.truncated || err.truncated }, identity);
+    });
+  };
+
+  const finishJob = (id: number, spec: JobSpec, started: string, result: JobResult, identity: JobIdentity | undefined) => {
+    try {
+      writeStatus(spec.status, { state: "exited", started, ended: new Date().toISOString(), ...(identity ?? {}), ...result });
+    } catch {
+      // Nowhere to write it: wf, if alive, journals the result from the report.
+    }
+    report({ ev: "exited", id, result });
+    maybeExit();
+  };
+
+  let buffered = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk: string) => {
+    buffered += chunk;
+    for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      let request: LauncherRequest;
+      try {
+        request = JSON.parse(line) as LauncherRequest;
+      } catch {
+        continue;
+      }
+      if (request.op === "start") {
+        // wf died after asking: a resume decides about this attempt now, so it must never start.
+        if (process.ppid !== parent) continue;
+        start(request.id, request.job);
+      } else if (request.op === "stop") {
+        const job = jobs.get(request.id);
+        if (job !== undefined) stop(job);
+      }
+    }
+  });
+  const ended = () => {
+    if (inputEnded) return;
+    inputEnded = true;
+    maybeExit();
+  };
+  process.stdin.on("end", ended);
+  process.stdin.on("error", ended);
+  process.stdin.on("close", ended);
+}
+
+/** The entry point, called by main.ts when `wf` is started as the launcher. */
+export function launcherMain(args: readonly string[]): void {
+  const parent = Number(args[0]);
+  runLauncher(Number.isInteger(parent) ? parent : process.ppid);
+}

@@ -164,7 +164,12 @@ function summary(t: Timeline, views: readonly RowView[]): string {
   const s = t.summary;
   const maxParallel = Math.max(1, ...t.executions.map((e) => e.maxParallel));
   const byId = new Map(views.filter((v) => v.row.forensicFor === undefined).map((v) => [v.row.id, v]));
-  const path = t.criticalPath.map((id) => `<code>${esc(id)}</code> <span class="muted">${esc(formatMs(byId.get(id)?.ms ?? 0))}</span>`).join(" → ");
+  const step = (id: string) => `<code>${esc(id)}</code> <span class="muted">${esc(formatMs(byId.get(id)?.ms ?? 0))}</span>`;
+  const cp = t.criticalPath;
+  // A long path is shown by its ends.
+  const path = cp.length <= 30
+    ? cp.map(step).join(" → ")
+    : [...cp.slice(0, 15).map(step), `<span class="muted">… ${cp.length - 30} more …</span>`, ...cp.slice(-15).map(step)].join(" → ");
   const facts: [string, string][] = [
     ["Total task time", `${esc(formatMs(s.taskMs))} <span class="muted">(${s.attempts} attempt${s.attempts === 1 ? "" : "s"})</span>`],
     ["Wall time", `${esc(formatMs(s.wallMs))}${s.executionMs < s.wallMs ? ` <span class="muted">(${esc(formatMs(s.executionMs))} of it in executions)</span>` : ""}`],

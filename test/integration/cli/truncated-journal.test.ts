@@ -47,7 +47,7 @@ test("wf resume --dry-run and wf show on a journal cut at every byte offset give
       const where = `at offset ${offset} of ${full.length}`;
       assert.ok(!r.stderr.includes("Internal error") && !r.stderr.includes("    at "), `${where}: ${r.stderr}`);
       if (r.code === 0) {
-        assert.match(r.stdout, new RegExp(`^Run "${id}" of "t" \\((failed|interrupted|running)\\): \\d of 2 tasks would run\\n`), where);
+        assert.match(r.stdout, new RegExp(`^Run "${id}" of "t" \\((failed|interrupted|running)\\): \\d of 2 tasks would run(, 1 adopted)?\\n`), where);
         assert.equal(r.stderr, "");
       } else {
         assert.equal(r.code, 3, `${where}: ${r.stderr}`);

@@ -94,9 +94,8 @@ export interface TimelineSummary {
   readonly longest: readonly { readonly id: string; readonly ms: number; readonly attempts: number }[];
 }
 
-/** `adopted` on task_finished, read without depending on the field being in the schema yet. */
 function isAdopted(f: EventOf<"task_finished">): boolean {
-  return (f as { adopted?: boolean }).adopted === true;
+  return f.adopted === true;
 }
 
 function outcomeOf(f: EventOf<"task_finished">, cancelledExecution: boolean): AttemptOutcome {
@@ -114,6 +113,8 @@ interface OpenAttempt {
   readonly attempt: number;
   readonly start: number;
   readonly execution: number;
+  /** The last execution that watched it: the one it started in, or a resume that re-attached to its job. */
+  watchedBy: number;
   readonly started?: EventOf<"task_started">;
 }
 
@@ -205,10 +206,14 @@ export function buildTimeline(records: readonly JournalRecord[], opts: { live: b
     } else if (r.type === "task_started") {
       const exec = current()?.index ?? 0;
       const row = rowOf(r.task, r.forensic_for);
-      open.set(keyOf(r.task, r.attempt, r.forensic_for), { row, task: r.task, attempt: r.attempt, start: at, execution: exec, started: r });
+      open.set(keyOf(r.task, r.attempt, r.forensic_for), { row, task: r.task, attempt: r.attempt, start: at, execution: exec, watchedBy: exec, started: r });
+    } else if (r.type === "task_reattached") {
+      // A resume waits for a job an earlier execution started: the attempt goes on in this execution.
+      for (const o of open.values()) if (o.task === r.task && o.attempt === r.attempt) o.watchedBy = current()?.index ?? o.watchedBy;
     } else if (r.type === "task_finished") {
       const key = keyOf(r.task, r.attempt, r.forensic_for);
-      const o = open.get(key) ?? { row: rowOf(r.task, r.forensic_for), task: r.task, attempt: r.attempt, start: at, execution: current()?.index ?? 0 };
+      const exec = current()?.index ?? 0;
+      const o = open.get(key) ?? { row: rowOf(r.task, r.forensic_for), task: r.task, attempt: r.attempt, start: at, execution: exec, watchedBy: exec };
       open.delete(key);
       const end = isAdopted(r) ? Math.min(at, o.start + r.duration_ms) : at;
       pending.push({ open: o, finished: r, end });
@@ -227,8 +232,8 @@ export function buildTimeline(records: readonly JournalRecord[], opts: { live: b
   if (liveEnd) last.end = Math.max(last.end, opts.now);
   settle(last);
   for (const o of open.values()) {
-    const runningNow = liveEnd && o.execution === last.index;
-    push(o, runningNow ? opts.now : (executions[o.execution]?.end ?? lastAt), runningNow ? "running" : "interrupted");
+    const runningNow = liveEnd && o.watchedBy === last.index;
+    push(o, runningNow ? opts.now : (executions[o.watchedBy]?.end ?? lastAt), runningNow ? "running" : "interrupted");
   }
   if (last !== undefined && last.status === "running" && !opts.live) last.status = "interrupted";
   for (const row of [...rows, ...forensicRows.values()]) row.attempts.sort((a, b) => a.start - b.start || a.attempt - b.attempt);

@@ -120,11 +120,26 @@ describe("buildTimeline()", () => {
       [5, finished("a", "failed", { exit_code: null, signal: "SIGTERM" })],
       [5, status("cancelled", { reason: "interrupted" })],
       [50, status("resuming")],
-      [50, { ...finished("b", "succeeded", { duration_ms: 20_000 }), adopted: true } as unknown as AppendableEvent],
+      [50, finished("b", "succeeded", { duration_ms: 20_000, adopted: true })],
       [51, status("success")],
     ), { live: false, now: 0 });
     assert.deepEqual(bars(t), [["a", 1, 0, 5, "cancelled", 0], ["b", 1, 0, 20, "adopted", 0]]);
     assert.equal(t.executions[1]?.mode, "parallel", "a resume without a mode keeps the run's");
+  });
+
+  test("a job a resume re-attached to goes on in that resume: running while it is live, interrupted at its end otherwise", () => {
+    const records = (resumeEnds: boolean) => journal(
+      [node("a")],
+      [0, status("running")],
+      [0, started("a")],
+      [3, { type: "task_spawned", task: "a", attempt: 1, pid: 7 }],
+      [10, status("resuming")],
+      [10, { type: "task_reattached", task: "a", attempt: 1, pid: 7 }],
+      ...(resumeEnds ? [[12, status("cancelled")] as [number, AppendableEvent]] : []),
+    );
+    assert.deepEqual(bars(buildTimeline(records(false), { live: true, now: T0 + 15_000 })), [["a", 1, 0, 15, "running", 0]]);
+    assert.deepEqual(bars(buildTimeline(records(false), { live: false, now: 0 })), [["a", 1, 0, 10, "interrupted", 0]]);
+    assert.deepEqual(bars(buildTimeline(records(true), { live: false, now: 0 })), [["a", 1, 0, 12, "interrupted", 0]]);
   });
 
   test("an attempt that failed before it could start (no task_started) is a bar of no length at its finish", () => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { describe, test } from "node:test";
 import { JournalBuilder } from "./report-journal.ts";
-import { TestRig } from "./rig.ts";
+import { collect, killGroup, TestRig, until } from "./rig.ts";
 
 const ID = "TimeLine01";
 
@@ -165,6 +165,26 @@ describe("wf report", () => {
     assert.equal(damaged.stderr, `warning: ${warning}\n`);
     assert.equal(damaged.code, 0);
     assert.ok(damaged.stdout.includes(warning.replace(/"/g, "&quot;")));
+  });
+
+  test("a still-running run: its attempt runs until the page is written, and the page says a wf holds the lock; then cancelled by SIGINT", async () => {
+    await using rig = await TestRig.create();
+    await rig.write("live.toml", `[tasks.a]\ncmd = "touch started; sleep 30"\n[tasks.b]\ncmd = "true"\ndepends_on = ["a"]\n`);
+    const child = rig.spawn(["run", "live.toml", "--quiet"]);
+    const done = collect(child);
+    await rig.waitForFile("started");
+    const id = await rig.lastRunId();
+    await until("the attempt's spawn", async () => (await rig.journal(id)).some((l) => l.type === "task_spawned"));
+    const live = await rig.run(["report", id, "-o", "-"]);
+    assert.equal(live.code, 0, live.stderr);
+    assert.deepEqual(live.stdout.match(/<rect class="bar [a-z-]+/g), ['<rect class="bar running']);
+    assert.match(live.stdout, /holds the run's lock: the run is still going/);
+    killGroup(child, "SIGINT");
+    assert.equal((await done).code, 130);
+    const cancelled = await rig.run(["report", id, "-o", "-"]);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.deepEqual(cancelled.stdout.match(/<rect class="(bar|mark) [a-z-]+/g), ['<rect class="bar cancelled', '<rect class="mark cancelled']);
+    assert.doesNotMatch(cancelled.stdout, /still going/);
   });
 
   test("fails as the other inspection commands do: an unknown run, a run with no journal, a file that cannot be written", async () => {

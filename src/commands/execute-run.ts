@@ -3,7 +3,9 @@
  * records, executes the DAG while SIGINT, SIGTERM and `--timeout` can cancel
  * it, journals the final status, and returns the exit code.
  */
+import { join } from "node:path";
 import process from "node:process";
+import { SPAWN_LOG } from "../platform/job.ts";
 import { JobSpawner } from "../engine/spawner.ts";
 import { execute, type PriorState } from "../engine/execute.ts";
 import type { Dag } from "../graph/dag.ts";
@@ -49,7 +51,10 @@ export interface ExecuteRunInput {
 export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
   const { dag, flags, journal, reporter } = input;
   const controller = new AbortController();
-  const spawner = new JobSpawner();
+  // Read once: every task starts from the same environment, which the launcher receives once.
+  const baseEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) baseEnv[k] = v;
+  const spawner = new JobSpawner(join(input.runDir, SPAWN_LOG), baseEnv);
   let signalled: string | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled !== undefined) {
@@ -86,7 +91,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
         cliVars: flags.vars,
         printOutput: flags.printOutput,
         cwd: flags.cwd,
-        baseEnv: process.env,
+        baseEnv,
         logCapBytes: LOG_CAP_BYTES,
       },
       { runId: input.runId, runDir: input.runDir, journal, spawner, reporter, abort: controller.signal },

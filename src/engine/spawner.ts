@@ -194,11 +194,20 @@ export function sameProcess(identity: JobIdentity, table: { isAlive(pid: number)
 }
 
 export class JobSpawner implements Spawner {
-  private readonly launcher = new LauncherClient();
+  private readonly launcher: LauncherClient;
   /** Process groups of attempts still running. */
   private readonly live = new Set<number>();
   private readonly followers = new Set<LogFollower>();
   private pollTimer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * `spawnLog`: the run's spawn log, where the launcher records each job it
+   * starts. `baseEnv`: the environment most attempts start from (the engine's
+   * base environment), sent to the launcher once.
+   */
+  constructor(spawnLog: string, baseEnv: Readonly<Record<string, string>>) {
+    this.launcher = new LauncherClient(spawnLog, baseEnv);
+  }
 
   /** Ends every running attempt's group at once (a second Ctrl-C, or a fatal journal error). */
   killAll(): void {

@@ -1,12 +1,13 @@
 /**
  * A detached job as both sides of the launcher see it: the requests `wf`
- * sends, the reports it gets back, and the status file a job leaves beside its
- * logs. The status file is what outlives everyone: the launcher writes it
- * (temporary file, then rename) when the job starts and again when it ends,
- * and a later `wf resume` reads it to adopt a result or re-attach to a job.
+ * sends, the reports it gets back, and what a job leaves in the run's folder,
+ * which outlives everyone: a line in the run's spawn log when it starts (its
+ * identity, appended), and a status file beside its logs when it ends
+ * (temporary file, then rename). A later `wf resume` reads them to adopt a
+ * result or re-attach to a job.
  *
- *   status file:  {"state":"running", pid, proc_start, boot_id, ...}
- *            ──job ends──> {"state":"exited", ..., exit_code, signal, timed_out, tails}
+ *   spawned.jsonl  +{"status":"<name>.status", pid, proc_start, boot_id, started, deadline?}
+ *   <name>.status   {"state":"exited", ..., exit_code, signal, timed_out, tails}   once it ended
  */
 
 /** Who a local job is: a pid alone may be reused, a pid with its start time and the boot id may not. */
@@ -53,9 +54,14 @@ export interface JobSpec {
   readonly cap: number;
 }
 
+/** A job's environment on the wire: the launcher's base with some variables set, or whole (for `clean_env`). */
+export type WireEnv = { readonly add: Readonly<Record<string, string>> } | { readonly whole: Readonly<Record<string, string>> };
+
 export type LauncherRequest =
+  /** Sent first: where to append spawn records, and the environment most jobs start from. */
+  | { readonly op: "init"; readonly spawn_log: string; readonly base_env: Readonly<Record<string, string>> }
   /** Start a job. */
-  | { readonly op: "start"; readonly id: number; readonly job: JobSpec }
+  | { readonly op: "start"; readonly id: number; readonly job: Omit<JobSpec, "env"> & { readonly env: WireEnv } }
   /** End a job's process group: SIGTERM, then SIGKILL after the grace period. */
   | { readonly op: "stop"; readonly id: number };
 
@@ -65,10 +71,14 @@ export type LauncherReport =
   /** The job ended (or never started); its status file says so. */
   | { readonly ev: "exited"; readonly id: number; readonly result: JobResult };
 
+/** A line of the run's spawn log: a job started. `status` is its status file's name (in `logs/`). */
+export type SpawnRecord = { readonly status: string; readonly started: string; readonly deadline?: number } & JobIdentity;
+
+/** The run's spawn log, in the run's folder: one SpawnRecord per line, appended by each execution's launcher. */
+export const SPAWN_LOG = "spawned.jsonl";
+
 /** What a status file holds. */
-export type JobStatus =
-  | ({ readonly state: "running"; readonly started: string; readonly deadline?: number } & JobIdentity)
-  | ({ readonly state: "exited"; readonly started: string; readonly ended: string } & Partial<JobIdentity> & JobResult);
+export type JobStatus = { readonly state: "exited"; readonly started: string; readonly ended: string } & Partial<JobIdentity> & JobResult;
 
 /** The status file's text for `status`, one JSON line. */
 export function formatStatus(status: JobStatus): string {
@@ -86,10 +96,6 @@ export function parseStatus(text: string): JobStatus | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const s = value as Record<string, unknown>;
   const intOrNull = (x: unknown) => x === null || Number.isInteger(x);
-  if (s["state"] === "running") {
-    if (!Number.isInteger(s["pid"]) || !intOrNull(s["proc_start"]) || !(s["boot_id"] === null || typeof s["boot_id"] === "string")) return undefined;
-    return value as JobStatus;
-  }
   if (s["state"] === "exited") {
     if (!intOrNull(s["exit_code"]) || !(s["signal"] === null || typeof s["signal"] === "string")) return undefined;
     if (typeof s["timed_out"] !== "boolean" || !Number.isInteger(s["duration_ms"])) return undefined;
@@ -97,4 +103,21 @@ export function parseStatus(text: string): JobStatus | undefined {
     return value as JobStatus;
   }
   return undefined;
+}
+
+/** The spawn records of a spawn log's text; lines that are not one (a torn last line) are left out. */
+export function parseSpawnLog(text: string): SpawnRecord[] {
+  const out: SpawnRecord[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    try {
+      const r = JSON.parse(line) as Record<string, unknown>;
+      if (typeof r["status"] !== "string" || !Number.isInteger(r["pid"]) || typeof r["started"] !== "string") continue;
+      if (!(r["proc_start"] === null || Number.isInteger(r["proc_start"])) || !(r["boot_id"] === null || typeof r["boot_id"] === "string")) continue;
+      out.push(r as unknown as SpawnRecord);
+    } catch {
+      // A torn line: the launcher was killed while writing it.
+    }
+  }
+  return out;
 }

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
-import type { JobIdentity, JobResult, JobSpec, LauncherReport, LauncherRequest } from "./job.ts";
+import type { JobIdentity, JobResult, JobSpec, LauncherReport, LauncherRequest, WireEnv } from "./job.ts";
 import { LAUNCHER_ARG } from "./launcher.ts";
 import { selfCommand } from "./runtime.ts";
 
@@ -15,6 +15,15 @@ export interface JobHandlers {
 }
 
 export class LauncherClient {
+  /**
+   * `spawnLog`: the run's spawn log (job.ts). `baseEnv`: the environment most
+   * jobs start from, sent once; each job then sends only what it adds.
+   */
+  constructor(
+    private readonly spawnLog: string,
+    private readonly baseEnv: Readonly<Record<string, string>>,
+  ) {}
+
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly jobs = new Map<number, JobHandlers>();
@@ -26,7 +35,7 @@ export class LauncherClient {
   start(job: JobSpec, handlers: JobHandlers): number {
     const id = this.nextId++;
     this.jobs.set(id, handlers);
-    this.send({ op: "start", id, job });
+    this.send({ op: "start", id, job: { ...job, env: this.wireEnv(job.env) } });
     return id;
   }
 
@@ -44,6 +53,17 @@ export class LauncherClient {
     for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
   }
 
+  /** What of `env` goes over the wire: the variables that differ from the base, or all of them when some base variable is left out. */
+  private wireEnv(env: Readonly<Record<string, string>>): WireEnv {
+    const add: Record<string, string> = {};
+    let kept = 0;
+    for (const [k, v] of Object.entries(env)) {
+      if (this.baseEnv[k] === v) kept++;
+      else add[k] = v;
+    }
+    return kept === Object.keys(this.baseEnv).length ? { add } : { whole: env };
+  }
+
   private send(request: LauncherRequest): void {
     if (this.broken !== undefined) return this.fail(this.broken);
     const child = this.child ?? this.launch();
@@ -58,6 +78,7 @@ export class LauncherClient {
       stdio: ["pipe", "pipe", "pipe"],
     });
     this.child = child;
+    child.stdin!.write(`${JSON.stringify({ op: "init", spawn_log: this.spawnLog, base_env: this.baseEnv } satisfies LauncherRequest)}\n`);
     let buffered = "";
     child.stdout!.setEncoding("utf8");
     child.stdout!.on("data", (chunk: string) => {

@@ -15,13 +15,15 @@
  *       └─EOF (wf ended or died)──> start no more jobs; exit when the last one has ended
  */
 import { spawn } from "node:child_process";
-import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, ftruncate, ftruncateSync, open, openSync, readSync, writeSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
-import { fsProblem } from "../util/failure.ts";
+import { fsProblem, problemName } from "../util/failure.ts";
 import { type LongTimer, setLongTimeout } from "../util/timer.ts";
 import { bootId, KILL_GRACE_MS, killGroup, procStart } from "./process.ts";
-import { formatStatus, type JobIdentity, type JobResult, type JobSpec, type JobStatus, type LauncherReport, type LauncherRequest, TAIL_BYTES } from "./job.ts";
+import { formatStatus, type JobIdentity, type JobResult, type JobSpec, type JobStatus, type LauncherReport, type LauncherRequest, type SpawnRecord, TAIL_BYTES, type WireEnv } from "./job.ts";
 
 /** The argument that makes `wf` run as the launcher (it is never a command name). */
 export const LAUNCHER_ARG = "__wf-launcher";
@@ -105,23 +107,29 @@ class Log {
   }
 }
 
-/** Opens a log for a job; undefined (and the problem) when it cannot be. */
-function openLog(path: string): { fd?: number; problem?: string } {
+const openFd = promisify(open);
+const truncateFd = promisify(ftruncate);
+
+/**
+ * Opens a log for a job; undefined (and the problem) when it cannot be. In the
+ * thread pool: creating files costs the file system's time, which the
+ * launcher spends starting other jobs meanwhile.
+ */
+async function openLog(path: string): Promise<{ fd?: number; problem?: string }> {
   try {
-    const fd = openSync(path, LOG_FLAGS, 0o600);
-    ftruncateSync(fd, 0);
+    const fd = await openFd(path, LOG_FLAGS, 0o600);
+    await truncateFd(fd, 0);
     return { fd };
   } catch (e) {
-    const problem = fsProblem(e) ?? "io-error";
-    return { problem: typeof problem === "object" ? problem.code : problem };
+    return { problem: problemName(fsProblem(e) ?? "io-error") };
   }
 }
 
-/** Writes a status file whole: a reader sees the old one or the new one, never a part. */
-export function writeStatus(path: string, status: JobStatus): void {
+/** Writes a status file whole: a reader sees none or all of it, never a part. */
+async function writeStatus(path: string, status: JobStatus): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(tmp, formatStatus(status), { mode: 0o600 });
-  renameSync(tmp, path);
+  await writeFile(tmp, formatStatus(status), { mode: 0o600 });
+  await rename(tmp, path);
 }
 
 /** One running job. */
@@ -141,6 +149,18 @@ interface Running {
 export function runLauncher(parent: number): void {
   const jobs = new Map<number, Running>();
   const boot = bootId();
+  let baseEnv: Readonly<Record<string, string>> = {};
+  /** The run's spawn log, appended to; undefined when it cannot be opened (a resume then runs such a job again). */
+  let spawnLog: number | undefined;
+  const envOf = (env: WireEnv): Record<string, string> => ("whole" in env ? { ...env.whole } : { ...baseEnv, ...env.add });
+  const recordSpawn = (record: SpawnRecord) => {
+    if (spawnLog === undefined) return;
+    try {
+      writeSync(spawnLog, `${JSON.stringify(record)}\n`); // one write, appended
+    } catch {
+      // Nowhere to write it: wf journals the identity from the report.
+    }
+  };
   let inputEnded = false;
   let outputBroken = false;
   const report = (r: LauncherReport) => {
@@ -151,8 +171,10 @@ export function runLauncher(parent: number): void {
   process.stdout.on("error", () => {
     outputBroken = true;
   });
+  /** Status files being written. */
+  let finishing = 0;
   const maybeExit = () => {
-    if (inputEnded && jobs.size === 0) {
+    if (inputEnded && jobs.size === 0 && opening.size === 0 && finishing === 0) {
       clearInterval(capTimer);
       process.stdin.destroy();
     }
@@ -169,7 +191,14 @@ export function runLauncher(parent: number): void {
     job.timers.push(setLongTimeout(() => killGroup(job.pid, "SIGKILL"), KILL_GRACE_MS));
   };
 
-  const start = (id: number, spec: JobSpec) => {
+  /** Jobs whose logs are being opened, and whether a stop came for them meanwhile. */
+  const opening = new Map<number, { stopped: boolean }>();
+
+  const start = async (id: number, spec: JobSpec) => {
+    const pending = { stopped: false };
+    opening.set(id, pending);
+    const [o, e] = await Promise.all([openLog(spec.stdout), openLog(spec.stderr)]);
+    opening.delete(id);
     const began = Date.now();
     const startedAt = new Date(began).toISOString();
     const fail = (why: string, out: Log, err: Log) => {
@@ -179,11 +208,16 @@ export function runLauncher(parent: number): void {
       };
       finishJob(id, spec, startedAt, result, undefined);
     };
-    const o = openLog(spec.stdout);
-    const e = openLog(spec.stderr);
     const out = new Log(spec.stdout, o.fd, spec.cap);
     const err = new Log(spec.stderr, e.fd, spec.cap);
     const logError = o.problem !== undefined ? { path: spec.stdout, problem: o.problem } : e.problem !== undefined ? { path: spec.stderr, problem: e.problem } : undefined;
+    // wf died after asking: a resume decides about this attempt now, so it must never start.
+    if (process.ppid !== parent) {
+      out.finish();
+      err.finish();
+      return maybeExit();
+    }
+    if (pending.stopped) return fail("stopped before it started", out, err);
     let child;
     try {
       child = spawn("/bin/sh", ["-c", spec.cmd], {
@@ -206,11 +240,8 @@ export function runLauncher(parent: number): void {
     const job: Running = { pid, out, err, timers: [], timedOut: false };
     jobs.set(id, job);
     const deadline = spec.timeout_ms === undefined ? undefined : began + spec.timeout_ms;
-    try {
-      writeStatus(spec.status, { state: "running", started: startedAt, ...identity, ...(deadline === undefined ? {} : { deadline }) });
-    } catch {
-      // The run's folder is not writable: wf hears of the job all the same, and a resume runs it again.
-    }
+    // Durable before wf hears of it: a wf killed before it journals the pid leaves it here for the resume.
+    recordSpawn({ status: basename(spec.status), started: startedAt, ...identity, ...(deadline === undefined ? {} : { deadline }) });
     report({ ev: "spawned", id, identity });
     if (spec.timeout_ms !== undefined) {
       job.timers.push(
@@ -233,13 +264,14 @@ export function runLauncher(parent: number): void {
   };
 
   const finishJob = (id: number, spec: JobSpec, started: string, result: JobResult, identity: JobIdentity | undefined) => {
-    try {
-      writeStatus(spec.status, { state: "exited", started, ended: new Date().toISOString(), ...(identity ?? {}), ...result });
-    } catch {
-      // Nowhere to write it: wf, if alive, journals the result from the report.
-    }
-    report({ ev: "exited", id, result });
-    maybeExit();
+    finishing++;
+    writeStatus(spec.status, { state: "exited", started, ended: new Date().toISOString(), ...(identity ?? {}), ...result })
+      .catch(() => {}) // nowhere to write it: wf, if alive, journals the result from the report
+      .finally(() => {
+        finishing--;
+        report({ ev: "exited", id, result });
+        maybeExit();
+      });
   };
 
   let buffered = "";
@@ -255,13 +287,21 @@ export function runLauncher(parent: number): void {
       } catch {
         continue;
       }
-      if (request.op === "start") {
-        // wf died after asking: a resume decides about this attempt now, so it must never start.
-        if (process.ppid !== parent) continue;
-        start(request.id, request.job);
+      if (request.op === "init") {
+        baseEnv = request.base_env;
+        try {
+          spawnLog = openSync(request.spawn_log, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
+        } catch {
+          spawnLog = undefined;
+        }
+      } else if (request.op === "start") {
+        if (process.ppid !== parent) continue; // checked again right before the job starts
+        void start(request.id, { ...request.job, env: envOf(request.job.env) });
       } else if (request.op === "stop") {
         const job = jobs.get(request.id);
         if (job !== undefined) stop(job);
+        const pending = opening.get(request.id);
+        if (pending !== undefined) pending.stopped = true;
       }
     }
   });

@@ -4,15 +4,16 @@
  * Resume adopts, waits for or runs again what this finds; `wf runs`,
  * `--exclusive` and `wf prune` count a run whose jobs still run as active.
  *
- *   status file "exited" ─────────────────────────────> adopt: the result is there
- *   status "running", same pid + start time + boot ───> wait: the job still runs
+ *   a status file ────────────────────────────────────> adopt: the result is there
+ *   none; same pid + start time + boot as journaled
+ *     (or as the run's spawn log has it) ──────────────> wait: the job still runs
  *   anything else (rebooted, killed, never started) ───> gone: run it again
  *   a journal of wf before 0.3 (no status file) ───────> legacy: a pid, nothing more
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { AttemptState, RunState } from "../journal/fold.ts";
-import { type JobIdentity, type JobStatus, parseStatus } from "../platform/job.ts";
+import { type JobIdentity, type JobStatus, parseSpawnLog, parseStatus, SPAWN_LOG, type SpawnRecord } from "../platform/job.ts";
 import { localProcesses, type ProcessTable } from "../platform/process.ts";
 
 export type JobFinding =
@@ -21,7 +22,7 @@ export type JobFinding =
       readonly kind: "adopt";
       readonly task: string;
       readonly attempt: number;
-      readonly status: Extract<JobStatus, { state: "exited" }>;
+      readonly status: JobStatus;
       readonly statusPath: string;
       readonly startedMs: number;
     }
@@ -52,6 +53,17 @@ export function unfinishedAttempts(state: RunState): { readonly task: string; re
   return out;
 }
 
+/** The run's spawn log, by status file name (the last record of each). */
+function spawnRecords(runDir: string): Map<string, SpawnRecord> {
+  let text = "";
+  try {
+    text = readFileSync(join(runDir, SPAWN_LOG), "utf8");
+  } catch {
+    // No job was started, or the log could not be written.
+  }
+  return new Map(parseSpawnLog(text).map((r) => [r.status, r]));
+}
+
 function readStatusFile(path: string): JobStatus | undefined {
   try {
     return parseStatus(readFileSync(path, "utf8"));
@@ -70,6 +82,7 @@ export function isSameJob(identity: JobIdentity, table: ProcessTable): boolean {
 
 /** What is left of each unfinished attempt's job. `runDir` is the run's folder. */
 export function findJobs(state: RunState, runDir: string, table: ProcessTable = localProcesses): JobFinding[] {
+  let spawned: Map<string, SpawnRecord> | undefined;
   return unfinishedAttempts(state).map(({ task, attempt: a }) => {
     const attempt = a.attempt;
     if (a.statusFile === undefined) {
@@ -77,19 +90,19 @@ export function findJobs(state: RunState, runDir: string, table: ProcessTable = 
     }
     const statusPath = join(runDir, a.statusFile);
     const status = readStatusFile(statusPath);
-    if (status?.state === "exited") return { kind: "adopt", task, attempt, status, statusPath, startedMs: Date.parse(status.started) };
-    // The journal's identity when it has one; the status file's covers a wf killed before journaling it.
+    if (status !== undefined) return { kind: "adopt", task, attempt, status, statusPath, startedMs: Date.parse(status.started) };
+    // The spawn log has the job's identity and deadline; it also covers a wf killed before it journaled the pid.
+    spawned ??= spawnRecords(runDir);
+    const record = spawned.get(basename(a.statusFile));
     const identity: JobIdentity | undefined =
       a.pid !== undefined
         ? { pid: a.pid, proc_start: a.procStart ?? null, boot_id: a.bootId ?? null }
-        : status?.state === "running"
-          ? { pid: status.pid, proc_start: status.proc_start, boot_id: status.boot_id }
-          : undefined;
+        : record === undefined ? undefined : { pid: record.pid, proc_start: record.proc_start, boot_id: record.boot_id };
     if (identity === undefined || !isSameJob(identity, table)) return { kind: "gone", task, attempt };
-    const startedMs = Date.parse(status?.started ?? a.startedAt);
+    const startedMs = Date.parse(record?.started ?? a.startedAt);
     return {
       kind: "wait", task, attempt, identity, statusPath, startedMs,
-      ...(status?.state === "running" && status.deadline !== undefined ? { deadline: status.deadline } : {}),
+      ...(record?.deadline === undefined ? {} : { deadline: record.deadline }),
     };
   });
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { type AttemptSpec, JobSpawner } from "../../../src/engine/spawner.ts";
-import { parseStatus } from "../../../src/platform/job.ts";
+import { parseSpawnLog, parseStatus } from "../../../src/platform/job.ts";
 
 async function attempt(cmd: string, extra: Partial<AttemptSpec> = {}, abort = new AbortController().signal) {
   const dir = await mkdtemp(join(tmpdir(), "wf-exec-"));
@@ -14,11 +14,12 @@ async function attempt(cmd: string, extra: Partial<AttemptSpec> = {}, abort = ne
       cmd, cwd: dir, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, logCapBytes: 1 << 20,
       stdoutPath: join(dir, "out.log"), stderrPath: join(dir, "err.log"), statusPath: join(dir, "job.status"), ...extra,
     };
-    const spawner = new JobSpawner();
+    const spawner = new JobSpawner(join(dir, "spawned.jsonl"), { PATH: process.env["PATH"] ?? "/usr/bin:/bin" });
     const result = await spawner.run(spec, abort);
     spawner.close();
     const status = parseStatus(await readFile(spec.statusPath, "utf8"));
-    return { result, status, stdout: await readFile(spec.stdoutPath, "utf8").catch(() => ""), stderr: await readFile(spec.stderrPath, "utf8").catch(() => "") };
+    const spawned = parseSpawnLog(await readFile(join(dir, "spawned.jsonl"), "utf8").catch(() => ""));
+    return { result, status, spawned, stdout: await readFile(spec.stdoutPath, "utf8").catch(() => ""), stderr: await readFile(spec.stderrPath, "utf8").catch(() => "") };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -36,11 +37,11 @@ describe("JobSpawner", () => {
   });
 
   test("leaves a status file with the exit status and the tails beside the logs", async () => {
-    const { status } = await attempt("echo out; echo err >&2; exit 4");
+    const { status, spawned } = await attempt("echo out; echo err >&2; exit 4");
     assert.equal(status?.state, "exited");
-    if (status?.state !== "exited") return;
-    assert.deepEqual([status.exit_code, status.signal, status.timed_out, status.stdout_tail, status.stderr_tail], [4, null, false, "out\n", "err\n"]);
-    assert.equal(typeof status.pid, "number");
+    assert.deepEqual([status?.exit_code, status?.signal, status?.timed_out, status?.stdout_tail, status?.stderr_tail], [4, null, false, "out\n", "err\n"]);
+    assert.equal(typeof status?.pid, "number");
+    assert.deepEqual(spawned.map((r) => [r.status, r.pid]), [["job.status", status?.pid]], "the spawn log has the job's identity");
   });
 
   test("cuts a log at the cap and says so in the log", async () => {

@@ -2,7 +2,8 @@
 import type { RunState } from "../journal/fold.ts";
 import type { Failure } from "../util/failure.ts";
 import { ensureFreshIndex, linesBackwards, parseIndexLine, type RunIndexEntry } from "./index.ts";
-import { indexPath } from "./paths.ts";
+import { findJobs } from "./jobs.ts";
+import { indexPath, runPaths } from "./paths.ts";
 import { type OpenedRun, readRun } from "./open.ts";
 
 /** What `wf runs` shows of one run. */
@@ -12,7 +13,7 @@ export interface RunSummary {
   readonly tags: readonly string[];
   /** The folded status, or `unreadable` when the journal is corrupt or has no run_started line. */
   readonly status: RunState["status"] | "unreadable";
-  /** A live process holds the run's lock. */
+  /** A live process holds the run's lock, or its wf died and a job it started still runs. */
   readonly live: boolean;
   readonly startedAt: string;
   readonly endedAt?: string;
@@ -32,7 +33,11 @@ export function runDurationMs(state: RunState, live: boolean, now: number = Date
   return Math.max(0, end - start);
 }
 
-export function summarize(run: OpenedRun): RunSummary {
+/**
+ * A run's summary. `jobsAlive`: its wf is dead but a job it started still
+ * runs, so the run is active: shown as running, live.
+ */
+export function summarize(run: OpenedRun, jobsAlive = false): RunSummary {
   const s = run.state;
   let done = 0;
   for (const t of s.tasks.values()) if (t.state === "succeeded" || t.state === "skipped") done++;
@@ -40,11 +45,11 @@ export function summarize(run: OpenedRun): RunSummary {
     id: run.id,
     workflow: s.started.workflow,
     tags: s.started.tags,
-    status: s.status,
-    live: run.live,
+    status: jobsAlive ? "running" : s.status,
+    live: run.live || jobsAlive,
     startedAt: s.startedAt,
     ...(s.endedAt === undefined ? {} : { endedAt: s.endedAt }),
-    durationMs: runDurationMs(s, run.live),
+    durationMs: runDurationMs(s, run.live || jobsAlive),
     done,
     total: s.tasks.size,
   };
@@ -82,7 +87,9 @@ export async function listRuns(stateDir: string, filter: ListFilter): Promise<Ru
     if (filter.tag !== undefined && !entry.tags.includes(filter.tag) && entry.workflow !== "") continue;
     const loaded = await readRun(stateDir, entry.id, "read");
     if (!loaded.ok && loaded.error.kind === "run-unusable" && loaded.error.problem.kind === "no-journal") continue; // pruned, or removed by hand
-    const summary = loaded.ok ? summarize(loaded.value) : unreadable(entry, loaded.error);
+    const jobsAlive = loaded.ok && !loaded.value.live && loaded.value.state.status === "interrupted" &&
+      findJobs(loaded.value.state, runPaths(stateDir, entry.id).dir).some((j) => j.kind === "wait");
+    const summary = loaded.ok ? summarize(loaded.value, jobsAlive) : unreadable(entry, loaded.error);
     // The journal is the truth: an entry written before run_started may lack the workflow.
     if (filter.workflow !== undefined && summary.workflow !== filter.workflow) continue;
     if (filter.tag !== undefined && !summary.tags.includes(filter.tag)) continue;

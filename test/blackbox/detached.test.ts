@@ -161,6 +161,12 @@ depends_on = ["slow"]
     await rig.write("two.toml", TWO);
     const { id } = await killMidRun(rig, ["run", "two.toml"], () => journalHas(rig, "task_spawned"));
     const pid = await rig.spawnedPid(id, "slow");
+    // Active means alive: its wf is dead, its job is not.
+    const listed = JSON.parse((await rig.run(["runs", "--json"])).stdout) as Record<string, unknown>[];
+    assert.deepEqual([listed[0]?.["status"], listed[0]?.["live"]], ["running", true]);
+    const busy = await rig.run(["run", "two.toml", "--exclusive"]);
+    assert.equal(busy.code, 3);
+    assert.match(busy.stderr, new RegExp(`^Cannot start "two": run "${id}" of it left task "slow" running `));
     const resumed = await rig.run(["resume", id]);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, new RegExp(`^… slow \\(still running from the interrupted execution: waiting for pid ${pid}\\)$`, "m"));

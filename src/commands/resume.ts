@@ -180,7 +180,7 @@ async function latestResumable(stateDir: string, workflow: string | undefined): 
 }
 
 /**
- * Attempts started by a wf that wrote no status files (before 0.3) may still
+ * Attempts started by a wf that wrote no status files (before detached jobs) may still
  * be running if it was killed while they ran: a live process whose
  * environment names this run is one. Resume refuses, or ends it with --kill-orphans.
  */

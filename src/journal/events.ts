@@ -68,7 +68,7 @@ export const TaskStarted = v.strictObject({
   cmd: str,
   stdout_log: str,
   stderr_log: str,
-  /** The job's status file, relative to the run's folder; absent in journals of wf before 0.3. */
+  /** The job's status file, relative to the run's folder; absent in journals written before detached jobs. */
   status_file: v.optional(str),
   /** For a forensic task: the failed task it serves, or `*` for the workflow. */
   forensic_for: v.optional(str),
@@ -80,7 +80,7 @@ export const TaskSpawned = v.strictObject({
   task: str,
   attempt: v.pipe(int, v.minValue(1)),
   pid: int,
-  /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat); absent where /proc cannot be read, and before wf 0.3. */
+  /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat); absent where /proc cannot be read, and in journals written before detached jobs. */
   proc_start: v.optional(int),
   boot_id: v.optional(str),
 });

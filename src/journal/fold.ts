@@ -17,7 +17,7 @@ export interface AttemptState {
   readonly cmd: string;
   readonly stdoutLog: string;
   readonly stderrLog: string;
-  /** The job's status file, relative to the run's folder (absent before wf 0.3). */
+  /** The job's status file, relative to the run's folder (absent in journals written before detached jobs). */
   readonly statusFile?: string;
   pid?: number;
   /** With pid: the job's identity, when the journal has it. */

@@ -10,7 +10,7 @@
  *   lock that cannot be understood ──> lock-unreadable (maybe active)
  *   lock of a provably dead wf ──read the journal──> an interrupted attempt whose
  *       job still runs (same pid, start time and boot id: runs/jobs.ts; for a
- *       journal of wf before 0.3, a pid with WF_RUN_ID=<id> in its
+ *       journal written before detached jobs, a pid with WF_RUN_ID=<id> in its
  *       environment) ──> active: the task
  *                otherwise ──> idle
  */
@@ -45,7 +45,7 @@ export interface TaskProbe {
   readonly host: string;
   /** The process table jobs are looked up in (default: this machine's). */
   readonly table?: ProcessTable;
-  /** For a journal of wf before 0.3: `pid` is alive and its environment holds `WF_RUN_ID=<runId>`, a task of that run, not a reused pid. */
+  /** For a journal written before detached jobs: `pid` is alive and its environment holds `WF_RUN_ID=<runId>`, a task of that run, not a reused pid. */
   isTaskOf(pid: number, runId: string): Promise<boolean>;
 }
 

@@ -8,7 +8,7 @@
  *   none; same pid + start time + boot as journaled
  *     (or as the run's spawn log has it) ──────────────> wait: the job still runs
  *   anything else (rebooted, killed, never started) ───> gone: run it again
- *   a journal of wf before 0.3 (no status file) ───────> legacy: a pid, nothing more
+ *   a journal from before detached jobs (no status_file) ─> legacy: a pid, nothing more
  */
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";

@@ -10,6 +10,27 @@ export interface DependencyEntry {
   readonly matrix?: Readonly<Record<string, string>>;
 }
 
+/** Where a task's attempts run: on this host, or as Slurm jobs (docs/slurm.md). */
+export type Executor = "local" | "slurm";
+
+/**
+ * A `[slurm]` table or a task's `slurm` table, after validation: what each Slurm job of a
+ * task asks for. Absent keys are left to the cluster's defaults.
+ */
+export interface SlurmSettings {
+  readonly partition?: string;
+  /** CPUs per task (`--cpus-per-task`), 1 or more. */
+  readonly cpus?: number;
+  /** Memory as Slurm reads it: a whole number of megabytes, or with K, M, G or T (`"4G"`). */
+  readonly mem?: string;
+  /** The job's time limit in milliseconds; 0 asks for none. Without it, the task's timeout. */
+  readonly timeMs?: number;
+  readonly account?: string;
+  readonly qos?: string;
+  /** Extra `sbatch` arguments, after the ones the keys above make. */
+  readonly args?: readonly string[];
+}
+
 /** A task as declared, after validation. Durations are in milliseconds. */
 export interface TaskDef {
   readonly id: TaskId;
@@ -37,6 +58,13 @@ export interface TaskDef {
   readonly retryDelayMs: number;
   readonly timeoutMs?: number;
   readonly onFailure?: TaskId;
+  /**
+   * The task's own `executor` key. It wins over the top-level key and `wf run --executor`:
+   * see executorOf() in slurm.ts. Like `slurm`, it is not part of the definition hash.
+   */
+  readonly executor?: Executor;
+  /** The top-level `[slurm]` table with the task's `slurm` table over it, key by key. */
+  readonly slurm?: SlurmSettings;
   /** Where `[tasks.<id>]` starts in the file. */
   readonly location: Location;
 }
@@ -47,6 +75,10 @@ export interface Workflow {
   readonly description?: string;
   readonly tags: readonly string[];
   readonly onFailure?: TaskId;
+  /** The top-level `executor` key: where tasks without their own run. */
+  readonly executor?: Executor;
+  /** The top-level `[slurm]` table: defaults for every task's Slurm jobs. */
+  readonly slurm?: SlurmSettings;
   /** `[vars]`: defaults, overridden by `--var`. */
   readonly vars: Readonly<Record<string, string>>;
   /** Tasks in file order. */

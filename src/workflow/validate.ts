@@ -16,7 +16,7 @@ import type { Span } from "./locate.ts";
 import { SourceIndex } from "./locate.ts";
 import { Suggester } from "./suggest.ts";
 import { templateRefs } from "./template.ts";
-import type { DependencyEntry, TaskDef, TaskId, Workflow } from "./types.ts";
+import type { DependencyEntry, Executor, SlurmSettings, TaskDef, TaskId, Workflow } from "./types.ts";
 
 export interface ParsedWorkflow {
   /**
@@ -30,7 +30,7 @@ export interface ParsedWorkflow {
   readonly diagnostics: Diagnostic[];
 }
 
-const TOP_KEYS = ["name", "description", "tags", "on_failure", "vars", "tasks"] as const;
+const TOP_KEYS = ["name", "description", "tags", "on_failure", "executor", "slurm", "vars", "tasks"] as const;
 const TASK_KEYS = [
   "cmd",
   "name",
@@ -48,7 +48,22 @@ const TASK_KEYS = [
   "retry_delay",
   "timeout",
   "on_failure",
+  "executor",
+  "slurm",
 ] as const;
+/** The keys of `[slurm]` and of a task's `slurm` table (docs/slurm.md). */
+const SLURM_KEYS = ["partition", "cpus", "mem", "time", "account", "qos", "args"] as const;
+const EXECUTORS: readonly Executor[] = ["local", "slurm"];
+/** Memory as sbatch --mem reads it: megabytes, or a number with a unit. */
+const SLURM_MEM = /^\d+[KMGT]?$/i;
+/**
+ * Options that wf gives every job itself (logs, directory, environment, one job that returns
+ * at once), in long and short form: the same option in `args` would fight with them.
+ */
+const SBATCH_OWN: ReadonlyArray<readonly [long: string, short?: string]> = [
+  ["--output", "-o"], ["--error", "-e"], ["--input", "-i"], ["--chdir", "-D"], ["--export"],
+  ["--wrap"], ["--parsable"], ["--wait", "-W"], ["--array", "-a"],
+];
 
 /**
  * The most nodes (tasks, or matrix cells) one task and one workflow may expand to. Each node
@@ -114,6 +129,17 @@ const TASK_TYPES: Readonly<Record<string, SchemaName>> = {
   retry_delay: "string",
   timeout: "string",
   on_failure: "string",
+  executor: "string",
+  slurm: "table",
+};
+
+const SLURM_TYPES: Readonly<Record<string, SchemaName>> = {
+  partition: "string",
+  mem: "string",
+  time: "string",
+  account: "string",
+  qos: "string",
+  args: "strings",
 };
 
 const TOP_TYPES: Readonly<Record<string, SchemaName>> = {
@@ -121,6 +147,8 @@ const TOP_TYPES: Readonly<Record<string, SchemaName>> = {
   description: "string",
   tags: "strings",
   on_failure: "string",
+  executor: "string",
+  slurm: "table",
   vars: "scalars",
   tasks: "table",
 };
@@ -178,6 +206,98 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     return false;
   };
 
+  /**
+   * The duration at key `key` of the table at `parent` in milliseconds; undefined when it is
+   * not a string (already reported), null when it was reported now.
+   */
+  const durationAt = (parent: readonly string[], key: string, value: unknown, where: string): number | undefined | null => {
+    const text = str(value);
+    if (text === undefined) return undefined;
+    const ms = readDuration(text);
+    if (ms.ok) return ms.value;
+    const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
+    error(
+      ms.error === "too-long"
+        ? `Invalid duration "${shown}" for "${key}"${where}: the longest allowed is ${MAX_DURATION_HOURS}h (about 292 years)`
+        : `Invalid duration "${shown}" for "${key}"${where}: use Go style like "500ms", "30s", "5m" or "1h30m"`,
+      index.valueSpan([...parent, key]),
+    );
+    return null;
+  };
+  /** The `executor` key of the table at `parent`, or undefined (also when reported). */
+  const executorAt = (parent: readonly string[], value: unknown, where: string): Executor | undefined => {
+    if (typeof value !== "string") return undefined;
+    if ((EXECUTORS as readonly string[]).includes(value)) return value as Executor;
+    error(`Invalid executor "${value}"${where}: expected "local" or "slurm"`, index.valueSpan([...parent, "executor"]));
+    return undefined;
+  };
+  /**
+   * A `slurm` table at `path` (its type already checked), or undefined when it has a problem
+   * (reported). An empty table gives an empty object.
+   */
+  const slurmAt = (path: readonly string[], table: Record<string, unknown>, where: string): SlurmSettings | undefined => {
+    const settings: Mutable<SlurmSettings> = {};
+    let fine = true;
+    for (const key in table) {
+      if (!Object.hasOwn(table, key)) continue;
+      const value = table[key];
+      const at = [...path, key];
+      if (!(SLURM_KEYS as readonly string[]).includes(key)) {
+        error(`Unknown key "${key}"${where}${didYouMean(key, SLURM_KEYS)}`, index.keySpan(at));
+        fine = false;
+        continue;
+      }
+      if (key === "cpus") {
+        if (typeof value !== "number") {
+          error(`Expected an integer for "cpus"${where}, found ${describe(value)}`, index.valueSpan(at));
+          fine = false;
+        } else if (!Number.isSafeInteger(value) || value < 1) {
+          error(`Invalid cpus ${value}${where}: expected a whole number, 1 or more`, index.valueSpan(at));
+          fine = false;
+        } else settings.cpus = value;
+        continue;
+      }
+      if (!typed(path, key, value, SLURM_TYPES[key]!, where)) {
+        fine = false;
+        continue;
+      }
+      switch (key) {
+        case "partition":
+        case "account":
+        case "qos":
+          if (value === "") {
+            error(`Empty "${key}"${where}: name one or leave the key out`, index.valueSpan(at));
+            fine = false;
+          } else settings[key] = value as string;
+          break;
+        case "mem":
+          if (!SLURM_MEM.test(value as string)) {
+            error(`Invalid mem "${value as string}"${where}: expected megabytes, or a number with K, M, G or T like "4G"`, index.valueSpan(at));
+            fine = false;
+          } else settings.mem = (value as string).toUpperCase();
+          break;
+        case "time": {
+          const ms = durationAt(path, key, value, where);
+          if (ms === null || ms === undefined) fine = false;
+          else settings.timeMs = ms;
+          break;
+        }
+        case "args": {
+          const args = value as string[];
+          args.forEach((arg, i) => {
+            const own = sbatchOwnOption(arg);
+            if (own === undefined) return;
+            error(`Invalid sbatch argument "${arg}"${where}: wf sets ${own} itself`, index.itemSpan(at, i));
+            fine = false;
+          });
+          settings.args = args;
+          break;
+        }
+      }
+    }
+    return fine ? settings : undefined;
+  };
+
   const rawTasksAsWritten = raw["tasks"];
   // ── Top level ────────────────────────────────────────────────────────────
   for (const key of Object.keys(raw)) {
@@ -198,6 +318,9 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     }
     vars[k] = scalarText(rawVars[k]!);
   }
+
+  const topExecutor = executorAt([], raw["executor"], "");
+  const topSlurm = raw["slurm"] === undefined ? undefined : slurmAt(["slurm"], raw["slurm"] as Record<string, unknown>, " in [slurm]");
 
   // ── Tasks, one by one ────────────────────────────────────────────────────
   const rawTasks = (raw["tasks"] ?? {}) as Record<string, unknown>;
@@ -269,21 +392,9 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     }
 
     const duration = (key: "retry_delay" | "timeout"): number | undefined => {
-      const text = str(t[key]);
-      if (text === undefined) return undefined;
-      const ms = readDuration(text);
-      if (!ms.ok) {
-        const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
-        error(
-          ms.error === "too-long"
-            ? `Invalid duration "${shown}" for "${key}"${where}: the longest allowed is ${MAX_DURATION_HOURS}h (about 292 years)`
-            : `Invalid duration "${shown}" for "${key}"${where}: use Go style like "500ms", "30s", "5m" or "1h30m"`,
-          index.valueSpan([...base, key]),
-        );
-        good = false;
-        return undefined;
-      }
-      return ms.value;
+      const ms = durationAt(base, key, t[key], where);
+      if (ms === null) good = false;
+      return ms ?? undefined;
     };
     const retryDelayMs = t["retry_delay"] === undefined ? 0 : duration("retry_delay") ?? 0;
     // timeout = "0" means no timeout, as in Go's time.Duration zero value.
@@ -345,6 +456,18 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
       }
     }
 
+    let executor: Executor | undefined;
+    if (t["executor"] !== undefined) {
+      executor = executorAt(base, t["executor"], where);
+      if (executor === undefined) good = false;
+    }
+    let slurm = topSlurm;
+    if (t["slurm"] !== undefined) {
+      const own = slurmAt([...base, "slurm"], t["slurm"] as Record<string, unknown>, ` in the slurm table of task "${id}"`);
+      if (own === undefined) good = false;
+      else slurm = { ...topSlurm, ...own };
+    }
+
     const env: Record<string, string> = {};
     if (t["env"] !== undefined) {
       for (const [k, x] of Object.entries(t["env"] as Record<string, string | number | boolean>)) env[k] = scalarText(x);
@@ -399,6 +522,10 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     if (timeoutMs !== undefined) optional.timeoutMs = timeoutMs;
     const onFailure = str(t["on_failure"]);
     if (onFailure !== undefined) optional.onFailure = onFailure as TaskId;
+    // Not enumerable, so not in the definition hash (engine/hashes.ts): where a task runs, and
+    // with what resources, does not change what it does, and a resume may change them.
+    if (executor !== undefined) Object.defineProperty(task, "executor", { value: executor, enumerable: false });
+    if (slurm !== undefined) Object.defineProperty(task, "slurm", { value: slurm, enumerable: false });
     tasks.set(task.id, task);
   }
 
@@ -466,6 +593,8 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     source,
     ...(str(raw["description"]) !== undefined ? { description: str(raw["description"])! } : {}),
     ...(onFailure !== undefined ? { onFailure: onFailure as TaskId } : {}),
+    ...(topExecutor !== undefined ? { executor: topExecutor } : {}),
+    ...(topSlurm !== undefined ? { slurm: topSlurm } : {}),
   };
   return { workflow, index, diagnostics };
 }
@@ -490,6 +619,8 @@ class ValidTask implements TaskDef {
   declare readonly matrix?: ReadonlyArray<readonly [key: string, values: readonly string[]]>;
   declare readonly timeoutMs?: number;
   declare readonly onFailure?: TaskId;
+  declare readonly executor?: Executor;
+  declare readonly slurm?: SlurmSettings;
   readonly #index: SourceIndex;
   #location: Location | undefined;
 
@@ -512,6 +643,14 @@ class ValidTask implements TaskDef {
   get location(): Location {
     return (this.#location ??= this.#index.location(this.#index.keySpan(["tasks", this.id])));
   }
+}
+
+/** The option of SBATCH_OWN that `arg` gives (`--output=x`, `-o`, `-ox`), or undefined. */
+function sbatchOwnOption(arg: string): string | undefined {
+  for (const [long, short] of SBATCH_OWN) {
+    if (arg === long || arg.startsWith(`${long}=`) || (short !== undefined && arg.startsWith(short))) return long;
+  }
+  return undefined;
 }
 
 /** The task a depends_on entry names: `build`, or `build` in `build[os=linux]`. */

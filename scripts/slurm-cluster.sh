@@ -9,6 +9,10 @@
 #   scripts/slurm-cluster.sh status   print the env and exit 0 if it runs,
 #                                     exit 1 if it does not
 #   scripts/slurm-cluster.sh env      print the env lines only
+#   scripts/slurm-cluster.sh start --lease PID, release PID
+#                                     the same, shared by test processes: the
+#                                     last release stops a cluster that a lease
+#                                     started (see lease() below)
 #
 # Everything lives in one directory, $WF_SLURM_DIR (default: wf-slurm under
 # $TMPDIR or /tmp): slurm.conf, the munge key and socket, the daemons' state,
@@ -142,7 +146,21 @@ start_daemon() {
   # and process group; it runs in the foreground, so $! is its pid.
   # 9>&-: the daemon must not inherit, and so hold, the lock of this script.
   setsid "$@" </dev/null >>"$dir/$name.out" 2>&1 9>&- &
-  echo $! >"$dir/$name.pid"
+  local pid=$! i
+  echo "$pid" >"$dir/$name.pid"
+  # Until it has exec'd, the child is still a copy of this shell: live_pid would not know it.
+  for ((i = 0; i < 500; i++)); do
+    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$name"* ]] && return 0
+    kill -0 "$pid" 2>/dev/null || fail "$name did not start; see $dir/$name.out"
+    sleep 0.01
+  done
+  fail "$name did not start within 5 s; see $dir/$name.out"
+}
+
+# die, after stopping whatever this start started.
+fail() {
+  stop_daemons
+  die "$@"
 }
 
 start() {
@@ -167,8 +185,8 @@ start() {
 }
 
 node_idle() {
-  live_pid slurmctld >/dev/null || die "slurmctld ended; see $dir/slurmctld.log and $dir/slurmctld.out"
-  live_pid slurmd >/dev/null || die "slurmd ended; see $dir/slurmd.log and $dir/slurmd.out"
+  live_pid slurmctld >/dev/null || fail "slurmctld ended; see $dir/slurmctld.log and $dir/slurmctld.out"
+  live_pid slurmd >/dev/null || fail "slurmd ended; see $dir/slurmd.log and $dir/slurmd.out"
   [ "$(node_state)" = idle ]
 }
 
@@ -180,39 +198,86 @@ wait_for() {
     "$@" && return 0
     sleep 0.1
   done
-  die "gave up waiting for $what after $((tenths / 10)) s; logs in $dir"
+  fail "gave up waiting for $what after $((tenths / 10)) s; logs in $dir"
 }
 
+# SIGTERM to the three at once (each takes a second or two to end), SIGKILL after 10 s.
 stop_daemons() {
-  local name pid
+  local name pid pids=() i alive
   for name in slurmd slurmctld munged; do
     if pid=$(live_pid "$name"); then
       kill -TERM "$pid" 2>/dev/null || true
-      for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-      done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+      pids+=("$pid")
     fi
-    rm -f "$dir/$name.pid"
   done
+  for ((i = 0; i < 100; i++)); do
+    alive=0
+    for pid in ${pids[@]+"${pids[@]}"}; do
+      if kill -0 "$pid" 2>/dev/null; then alive=1; fi
+    done
+    ((alive == 1)) || break
+    sleep 0.1
+  done
+  for pid in ${pids[@]+"${pids[@]}"}; do
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  rm -f "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munged.pid" "$dir/leased"
+}
+
+# Leases let test processes share one cluster: `start --lease PID` starts it if needed
+# (and then notes that leases own it), `release PID` drops PID's lease and, if the cluster
+# was started for leases and no live process holds one any more, stops it. A cluster
+# started by a plain `start` is never stopped by a release.
+lease() {
+  local was_running=1
+  running || was_running=0
+  start
+  mkdir -p "$dir/leases"
+  : >"$dir/leases/$1"
+  if ((was_running == 0)); then : >"$dir/leased"; fi
+}
+
+release() {
+  local file pid
+  rm -f "$dir/leases/$1"
+  for file in "$dir"/leases/*; do
+    [ -e "$file" ] || continue
+    pid=${file##*/}
+    if kill -0 "$pid" 2>/dev/null; then return 0; fi
+    rm -f "$file"
+  done
+  if [ -e "$dir/leased" ]; then stop_daemons; fi
 }
 
 node=$(hostname -s)
 command=${1:-}
 case $command in
-  start | stop)
+  start | stop | release)
     mkdir -p "$dir"
     exec 9>"$dir/lock"
     flock 9
-    if [ "$command" = start ]; then start; else stop_daemons; fi
+    case $command in
+      start)
+        if [ "${2:-}" = --lease ]; then
+          [[ ${3:-} =~ ^[0-9]+$ ]] || die "start --lease needs a pid"
+          lease "$3"
+        else
+          start
+        fi
+        ;;
+      stop) stop_daemons ;;
+      release)
+        [[ ${2:-} =~ ^[0-9]+$ ]] || die "release needs a pid"
+        release "$2"
+        ;;
+    esac
     ;;
   status)
     if [ -d "$dir" ] && running; then print_env; else say "not running"; exit 1; fi
     ;;
   env) print_env ;;
   *)
-    echo "usage: $0 start|stop|status|env" >&2
+    echo "usage: $0 start [--lease PID] | release PID | stop | status | env" >&2
     exit 2
     ;;
 esac

@@ -17,7 +17,7 @@ import { describeFailure } from "../report/failure.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { ensureFreshIndex, linesBackwards, parseIndexLine } from "../runs/index.ts";
 import { acquireLock } from "../runs/lock.ts";
-import { findJobs, type JobFinding } from "../runs/jobs.ts";
+import { findJobs, type JobFinding, settleLaunchers } from "../runs/jobs.ts";
 import { foldRecords, readRun } from "../runs/open.ts";
 import { checkRunFolder, indexPath, resolveRunId, runPaths } from "../runs/paths.ts";
 import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
@@ -66,6 +66,7 @@ export async function resumeCommand(
     if (!read.ok) return read;
     const { state, live, tornBytes } = read.value;
     if (state.status === "success") return refused("it already succeeded");
+    if (!live) await settleLaunchers(paths.dir);
     const jobs = live ? [] : findJobs(state, paths.dir);
     const prepared = await prepare(state, flags, reporter, paths.workflowCopy, jobs);
     if (!prepared.ok) return prepared;
@@ -98,6 +99,8 @@ export async function resumeCommand(
         const { pid, host } = held.tookOver;
         opening.push({ type: "lock_taken_over", previous_pid: pid, previous_host: host });
       }
+      // The launchers of the dead wf first write what it left them; only then is a missing status file final.
+      await settleLaunchers(paths.dir);
       const jobs = findJobs(state, paths.dir);
       const orphans = await handleLegacyOrphans(jobs, runId, flags.killOrphans);
       if (!orphans.ok) return orphans;

@@ -493,6 +493,7 @@ class Execution {
         }),
       );
       await Promise.all(writes);
+      if (this.journalFailure === undefined) this.deps.spawner.journaled?.(join(this.deps.runDir, statusFile));
       if (result.logError !== undefined && this.journalFailure === undefined) {
         const { path, problem } = result.logError;
         this.deps.reporter.problem({ kind: "fs", action: `write the log of task "${task}" to`, path, problem });

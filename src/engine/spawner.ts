@@ -66,6 +66,8 @@ export interface Spawner {
    * too), so the result is lost.
    */
   reattach?(job: Reattach, abort: AbortSignal): Promise<AttemptResult | undefined>;
+  /** The attempt whose status file is `statusPath` has its result in the journal. */
+  journaled?(statusPath: string): void;
 }
 
 /** `--print-output` shows at most this many characters of one line. */
@@ -198,6 +200,8 @@ export class JobSpawner implements Spawner {
   /** Process groups of attempts still running. */
   private readonly live = new Set<number>();
   private readonly followers = new Set<LogFollower>();
+  /** Launcher job ids of attempts that ended and whose result is not yet journaled, by status file. */
+  private readonly ended = new Map<string, number>();
   private pollTimer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -239,6 +243,7 @@ export class JobSpawner implements Spawner {
             spec.onSpawn?.(identity);
           },
           exited: (result) => {
+            this.ended.set(spec.statusPath, id);
             abort.removeEventListener("abort", onAbort);
             if (pid !== undefined) this.live.delete(pid);
             for (const f of followers) {
@@ -254,6 +259,13 @@ export class JobSpawner implements Spawner {
       if (abort.aborted) onAbort();
       else abort.addEventListener("abort", onAbort, { once: true });
     });
+  }
+
+  journaled(statusPath: string): void {
+    const id = this.ended.get(statusPath);
+    if (id === undefined) return;
+    this.ended.delete(statusPath);
+    this.launcher.ack(id);
   }
 
   async reattach(job: Reattach, abort: AbortSignal): Promise<AttemptResult | undefined> {

@@ -7,7 +7,8 @@
  * result or re-attach to a job.
  *
  *   spawned.jsonl  +{"status":"<name>.status", pid, proc_start, boot_id, started, deadline?}
- *   <name>.status   {"state":"exited", ..., exit_code, signal, timed_out, tails}   once it ended
+ *   <name>.status   {"state":"exited", ..., exit_code, signal, timed_out, tails}   once it ended,
+ *                   unless wf acknowledged that its journal has the result
  */
 
 /** Who a local job is: a pid alone may be reused, a pid with its start time and the boot id may not. */
@@ -63,18 +64,28 @@ export type LauncherRequest =
   /** Start a job. */
   | { readonly op: "start"; readonly id: number; readonly job: Omit<JobSpec, "env"> & { readonly env: WireEnv } }
   /** End a job's process group: SIGTERM, then SIGKILL after the grace period. */
-  | { readonly op: "stop"; readonly id: number };
+  | { readonly op: "stop"; readonly id: number }
+  /** The job's result is durable in the journal: its status file need not be written. */
+  | { readonly op: "ack"; readonly id: number };
 
 export type LauncherReport =
   /** The job runs; its identity is in its status file. */
   | { readonly ev: "spawned"; readonly id: number; readonly identity: JobIdentity }
-  /** The job ended (or never started); its status file says so. */
+  /** The job ended (or never started); wf acknowledges it once journaled, or its status file says so. */
   | { readonly ev: "exited"; readonly id: number; readonly result: JobResult };
 
 /** A line of the run's spawn log: a job started. `status` is its status file's name (in `logs/`). */
 export type SpawnRecord = { readonly status: string; readonly started: string; readonly deadline?: number } & JobIdentity;
 
-/** The run's spawn log, in the run's folder: one SpawnRecord per line, appended by each execution's launcher. */
+/** A launcher started (its own identity), or, once its wf is gone, has written every status file that wf did not journal. */
+export type LauncherRecord =
+  | { readonly launcher: number; readonly proc_start: number | null; readonly boot_id: string | null; readonly started: string }
+  | { readonly settled: number };
+
+/** A line of the spawn log. */
+export type SpawnLogLine = SpawnRecord | LauncherRecord;
+
+/** The run's spawn log, in the run's folder: one line per launcher and per job, appended by each execution's launcher. */
 export const SPAWN_LOG = "spawned.jsonl";
 
 /** What a status file holds. */
@@ -105,19 +116,28 @@ export function parseStatus(text: string): JobStatus | undefined {
   return undefined;
 }
 
-/** The spawn records of a spawn log's text; lines that are not one (a torn last line) are left out. */
-export function parseSpawnLog(text: string): SpawnRecord[] {
-  const out: SpawnRecord[] = [];
+/** A spawn log's lines: its jobs, its launchers, and the pids of launchers that settled. Lines that are neither (a torn last line) are left out. */
+export function parseSpawnLog(text: string): { jobs: SpawnRecord[]; launchers: JobIdentity[]; settled: Set<number> } {
+  const jobs: SpawnRecord[] = [];
+  const launchers: JobIdentity[] = [];
+  const settled = new Set<number>();
+  const identity = (r: Record<string, unknown>) =>
+    (r["proc_start"] === null || Number.isInteger(r["proc_start"])) && (r["boot_id"] === null || typeof r["boot_id"] === "string");
   for (const line of text.split("\n")) {
     if (line === "") continue;
+    let r: Record<string, unknown>;
     try {
-      const r = JSON.parse(line) as Record<string, unknown>;
-      if (typeof r["status"] !== "string" || !Number.isInteger(r["pid"]) || typeof r["started"] !== "string") continue;
-      if (!(r["proc_start"] === null || Number.isInteger(r["proc_start"])) || !(r["boot_id"] === null || typeof r["boot_id"] === "string")) continue;
-      out.push(r as unknown as SpawnRecord);
+      r = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      // A torn line: the launcher was killed while writing it.
+      continue; // a torn line: the launcher was killed while writing it
+    }
+    if (typeof r !== "object" || r === null) continue;
+    if (Number.isInteger(r["settled"])) settled.add(r["settled"] as number);
+    else if (Number.isInteger(r["launcher"]) && identity(r)) {
+      launchers.push({ pid: r["launcher"] as number, proc_start: r["proc_start"] as number | null, boot_id: r["boot_id"] as string | null });
+    } else if (typeof r["status"] === "string" && Number.isInteger(r["pid"]) && typeof r["started"] === "string" && identity(r)) {
+      jobs.push(r as unknown as SpawnRecord);
     }
   }
-  return out;
+  return { jobs, launchers, settled };
 }

@@ -39,6 +39,11 @@ export class LauncherClient {
     return id;
   }
 
+  /** The journal has the job's result: its launcher need not write its status file. */
+  ack(id: number): void {
+    if (this.broken === undefined && this.child !== undefined) this.child.stdin?.write(`${JSON.stringify({ op: "ack", id } satisfies LauncherRequest)}\n`);
+  }
+
   /** Ends a job's process group (SIGTERM, then SIGKILL after the grace period). */
   stop(id: number): void {
     if (this.jobs.has(id)) this.send({ op: "stop", id });

@@ -8,11 +8,15 @@
  *
  * Each job runs as `/bin/sh -c <cmd>` in its own process group, its stdout and
  * stderr opened by the launcher straight onto the log files (so output never
- * flows through a pipe that can break), with a status file beside them.
+ * flows through a pipe that can break). Its identity is appended to the run's
+ * spawn log; its result goes to `wf`, and to a status file beside its logs
+ * unless `wf` acknowledges that the journal has it.
  *
- *   stdin open ──start──> job running ──exits──> status file "exited", report
+ *   stdin open ──start──> job running ──exits──> report ──ack──> done (no status file)
+ *       │                    │                      └──wf gone before ack──> status file
  *       │                    │ timeout / stop: SIGTERM to the group, SIGKILL after the grace period
- *       └─EOF (wf ended or died)──> start no more jobs; exit when the last one has ended
+ *       └─EOF (wf ended or died)──> start no more jobs; a job that ends writes its status file;
+ *                                   exit when the last one has ended
  */
 import { spawn } from "node:child_process";
 import { closeSync, constants, existsSync, fstatSync, ftruncate, ftruncateSync, open, openSync, readSync, writeSync } from "node:fs";
@@ -23,7 +27,7 @@ import process from "node:process";
 import { fsProblem, problemName } from "../util/failure.ts";
 import { type LongTimer, setLongTimeout } from "../util/timer.ts";
 import { bootId, KILL_GRACE_MS, killGroup, procStart } from "./process.ts";
-import { formatStatus, type JobIdentity, type JobResult, type JobSpec, type JobStatus, type LauncherReport, type LauncherRequest, type SpawnRecord, TAIL_BYTES, type WireEnv } from "./job.ts";
+import { formatStatus, type JobIdentity, type JobResult, type JobSpec, type JobStatus, type LauncherReport, type LauncherRequest, type SpawnLogLine, TAIL_BYTES, type WireEnv } from "./job.ts";
 
 /** The argument that makes `wf` run as the launcher (it is never a command name). */
 export const LAUNCHER_ARG = "__wf-launcher";
@@ -153,7 +157,7 @@ export function runLauncher(parent: number): void {
   /** The run's spawn log, appended to; undefined when it cannot be opened (a resume then runs such a job again). */
   let spawnLog: number | undefined;
   const envOf = (env: WireEnv): Record<string, string> => ("whole" in env ? { ...env.whole } : { ...baseEnv, ...env.add });
-  const recordSpawn = (record: SpawnRecord) => {
+  const recordSpawn = (record: SpawnLogLine) => {
     if (spawnLog === undefined) return;
     try {
       writeSync(spawnLog, `${JSON.stringify(record)}\n`); // one write, appended
@@ -161,6 +165,8 @@ export function runLauncher(parent: number): void {
       // Nowhere to write it: wf journals the identity from the report.
     }
   };
+  /** Written once wf is gone and every result it did not journal is in a status file. */
+  let settled = false;
   let inputEnded = false;
   let outputBroken = false;
   const report = (r: LauncherReport) => {
@@ -174,6 +180,11 @@ export function runLauncher(parent: number): void {
   /** Status files being written. */
   let finishing = 0;
   const maybeExit = () => {
+    if (inputEnded && !settled && opening.size === 0 && finishing === 0) {
+      // A resume waits for this line before it decides that a job without a status file is gone.
+      settled = true;
+      recordSpawn({ settled: process.pid });
+    }
     if (inputEnded && jobs.size === 0 && opening.size === 0 && finishing === 0) {
       clearInterval(capTimer);
       process.stdin.destroy();
@@ -263,15 +274,29 @@ export function runLauncher(parent: number): void {
     });
   };
 
+  /** Results reported to wf that it has not yet said are journaled: their status files are written if it dies first. */
+  const unacked = new Map<number, () => void>();
+
+  /**
+   * A job ended: its result goes to wf, and into its status file unless wf
+   * acknowledges that its journal has it (then the file would never be read).
+   * Once wf is gone, the status file is written at once.
+   */
   const finishJob = (id: number, spec: JobSpec, started: string, result: JobResult, identity: JobIdentity | undefined) => {
-    finishing++;
-    writeStatus(spec.status, { state: "exited", started, ended: new Date().toISOString(), ...(identity ?? {}), ...result })
-      .catch(() => {}) // nowhere to write it: wf, if alive, journals the result from the report
-      .finally(() => {
-        finishing--;
-        report({ ev: "exited", id, result });
-        maybeExit();
-      });
+    const ended = new Date().toISOString();
+    const write = () => {
+      unacked.delete(id);
+      finishing++;
+      writeStatus(spec.status, { state: "exited", started, ended, ...(identity ?? {}), ...result })
+        .catch(() => {}) // nowhere to write it: a resume runs the task again
+        .finally(() => {
+          finishing--;
+          maybeExit();
+        });
+    };
+    if (inputEnded || outputBroken) return write();
+    unacked.set(id, write);
+    report({ ev: "exited", id, result });
   };
 
   let buffered = "";
@@ -294,9 +319,12 @@ export function runLauncher(parent: number): void {
         } catch {
           spawnLog = undefined;
         }
+        recordSpawn({ launcher: process.pid, proc_start: procStart(process.pid), boot_id: boot, started: new Date().toISOString() });
       } else if (request.op === "start") {
         if (process.ppid !== parent) continue; // checked again right before the job starts
         void start(request.id, { ...request.job, env: envOf(request.job.env) });
+      } else if (request.op === "ack") {
+        unacked.delete(request.id);
       } else if (request.op === "stop") {
         const job = jobs.get(request.id);
         if (job !== undefined) stop(job);
@@ -308,6 +336,8 @@ export function runLauncher(parent: number): void {
   const ended = () => {
     if (inputEnded) return;
     inputEnded = true;
+    // wf is gone, or done: what it did not journal goes to status files.
+    for (const write of [...unacked.values()]) write();
     maybeExit();
   };
   process.stdin.on("end", ended);

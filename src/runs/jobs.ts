@@ -54,14 +54,39 @@ export function unfinishedAttempts(state: RunState): { readonly task: string; re
 }
 
 /** The run's spawn log, by status file name (the last record of each). */
-function spawnRecords(runDir: string): Map<string, SpawnRecord> {
+function spawnRecords(runDir: string, table: ProcessTable): { jobs: Map<string, SpawnRecord>; launcherAlive: boolean } {
   let text = "";
   try {
     text = readFileSync(join(runDir, SPAWN_LOG), "utf8");
   } catch {
     // No job was started, or the log could not be written.
   }
-  return new Map(parseSpawnLog(text).map((r) => [r.status, r]));
+  const log = parseSpawnLog(text);
+  return { jobs: new Map(log.jobs.map((r) => [r.status, r])), launcherAlive: log.launchers.some((l) => isSameJob(l, table)) };
+}
+
+/** How long a resume waits for the launchers of a dead wf to write the status files it left them. */
+const SETTLE_MS = 10_000;
+
+/**
+ * Waits until every launcher of the run that is still alive has settled:
+ * its wf is gone and every result that wf did not journal is in a status
+ * file. Until then, a job with no status file may have one a moment later.
+ * Returns at once when no launcher is alive (the common case), and after
+ * SETTLE_MS at most.
+ */
+export async function settleLaunchers(runDir: string, table: ProcessTable = localProcesses): Promise<void> {
+  for (let waited = 0; waited < SETTLE_MS; waited += 50) {
+    let text = "";
+    try {
+      text = readFileSync(join(runDir, SPAWN_LOG), "utf8");
+    } catch {
+      return;
+    }
+    const log = parseSpawnLog(text);
+    if (log.launchers.every((l) => log.settled.has(l.pid) || !isSameJob(l, table))) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function readStatusFile(path: string): JobStatus | undefined {
@@ -82,7 +107,7 @@ export function isSameJob(identity: JobIdentity, table: ProcessTable): boolean {
 
 /** What is left of each unfinished attempt's job. `runDir` is the run's folder. */
 export function findJobs(state: RunState, runDir: string, table: ProcessTable = localProcesses): JobFinding[] {
-  let spawned: Map<string, SpawnRecord> | undefined;
+  let spawned: ReturnType<typeof spawnRecords> | undefined;
   return unfinishedAttempts(state).map(({ task, attempt: a }) => {
     const attempt = a.attempt;
     if (a.statusFile === undefined) {
@@ -92,13 +117,14 @@ export function findJobs(state: RunState, runDir: string, table: ProcessTable = 
     const status = readStatusFile(statusPath);
     if (status !== undefined) return { kind: "adopt", task, attempt, status, statusPath, startedMs: Date.parse(status.started) };
     // The spawn log has the job's identity and deadline; it also covers a wf killed before it journaled the pid.
-    spawned ??= spawnRecords(runDir);
-    const record = spawned.get(basename(a.statusFile));
+    spawned ??= spawnRecords(runDir, table);
+    const record = spawned.jobs.get(basename(a.statusFile));
     const identity: JobIdentity | undefined =
       a.pid !== undefined
         ? { pid: a.pid, proc_start: a.procStart ?? null, boot_id: a.bootId ?? null }
         : record === undefined ? undefined : { pid: record.pid, proc_start: record.proc_start, boot_id: record.boot_id };
-    if (identity === undefined || !isSameJob(identity, table)) return { kind: "gone", task, attempt };
+    // A job that has just ended while a launcher of the run lives may have its status file on the way: wait for it.
+    if (identity === undefined || !(isSameJob(identity, table) || spawned.launcherAlive)) return { kind: "gone", task, attempt };
     const startedMs = Date.parse(record?.started ?? a.startedAt);
     return {
       kind: "wait", task, attempt, identity, statusPath, startedMs,

@@ -105,7 +105,10 @@ describe("kill -9 of wf alone, then a plain resume: every task's command starts 
       const journal = await rig.journal(id);
       assert.equal(journal.at(-1)?.["status"], "success");
       const starts = await startsOf(rig);
-      for (const task of TASKS) assert.equal(starts.get(task), 1, `"${task}" started ${starts.get(task) ?? 0} times`);
+      for (const task of TASKS) {
+        const lines = journal.filter((l) => l["task"] === task).map((l) => `${l.type} ${l["attempt"] ?? ""} ${l["error"] ?? l["reason"] ?? ""}`);
+        assert.equal(starts.get(task), 1, `"${task}" started ${starts.get(task) ?? 0} times:\n${lines.join("\n")}\n${resumed.stdout}`);
+      }
       assert.equal(await rig.read("final.txt"), "value-root value-join\n");
       journal.forEach((line, seq) => assert.equal(line.seq, seq));
       const verified = await rig.run(["verify", id]);

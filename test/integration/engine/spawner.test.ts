@@ -17,7 +17,13 @@ async function attempt(cmd: string, extra: Partial<AttemptSpec> = {}, abort = ne
     const spawner = new JobSpawner(join(dir, "spawned.jsonl"), { PATH: process.env["PATH"] ?? "/usr/bin:/bin" });
     const result = await spawner.run(spec, abort);
     spawner.close();
-    const status = parseStatus(await readFile(spec.statusPath, "utf8"));
+    // Not acknowledged as journaled (no engine here): the launcher writes the status file once its input ends.
+    let text = "";
+    for (let waited = 0; text === "" && waited < 5000; waited += 20) {
+      text = await readFile(spec.statusPath, "utf8").catch(() => "");
+      if (text === "") await new Promise((r) => setTimeout(r, 20));
+    }
+    const status = parseStatus(text);
     const spawned = parseSpawnLog(await readFile(join(dir, "spawned.jsonl"), "utf8").catch(() => ""));
     return { result, status, spawned, stdout: await readFile(spec.stdoutPath, "utf8").catch(() => ""), stderr: await readFile(spec.stderrPath, "utf8").catch(() => "") };
   } finally {
@@ -36,12 +42,13 @@ describe("JobSpawner", () => {
     );
   });
 
-  test("leaves a status file with the exit status and the tails beside the logs", async () => {
+  test("leaves a status file with the exit status and the tails beside the logs when nobody journaled the result", async () => {
     const { status, spawned } = await attempt("echo out; echo err >&2; exit 4");
     assert.equal(status?.state, "exited");
     assert.deepEqual([status?.exit_code, status?.signal, status?.timed_out, status?.stdout_tail, status?.stderr_tail], [4, null, false, "out\n", "err\n"]);
     assert.equal(typeof status?.pid, "number");
-    assert.deepEqual(spawned.map((r) => [r.status, r.pid]), [["job.status", status?.pid]], "the spawn log has the job's identity");
+    assert.deepEqual(spawned.jobs.map((r) => [r.status, r.pid]), [["job.status", status?.pid]], "the spawn log has the job's identity");
+    assert.equal(spawned.launchers.length, 1, "and its launcher's");
   });
 
   test("cuts a log at the cap and says so in the log", async () => {

@@ -39,7 +39,7 @@ describe("wf export --format tar", { skip: !hasTar }, () => {
     const r = await rig.run(["export", id, "--format", "tar", "-o", "run.tar"]);
     assert.deepEqual(r, { code: 0, signal: null, stdout: "", stderr: "" });
 
-    const logs = ["t[v=.._.._.._outside]", "t[v=_abs_path]", `t[v=${LONG}]`].flatMap((n) => [`${n}.1.status`, `${n}.1.stderr.log`, `${n}.1.stdout.log`]);
+    const logs = ["t[v=.._.._.._outside]", "t[v=_abs_path]", `t[v=${LONG}]`].flatMap((n) => [`${n}.1.stderr.log`, `${n}.1.stdout.log`]);
     const files = ["journal.jsonl", "workflow.toml", ...logs.map((n) => `logs/${n}`)];
     const listed = tar(rig.dir, ["-tf", "run.tar"]).split("\n").slice(0, -1);
     assert.deepEqual(listed, [`${id}/`, `${id}/run.json`, `${id}/journal.jsonl`, `${id}/workflow.toml`, `${id}/logs/`, ...logs.map((n) => `${id}/logs/${n}`)]);

@@ -45,8 +45,8 @@ live_pid() {
   [ -f "$file" ] || return 1
   pid=$(<"$file")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  # A recycled pid would belong to some other program.
+  # /proc, not kill -0, so that `status` works for users other than root. The name guards
+  # against a pid recycled by some other program.
   [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$1"* ]] || return 1
   echo "$pid"
 }
@@ -172,6 +172,9 @@ start() {
   stop_daemons
   write_config
   rm -f "$dir/munge-run/munge.socket"
+  # Without the saved node state the node is idle only once slurmd has registered; the
+  # saved jobs stay, so job ids go on from the last start.
+  rm -f "$dir/ctld/node_state" "$dir/ctld/node_state.old"
   start_daemon munged setpriv --reuid=munge --regid=munge --init-groups -- \
     $sbin/munged --foreground --force \
     --key-file="$dir/munge/munge.key" --socket="$dir/munge-run/munge.socket" \

@@ -7,6 +7,7 @@
  * watching its status file (reattach()).
  */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { JobIdentity, JobResult } from "../platform/job.ts";
 import { parseStatus } from "../platform/job.ts";
 import { LauncherClient } from "../platform/launcher-client.ts";
@@ -195,13 +196,21 @@ export function sameProcess(identity: JobIdentity, table: { isAlive(pid: number)
   return identity.proc_start === null || table.procStart(identity.pid) === identity.proc_start;
 }
 
+/**
+ * Launchers per execution. Starting a process blocks the launcher's one
+ * thread for the fork and exec, so two launchers start jobs on two cores at
+ * once; each is started on its first job.
+ */
+const LAUNCHERS = Math.max(1, Math.min(2, availableParallelism()));
+
 export class JobSpawner implements Spawner {
-  private readonly launcher: LauncherClient;
+  private readonly launchers: LauncherClient[];
+  private nextLauncher = 0;
   /** Process groups of attempts still running. */
   private readonly live = new Set<number>();
   private readonly followers = new Set<LogFollower>();
   /** Launcher job ids of attempts that ended and whose result is not yet journaled, by status file. */
-  private readonly ended = new Map<string, number>();
+  private readonly ended = new Map<string, { launcher: LauncherClient; id: number }>();
   private pollTimer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -210,7 +219,7 @@ export class JobSpawner implements Spawner {
    * base environment), sent to the launcher once.
    */
   constructor(spawnLog: string, baseEnv: Readonly<Record<string, string>>) {
-    this.launcher = new LauncherClient(spawnLog, baseEnv);
+    this.launchers = Array.from({ length: LAUNCHERS }, () => new LauncherClient(spawnLog, baseEnv));
   }
 
   /** Ends every running attempt's group at once (a second Ctrl-C, or a fatal journal error). */
@@ -220,7 +229,7 @@ export class JobSpawner implements Spawner {
 
   /** No more attempts: the launcher exits once the last job has ended. */
   close(): void {
-    this.launcher.close();
+    for (const launcher of this.launchers) launcher.close();
   }
 
   run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult> {
@@ -229,9 +238,10 @@ export class JobSpawner implements Spawner {
       new LogFollower(spec.stderrPath, (l) => spec.onLine!("stderr", l)),
     ];
     for (const f of followers) this.follow(f);
+    const launcher = this.launchers[this.nextLauncher++ % this.launchers.length]!;
     return new Promise((resolve) => {
       let pid: number | undefined;
-      const id = this.launcher.start(
+      const id = launcher.start(
         {
           cmd: spec.cmd, cwd: spec.cwd, env: spec.env, stdout: spec.stdoutPath, stderr: spec.stderrPath,
           status: spec.statusPath, cap: spec.logCapBytes, ...(spec.timeoutMs === undefined ? {} : { timeout_ms: spec.timeoutMs }),
@@ -243,7 +253,7 @@ export class JobSpawner implements Spawner {
             spec.onSpawn?.(identity);
           },
           exited: (result) => {
-            this.ended.set(spec.statusPath, id);
+            this.ended.set(spec.statusPath, { launcher, id });
             abort.removeEventListener("abort", onAbort);
             if (pid !== undefined) this.live.delete(pid);
             for (const f of followers) {
@@ -255,17 +265,17 @@ export class JobSpawner implements Spawner {
         },
       );
       // Requests are read in order: a stop sent before the job was spawned reaches it once it is.
-      const onAbort = () => this.launcher.stop(id);
+      const onAbort = () => launcher.stop(id);
       if (abort.aborted) onAbort();
       else abort.addEventListener("abort", onAbort, { once: true });
     });
   }
 
   journaled(statusPath: string): void {
-    const id = this.ended.get(statusPath);
-    if (id === undefined) return;
+    const job = this.ended.get(statusPath);
+    if (job === undefined) return;
     this.ended.delete(statusPath);
-    this.launcher.ack(id);
+    job.launcher.ack(job.id);
   }
 
   async reattach(job: Reattach, abort: AbortSignal): Promise<AttemptResult | undefined> {

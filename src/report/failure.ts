@@ -123,6 +123,10 @@ export function describeFailure(f: Failure): string {
       return `Cannot ${f.action} "${f.path}": ${describeFsProblem(f.problem)}`;
     case "journal-write":
       return `Cannot write journal "${f.path}": ${describeFsProblem(f.problem)}; the run stopped, and it can be resumed once the problem is fixed`;
+    case "slurm-missing":
+      return `Cannot run task "${f.task}" on Slurm: sbatch is not on PATH`;
+    case "slurm-check":
+      return `Cannot run tasks on Slurm: a first job could not write to "${f.dir}", which the compute nodes must share with this host: ${f.reason}`;
     default:
       return unreachable(f);
   }

@@ -86,7 +86,14 @@ export type Failure =
   /** A file or folder could not be read or written (exit 1). */
   | { readonly kind: "fs"; readonly action: string; readonly path: string; readonly problem: FsProblem }
   /** Writing or syncing the journal failed mid-run: the run stopped (exit 1). */
-  | { readonly kind: "journal-write"; readonly path: string; readonly problem: FsProblem };
+  | { readonly kind: "journal-write"; readonly path: string; readonly problem: FsProblem }
+  /** A task would run on Slurm and `sbatch` is not on PATH (exit 2). */
+  | { readonly kind: "slurm-missing"; readonly task: string }
+  /**
+   * The check job that must show the compute nodes see the run's folder failed (exit 1):
+   * `reason` says how (sbatch refused it, it ended without writing, it did not end in time).
+   */
+  | { readonly kind: "slurm-check"; readonly dir: string; readonly reason: string };
 
 /** The exit code for a failure: 2 bad usage or input, 3 locked or refused, 1 anything else (README.md, "Exit codes"). */
 export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
@@ -99,6 +106,7 @@ export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
     case "no-state-dir":
     case "run-not-found":
     case "run-ambiguous":
+    case "slurm-missing":
       return 2;
     case "run-unusable":
       return failure.action === "resume" ? 3 : 1;
@@ -111,6 +119,7 @@ export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
     case "fs":
     case "journal-write":
     case "journal-corrupt":
+    case "slurm-check":
       return 1;
     default:
       return unreachable(failure);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Times starting many tasks: 2,000 independent `true` tasks run by
-# `wf run --work-stealing --max-parallel 8` (fully journaled), beside
-# `ninja -j8` running the same 2,000 commands and a bare Node spawn loop
-# (bench/spawn-loop.mjs, 8 at a time), in one hyperfine session, and prints
-# wf's ratio to each. Each task runs `/bin/sh -c true` in all three.
+# `wf run --work-stealing --max-parallel 8` (fully journaled, each task's
+# stdout and stderr in its own log file), beside `ninja -j8` running the same
+# 2,000 commands, `ninja -j8` running them with each command's stdout and
+# stderr redirected to its own two files (the file creation wf does too), and
+# a bare Node spawn loop (bench/spawn-loop.mjs, 8 at a time), in one hyperfine
+# session, and prints wf's ratio to each. Each task runs `/bin/sh -c true`.
 #
 #   bench/spawn.sh                       # uses node bin/wf.js (npm run build first)
 #   WF_CLI='deno run -A src/main.ts' bench/spawn.sh
@@ -29,9 +31,17 @@ runs=${RUNS:-5}
   printf 'rule run\n  command = /bin/sh -c true\n'
   for ((i = 0; i < tasks; i++)); do printf 'build o%d: run\n' "$i"; done
 } >"$work/build.ninja"
+mkdir -p "$work/logged"
+{
+  printf 'rule run\n  command = /bin/sh -c true >logs/$out.stdout.log 2>logs/$out.stderr.log\n'
+  for ((i = 0; i < tasks; i++)); do printf 'build o%d: run\n' "$i"; done
+} >"$work/logged/build.ninja"
 
+# One --prepare per command, in order: only the logged ninja needs an empty logs/ before each run.
 hyperfine --warmup 1 --runs "$runs" --export-json "$json" --export-markdown "$md" \
+  --prepare true --prepare "rm -rf $work/logged/logs $work/logged/.ninja_log && mkdir $work/logged/logs" --prepare true --prepare true \
   -n "ninja -j$parallel" "ninja -C $work -j$parallel >/dev/null" \
+  -n "ninja -j$parallel, logs" "ninja -C $work/logged -j$parallel >/dev/null" \
   -n "node spawn loop" "node bench/spawn-loop.mjs $tasks $parallel" \
   -n "wf run" "$wf run $work/spawn.toml --work-stealing --max-parallel $parallel --quiet --state-dir $work/state"
 
@@ -40,6 +50,7 @@ node -e '
   const mean = (n) => r.find((x) => x.command === n).mean;
   const wf = mean("wf run");
   console.log(`wf run / ninja -j'"$parallel"': x${(wf / mean("ninja -j'"$parallel"'")).toFixed(2)}`);
+  console.log(`wf run / ninja -j'"$parallel"', logs: x${(wf / mean("ninja -j'"$parallel"', logs")).toFixed(2)}`);
   console.log(`wf run / node spawn loop: x${(wf / mean("node spawn loop")).toFixed(2)}`);
   console.log(`load average: ${require("os").loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 ' "$json"

@@ -58,6 +58,13 @@ describe("JobSpawner", () => {
     assert.equal(result.lastStdoutLine, "last", "register still sees the real last line");
   });
 
+  test("a log that grows past the cap while the job runs is cut back, and the tail still holds the last line", async () => {
+    const { result, stdout } = await attempt("printf '%0100d\\n' 0; sleep 0.5; printf '%0100d\\n' 1; sleep 0.5; echo last", { logCapBytes: 40 });
+    assert.equal(result.logTruncated, true);
+    assert.equal(stdout, `${"0".repeat(40)}\n[wf: output cut at 40 bytes]\n`);
+    assert.equal(result.lastStdoutLine, "last");
+  });
+
   test("a timeout ends the whole process group", async () => {
     const { result } = await attempt("sleep 5 & sleep 5", { timeoutMs: 200 });
     assert.equal(result.timedOut, true);

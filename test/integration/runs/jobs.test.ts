@@ -1,0 +1,104 @@
+/**
+ * What a resume makes of the jobs a dead wf left (runs/jobs.ts), on a run
+ * folder in a temporary directory, with a fake process table: adopt a status
+ * file, wait for a job that is the same process, or call it gone.
+ */
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import type { Event, JournalRecord } from "../../../src/journal/events.ts";
+import { foldJournal, type RunState } from "../../../src/journal/fold.ts";
+import { formatStatus, type JobStatus, SPAWN_LOG } from "../../../src/platform/job.ts";
+import type { ProcessTable } from "../../../src/platform/process.ts";
+import { findJobs, settleLaunchers } from "../../../src/runs/jobs.ts";
+
+const BOOT = "b00t";
+
+/** A table in which only `alive` (pid -> start time) exist. */
+function table(alive: Record<number, number>): ProcessTable {
+  return {
+    isAlive: (pid) => Object.hasOwn(alive, pid),
+    procStart: (pid) => alive[pid] ?? null,
+    bootId: () => BOOT,
+  };
+}
+
+/** A run of tasks a, b, c, d whose wf died after starting them all; `spawned` says which journaled a pid (with its start time). */
+function state(spawned: Record<string, [number, number]>): RunState {
+  const events: Event[] = [
+    { type: "header", format: 1, writer: "t" },
+    {
+      type: "run_started", workflow: "w", file: "/w.toml", file_sha256: "x", tags: [], mode: "parallel", max_parallel: 4,
+      var_names: [], host: "h", pid: 1, wf_version: "0", runtime: "node",
+      nodes: ["a", "b", "c", "d"].map((id) => ({ id, task: id, deps: [], def_sha256: "h" })),
+    },
+    { type: "run_status", status: "running" },
+  ];
+  for (const task of ["a", "b", "c", "d"]) {
+    events.push({ type: "task_started", task, attempt: 1, max_attempts: 1, cmd: task, stdout_log: `logs/${task}.1.stdout.log`, stderr_log: `logs/${task}.1.stderr.log`, status_file: `logs/${task}.1.status` });
+    const pid = spawned[task];
+    if (pid !== undefined) events.push({ type: "task_spawned", task, attempt: 1, pid: pid[0], proc_start: pid[1], boot_id: BOOT });
+  }
+  const records = events.map((e, seq) => ({ ...e, v: 1, seq, ts: "2026-01-01T00:00:00.000Z", run: "r", crc: "0" }) as JournalRecord);
+  const folded = foldJournal(records);
+  assert.ok(folded.ok);
+  return folded.value;
+}
+
+const EXITED: JobStatus = {
+  state: "exited", started: "2026-01-01T00:00:00.000Z", ended: "2026-01-01T00:00:02.000Z", pid: 11, proc_start: 1, boot_id: BOOT,
+  exit_code: 0, signal: null, timed_out: false, duration_ms: 2000, log_truncated: false, stdout_tail: "v\n", stderr_tail: "",
+};
+
+describe("findJobs", () => {
+  test("adopts a status file, waits for the same process, and calls the rest gone", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wf-jobs-"));
+    try {
+      await mkdir(join(dir, "logs"));
+      await writeFile(join(dir, "logs", "a.1.status"), formatStatus(EXITED));
+      // d's wf died before it journaled the pid: the spawn log has it.
+      await writeFile(join(dir, SPAWN_LOG), `${JSON.stringify({ status: "d.1.status", started: "2026-01-01T00:00:00.000Z", pid: 14, proc_start: 4, boot_id: BOOT, deadline: 99 })}\n{"torn`);
+      const st = state({ a: [11, 1], b: [12, 2], c: [13, 3] });
+      // b runs; c's pid now belongs to another process (another start time); d runs.
+      const found = findJobs(st, dir, table({ 12: 2, 13: 999, 14: 4 }));
+      assert.deepEqual(found.map((j) => [j.task, j.kind]), [["a", "adopt"], ["b", "wait"], ["c", "gone"], ["d", "wait"]]);
+      const d = found[3];
+      assert.ok(d?.kind === "wait");
+      assert.deepEqual([d.identity.pid, d.deadline], [14, 99]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a job whose process ended is waited for while a launcher of the run lives: its status file may be on the way", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wf-jobs-"));
+    try {
+      await writeFile(join(dir, SPAWN_LOG), `${JSON.stringify({ launcher: 50, proc_start: 5, boot_id: BOOT, started: "2026-01-01T00:00:00.000Z" })}\n`);
+      const st = state({ b: [12, 2] });
+      assert.deepEqual(findJobs(st, dir, table({ 50: 5 })).map((j) => j.kind), ["gone", "wait", "gone", "gone"]);
+      assert.deepEqual(findJobs(st, dir, table({})).map((j) => j.kind), ["gone", "gone", "gone", "gone"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("settleLaunchers() returns once every live launcher has settled, and at once when none lives", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wf-jobs-"));
+    try {
+      const launcher = `${JSON.stringify({ launcher: 50, proc_start: 5, boot_id: BOOT, started: "2026-01-01T00:00:00.000Z" })}\n`;
+      await writeFile(join(dir, SPAWN_LOG), launcher);
+      await settleLaunchers(dir, table({})); // dead: nothing to wait for
+      const settling = settleLaunchers(dir, table({ 50: 5 }));
+      let settled = false;
+      void settling.then(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 120));
+      assert.equal(settled, false, "it waits for the settled line");
+      await writeFile(join(dir, SPAWN_LOG), `${launcher}{"settled":50}\n`);
+      await settling;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

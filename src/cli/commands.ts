@@ -43,14 +43,17 @@ function withExecutionOptions(command: Command): Command {
   return command
     .option("--keep-going", "After a failure, cancel only the failed task's descendants")
     .option("--timeout <duration>", "Cancel this execution after this long, e.g. 30m")
+    .option("--executor <name>", "local or slurm: run tasks here or as Slurm jobs, unless a task's own executor says otherwise")
     .option("--print-output", "Show task output, each line prefixed with its task id")
     .option("--json", "Print one JSON object per event")
     .option("--quiet", "Print only failures and the final line");
 }
 
-function executionFlags(f: FlagReader): Pick<RunFlags, "keepGoing" | "vars" | "timeoutMs" | "printOutput"> {
+function executionFlags(f: FlagReader): Pick<RunFlags, "keepGoing" | "vars" | "timeoutMs" | "printOutput" | "executor"> {
   const timeoutMs = f.duration("timeout", "--timeout");
+  const executor = f.text("executor") === undefined ? undefined : f.oneOf("executor", "--executor", ["local", "slurm"] as const, "local");
   return {
+    ...(executor === undefined ? {} : { executor }),
     keepGoing: f.bool("keepGoing"),
     vars: f.vars(),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),

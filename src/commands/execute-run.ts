@@ -7,6 +7,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { SPAWN_LOG } from "../platform/job.ts";
 import { JobSpawner } from "../engine/spawner.ts";
+import { ExecutorSpawner, SlurmSpawner } from "../engine/slurm-spawner.ts";
+import type { Executor } from "../workflow/types.ts";
 import { execute, type PriorState } from "../engine/execute.ts";
 import type { Dag } from "../graph/dag.ts";
 import type { AppendableEvent, Mode } from "../journal/events.ts";
@@ -33,6 +35,8 @@ export interface ExecutionFlags {
   readonly printOutput: boolean;
   /** The directory tasks run in (an absolute path). */
   readonly cwd: string;
+  /** `--executor`: where tasks whose own `executor` key says nothing run. */
+  readonly executor?: Executor;
 }
 
 export interface ExecuteRunInput {
@@ -47,6 +51,11 @@ export interface ExecuteRunInput {
   readonly prior?: PriorState;
 }
 
+/** What `sbatch` needs from wf's environment whatever the task's is: where the cluster's configuration is. */
+function slurmClientEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return env["SLURM_CONF"] === undefined ? {} : { SLURM_CONF: env["SLURM_CONF"] };
+}
+
 /** Runs one execution; its exit code, or the failure that stopped it (a journal that cannot be written). */
 export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
   const { dag, flags, journal, reporter } = input;
@@ -54,12 +63,18 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
   // Read once: every task starts from the same environment, which the launcher receives once.
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) baseEnv[k] = v;
-  const spawner = new JobSpawner(join(input.runDir, SPAWN_LOG), baseEnv);
+  const jobs = new JobSpawner(join(input.runDir, SPAWN_LOG), baseEnv);
+  let slurm: SlurmSpawner | undefined;
+  const spawner = new ExecutorSpawner(jobs, () => (slurm ??= new SlurmSpawner(slurmClientEnv(baseEnv))));
+  const killAll = () => {
+    jobs.killAll();
+    slurm?.cancelAll();
+  };
   let signalled: string | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled !== undefined) {
       // A second signal: end every task group now and leave; the journal keeps what was durable.
-      spawner.killAll();
+      killAll();
       process.exit(SIGNAL_EXIT[signal] ?? 130);
     }
     signalled = signal;
@@ -68,7 +83,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
   /** The run stops without a final status, every task group ended; resume can go on once the problem is fixed. */
   const stopped = async (failure: Failure): Promise<Outcome> => {
     controller.abort("the journal could not be written");
-    spawner.killAll();
+    killAll();
     await journal.close().catch(() => {});
     return err(failure);
   };
@@ -93,6 +108,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
         cwd: flags.cwd,
         baseEnv,
         logCapBytes: LOG_CAP_BYTES,
+        ...(flags.executor === undefined ? {} : { executor: flags.executor }),
       },
       { runId: input.runId, runDir: input.runDir, journal, spawner, reporter, abort: controller.signal },
       input.prior,
@@ -115,10 +131,10 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
     // A journal write failed outside the engine (an opening line, the final status); anything else is a bug.
     if (e instanceof JournalWriteError) return stopped(e.failure);
     controller.abort("internal error");
-    spawner.killAll();
+    killAll();
     throw e;
   } finally {
-    spawner.close();
+    jobs.close();
     timer?.clear();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

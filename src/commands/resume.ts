@@ -22,7 +22,7 @@ import { foldRecords, readRun } from "../runs/open.ts";
 import { checkRunFolder, indexPath, resolveRunId, runPaths } from "../runs/paths.ts";
 import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
-import type { TaskId } from "../workflow/types.ts";
+import type { Executor, TaskId } from "../workflow/types.ts";
 import { executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
 
@@ -33,6 +33,8 @@ export interface ResumeFlags {
   readonly vars: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   readonly printOutput: boolean;
+  /** `--executor`: where new attempts run; an adopted or re-attached job stays where it ran. */
+  readonly executor?: Executor;
   readonly from: readonly string[];
   readonly dryRun: boolean;
   readonly force: boolean;

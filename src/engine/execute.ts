@@ -17,7 +17,8 @@ import type { EventSink as Reporter } from "./sink.ts";
 import { evalExpr, parseExpr } from "../workflow/expr.ts";
 import { renderTemplate } from "../workflow/template.ts";
 import { registeredName, varsProvidedFor } from "../graph/variables.ts";
-import type { TaskDef } from "../workflow/types.ts";
+import type { Executor, TaskDef } from "../workflow/types.ts";
+import { executorOf, sbatchArgs } from "../workflow/slurm.ts";
 import type { AttemptResult, Reattach, Spawner } from "./spawner.ts";
 import { createScheduler } from "./schedulers/create.ts";
 import { abortableSleep } from "../util/timer.ts";
@@ -38,6 +39,8 @@ export interface ExecuteOptions {
   /** The environment tasks inherit unless `clean_env`. */
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
   readonly logCapBytes: number;
+  /** `--executor`: where tasks whose own `executor` key says nothing run. */
+  readonly executor?: Executor;
 }
 
 export interface ExecuteDeps {
@@ -101,9 +104,27 @@ export function describeFailure(result: AttemptResult, timeoutMs: number | undef
   if (result.spawnError !== undefined) return `could not start: ${result.spawnError}`;
   let head: string;
   if (result.timedOut) head = `timed out after ${formatMs(timeoutMs ?? 0)}`;
+  else if (result.slurm !== undefined) head = slurmEnd(result.slurm);
   else if (result.signal !== null) head = `killed by ${result.signal}`;
   else head = `exit status ${result.exitCode}`;
   return result.stderrTail === "" ? head : `${head}: ${result.stderrTail}`;
+}
+
+/** How a Slurm job that left no status file ended, in the scheduler's words. */
+function slurmEnd({ state, by }: { state: string; by: "wf" | "scheduler" }): string {
+  if (by === "wf") return `its Slurm job was cancelled by wf (${state})`;
+  switch (state) {
+    case "CANCELLED":
+      return "cancelled by the scheduler (CANCELLED)";
+    case "TIMEOUT":
+      return "ended by the scheduler at its time limit (TIMEOUT)";
+    case "NODE_FAIL":
+      return "lost with its node (NODE_FAIL)";
+    case "unknown":
+      return "its Slurm job ended without a result, and Slurm no longer knows it";
+    default:
+      return `ended by the scheduler without a result (${state})`;
+  }
 }
 
 function formatMs(ms: number): string {
@@ -374,7 +395,10 @@ class Execution {
     const task = node.id;
     const { attempt } = inFlight;
     const spawner = this.deps.spawner;
-    if (inFlight.running) await this.emit({ type: "task_reattached", task, attempt, pid: inFlight.job.identity.pid });
+    if (inFlight.running) {
+      const { jobId } = inFlight.job;
+      await this.emit({ type: "task_reattached", task, attempt, ...(jobId === undefined ? { pid: inFlight.job.identity.pid } : { job_id: jobId }) });
+    }
     if (this.journalFailure !== undefined) return "failed";
     const result = spawner.reattach === undefined ? undefined : await spawner.reattach(inFlight.job, this.halt.signal);
     if (result === undefined) {
@@ -440,9 +464,11 @@ class Execution {
       const stdoutLog = join("logs", logName(task, attempt, "stdout"));
       const stderrLog = join("logs", logName(task, attempt, "stderr"));
       const statusFile = join("logs", statusName(task, attempt));
+      const onSlurm = executorOf(this.dag.workflow, def, this.opts.executor) === "slurm";
       await this.emit({
         type: "task_started", task, attempt, max_attempts: lastAttempt,
         cmd: journaledCmd, stdout_log: stdoutLog, stderr_log: stderrLog, status_file: statusFile, ...tag,
+        ...(onSlurm ? { executor: "slurm" as const } : {}),
       });
       // A process whose start is not durable must not run.
       if (this.journalFailure !== undefined) return { ok: false, message: JOURNAL_FAILED };
@@ -458,6 +484,12 @@ class Execution {
           statusPath: join(this.deps.runDir, statusFile),
           logCapBytes: this.opts.logCapBytes,
           ...(this.opts.printOutput ? { onLine: (stream, line) => this.deps.reporter.output(task, stream, line) } : {}),
+          ...(onSlurm ? { slurm: { args: sbatchArgs(def.slurm, def.timeoutMs), jobName: `wf-${this.deps.runId}-${task}` } } : {}),
+          onJob: (jobId) => {
+            const journaled = this.emit({ type: "task_spawned", task, attempt, job_id: jobId });
+            spawned.push(journaled);
+            return journaled;
+          },
           onSpawn: ({ pid, proc_start, boot_id }) => {
             const journaled = this.emit({
               type: "task_spawned", task, attempt, pid,

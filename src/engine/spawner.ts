@@ -30,6 +30,10 @@ export interface AttemptSpec {
   readonly onLine?: (stream: "stdout" | "stderr", line: string) => void;
   /** Called once the process exists. */
   readonly onSpawn?: (identity: JobIdentity) => void;
+  /** Run the attempt as a Slurm job instead (slurm-spawner.ts), with these `sbatch` arguments and job name. */
+  readonly slurm?: { readonly args: readonly string[]; readonly jobName: string };
+  /** Called once Slurm has accepted the job, with its id. */
+  readonly onJob?: (jobId: string) => Promise<void> | void;
 }
 
 export interface AttemptResult {
@@ -46,11 +50,20 @@ export interface AttemptResult {
   readonly logError?: { readonly path: string; readonly problem: FsProblem };
   /** Set when the process could not be started at all. */
   readonly spawnError?: string;
+  /**
+   * A Slurm job that ended without writing its status file: the state Slurm reported
+   * (`CANCELLED`, `TIMEOUT`, `NODE_FAIL`, ..., or `unknown` once Slurm forgot it) and who
+   * ended it (this wf's scancel, or the scheduler and everyone else).
+   */
+  readonly slurm?: { readonly state: string; readonly by: "wf" | "scheduler" };
 }
 
 /** A job started by an earlier `wf` that a resume waits for. */
 export interface Reattach {
+  /** A local job's identity (pid 0 for a Slurm job). */
   readonly identity: JobIdentity;
+  /** A Slurm job's id: the job is watched through Slurm instead. */
+  readonly jobId?: string;
   readonly statusPath: string;
   /** When its timeout ends it (epoch ms), if it has one. */
   readonly deadline?: number;

@@ -17,6 +17,8 @@ const taskState = v.picklist(["succeeded", "failed"]);
 export const RUN_STATUSES = ["running", "resuming", "success", "failed", "cancelled"] as const;
 export const MODES = ["sequential", "parallel", "work-stealing"] as const;
 export type Mode = (typeof MODES)[number];
+/** Where an attempt runs (workflow/types.ts's Executor). */
+export const EXECUTORS = ["local", "slurm"] as const;
 
 /** The first line of every journal: which run, written by which version. */
 export const Header = v.strictObject({
@@ -72,14 +74,23 @@ export const TaskStarted = v.strictObject({
   status_file: v.optional(str),
   /** For a forensic task: the failed task it serves, or `*` for the workflow. */
   forensic_for: v.optional(str),
+  /** Where the attempt runs: `slurm` for a Slurm job; absent means `local`. */
+  executor: v.optional(v.picklist(EXECUTORS)),
 });
 
-/** The attempt's job exists: its pid leads its own process group; pid, start time and boot id tell it from a reused pid. */
+/**
+ * The attempt's job exists. A local job: its pid leads its own process group; pid, start time
+ * and boot id tell it from a reused pid. A Slurm job: its job id, journaled before wf does
+ * anything else with it.
+ */
 export const TaskSpawned = v.strictObject({
   type: v.literal("task_spawned"),
   task: str,
   attempt: v.pipe(int, v.minValue(1)),
-  pid: int,
+  /** A local job's pid; absent for a Slurm job. */
+  pid: v.optional(int),
+  /** A Slurm job's id, as `sbatch --parsable` printed it. */
+  job_id: v.optional(str),
   /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat); absent where /proc cannot be read, and in journals written before detached jobs. */
   proc_start: v.optional(int),
   boot_id: v.optional(str),
@@ -90,7 +101,10 @@ export const TaskReattached = v.strictObject({
   type: v.literal("task_reattached"),
   task: str,
   attempt: v.pipe(int, v.minValue(1)),
-  pid: int,
+  /** A local job's pid; absent for a Slurm job. */
+  pid: v.optional(int),
+  /** A Slurm job's id. */
+  job_id: v.optional(str),
 });
 
 /** An attempt ended. `will_retry` tells whether another attempt follows. */
@@ -162,7 +176,10 @@ export const OrphanKilled = v.strictObject({
   type: v.literal("orphan_killed"),
   task: str,
   attempt: v.pipe(int, v.minValue(1)),
-  pid: int,
+  /** A local job's pid; absent for a Slurm job, ended with `scancel`. */
+  pid: v.optional(int),
+  /** A Slurm job's id. */
+  job_id: v.optional(str),
 });
 
 export const EventSchema = v.variant("type", [

@@ -19,7 +19,11 @@ export interface AttemptState {
   readonly stderrLog: string;
   /** The job's status file, relative to the run's folder (absent in journals written before detached jobs). */
   readonly statusFile?: string;
+  /** Where the attempt ran: `slurm` for a Slurm job (`task_started` says `local` by leaving it out). */
+  readonly executor?: "slurm";
   pid?: number;
+  /** A Slurm job's id, once journaled. */
+  jobId?: string;
   /** With pid: the job's identity, when the journal has it. */
   procStart?: number;
   bootId?: string;
@@ -263,6 +267,7 @@ function apply(s: Folding, r: JournalRecord): void {
       const attempt: AttemptState = {
         attempt: r.attempt, startedAt: r.ts, cmd: r.cmd, stdoutLog: r.stdout_log, stderrLog: r.stderr_log,
         ...(r.status_file === undefined ? {} : { statusFile: r.status_file }),
+        ...(r.executor === "slurm" ? { executor: "slurm" as const } : {}),
       };
       if (r.forensic_for !== undefined) {
         s.forensic.push({ task: r.task, target: r.forensic_for, attempt });
@@ -277,7 +282,8 @@ function apply(s: Folding, r: JournalRecord): void {
     case "task_spawned": {
       const a = attemptOf(s, r.task, r.attempt) ?? s.forensic.findLast((f) => f.task === r.task)?.attempt;
       if (a !== undefined) {
-        a.pid = r.pid;
+        if (r.pid !== undefined) a.pid = r.pid;
+        if (r.job_id !== undefined) a.jobId = r.job_id;
         if (r.proc_start !== undefined) a.procStart = r.proc_start;
         if (r.boot_id !== undefined) a.bootId = r.boot_id;
       }

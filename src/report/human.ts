@@ -84,9 +84,9 @@ export class HumanReporter implements Reporter {
         return this.line(`${this.c.dim("→")} ${r.task} ${this.c.dim(`(skipped: ${r.reason})`)}`, false);
       case "task_reattached":
         this.running.add(r.task);
-        return this.line(`${this.c.dim("…")} ${r.task} ${this.c.dim(`(still running from the interrupted execution: waiting for pid ${r.pid})`)}`, false);
+        return this.line(`${this.c.dim("…")} ${r.task} ${this.c.dim(`(still running from the interrupted execution: waiting for ${r.job_id === undefined ? `pid ${r.pid}` : `Slurm job ${r.job_id}`})`)}`, false);
       case "orphan_killed":
-        return this.line(`${this.c.yellow("!")} ${r.task} (left running by a killed wf: ended pid ${r.pid})`, true);
+        return this.line(`${this.c.yellow("!")} ${r.task} (left running by a killed wf: ended ${r.job_id === undefined ? `pid ${r.pid}` : `Slurm job ${r.job_id}`})`, true);
       case "task_cancelled":
         this.ended++;
         return this.line(`${this.c.yellow("✗")} ${r.task} ${this.c.dim(`(cancelled: ${r.reason})`)}`, false);

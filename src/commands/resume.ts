@@ -24,6 +24,9 @@ import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import type { Executor, TaskId } from "../workflow/types.ts";
 import { executeRun } from "./execute-run.ts";
+import { cancel } from "../platform/slurm.ts";
+import { executorOf } from "../workflow/slurm.ts";
+import { checkSbatch, checkSharedDir } from "./slurm-check.ts";
 import { loadForRun } from "./load.ts";
 
 export interface ResumeFlags {
@@ -117,19 +120,28 @@ export async function resumeCommand(
         const job = byTask.get(entry.id);
         if (job === undefined) continue;
         if (entry.action === "run" && job.kind === "wait") {
-          await endGroup(job.identity.pid);
-          opening.push({ type: "orphan_killed", task: job.task, attempt: job.attempt, pid: job.identity.pid });
+          if (job.jobId !== undefined) {
+            await cancel(job.jobId);
+            opening.push({ type: "orphan_killed", task: job.task, attempt: job.attempt, job_id: job.jobId });
+          } else {
+            await endGroup(job.identity.pid);
+            opening.push({ type: "orphan_killed", task: job.task, attempt: job.attempt, pid: job.identity.pid });
+          }
         }
         if (entry.action === "adopt" && job.kind === "adopt") {
           const { status } = job;
           const identity = { pid: status.pid ?? 0, proc_start: status.proc_start ?? null, boot_id: status.boot_id ?? null };
-          inFlight.set(entry.id, { attempt: job.attempt, running: false, job: { identity, statusPath: job.statusPath, startedMs: job.startedMs } });
+          const jobId = job.jobId === undefined ? {} : { jobId: job.jobId };
+          inFlight.set(entry.id, { attempt: job.attempt, running: false, job: { identity, statusPath: job.statusPath, startedMs: job.startedMs, ...jobId } });
         }
         if (entry.action === "wait" && job.kind === "wait") {
           const { identity, statusPath, startedMs, deadline } = job;
-          inFlight.set(entry.id, { attempt: job.attempt, running: true, job: { identity, statusPath, startedMs, ...(deadline === undefined ? {} : { deadline }) } });
+          const jobId = job.jobId === undefined ? {} : { jobId: job.jobId };
+          inFlight.set(entry.id, { attempt: job.attempt, running: true, job: { identity, statusPath, startedMs, ...(deadline === undefined ? {} : { deadline }), ...jobId } });
         }
       }
+      const checked = await checkSlurm(dag, plan, flags.executor, paths.dir, io);
+      if (!checked.ok) return checked;
       opening.push({ type: "run_status", status: "resuming", mode, max_parallel: maxParallel, cwd });
       for (const entry of plan) {
         if (entry.action === "skip") opening.push({ type: "task_skipped", task: entry.id, reason: entry.why });
@@ -158,6 +170,20 @@ export async function resumeCommand(
   } finally {
     await held.release();
   }
+}
+
+/**
+ * When a task still to run (or its forensic task) will run on Slurm: sbatch is on PATH, and a
+ * first job can write in the run's folder. Jobs adopted or waited for need neither.
+ */
+async function checkSlurm(dag: Dag, plan: readonly PlanEntry[], flag: Executor | undefined, runDir: string, io: Io): Promise<Result<void, Failure>> {
+  const torun = plan.filter((e) => e.action !== "skip").map((e) => ({ id: e.id as string, def: dag.nodes.get(e.id)!.task }));
+  const forensic = [...dag.forensic].map(([id, def]) => ({ id: id as string, def }));
+  const first = [...torun, ...forensic].find(({ def }) => executorOf(dag.workflow, def, flag) === "slurm");
+  if (first === undefined) return ok(undefined);
+  const sbatch = checkSbatch(first.id, io.env);
+  if (!sbatch.ok) return sbatch;
+  return checkSharedDir(dag, runDir, io.env);
 }
 
 /**

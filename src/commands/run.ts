@@ -25,6 +25,7 @@ import { missingVariables } from "../graph/variables.ts";
 import { type ExecutionFlags, executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
 import { describePlan } from "./plan.ts";
+import { checkSbatch, checkSharedDir, firstSlurmTask } from "./slurm-check.ts";
 
 export interface RunFlags extends ExecutionFlags {
   readonly dryRun: boolean;
@@ -43,8 +44,21 @@ export async function runCommand(target: string, flags: RunFlags, reporter: Repo
     io.out(describePlan(dag, flags.mode, flags.maxParallel));
     return ok(0);
   }
+  const slurmTask = firstSlurmTask(dag, flags.executor);
+  if (slurmTask !== undefined) {
+    const sbatch = checkSbatch(slurmTask, io.env);
+    if (!sbatch.ok) return sbatch;
+  }
   const stateDir = resolveStateDir({ flag: flags.stateDir, env: io.env });
   if (!stateDir.ok) return stateDir;
+  if (slurmTask !== undefined) {
+    // Before the run exists: a state directory the compute nodes cannot see leaves no run behind.
+    const runs = join(stateDir.value, "runs");
+    const made = await fsCall("create the state directory", stateDir.value, () => ensureDir(runs));
+    if (!made.ok) return made;
+    const shared = await checkSharedDir(dag, runs, io.env);
+    if (!shared.ok) return shared;
+  }
 
   const releases: (() => Promise<void>)[] = [];
   try {

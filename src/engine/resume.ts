@@ -67,9 +67,18 @@ function interrupted(id: NodeId, job: JobFinding | undefined, killOrphans: boole
       return { id, action: "adopt", why: `its job ended while no wf was running: ${outcome}${again}` };
     }
     case "wait":
+      if (job.jobId !== undefined) {
+        const state = job.slurmState === "unknown" ? "not known to have ended (squeue did not answer)" : `still ${job.slurmState}`;
+        if (killOrphans) return { id, action: "run", why: `interrupted; its Slurm job ${job.jobId}, ${state}, is cancelled first (--kill-orphans)` };
+        return { id, action: "wait", why: `its Slurm job ${job.jobId} is ${state}` };
+      }
       if (killOrphans) return { id, action: "run", why: `interrupted; its job, still running as pid ${job.identity.pid}, is ended first (--kill-orphans)` };
       return { id, action: "wait", why: `its job is still running as pid ${job.identity.pid}` };
     case "gone":
+      if (job.jobId !== undefined) {
+        const state = job.slurmState === undefined ? "and Slurm no longer knows it" : `(${job.slurmState})`;
+        return { id, action: "run", why: `interrupted; its Slurm job ${job.jobId} ended without a result ${state}` };
+      }
       return { id, action: "run", why: "interrupted; its job is gone" };
     case "legacy":
     case undefined:

@@ -9,12 +9,17 @@
  *     (or as the run's spawn log has it) ──────────────> wait: the job still runs
  *   anything else (rebooted, killed, never started) ───> gone: run it again
  *   a journal from before detached jobs (no status_file) ─> legacy: a pid, nothing more
+ *
+ * A Slurm job (executor "slurm" on task_started) is found by its journaled job id: its status
+ * file, else `squeue` (one call for all of them) still listing it pending or running (wait),
+ * else gone.
  */
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { AttemptState, RunState } from "../journal/fold.ts";
 import { type JobIdentity, type JobStatus, parseSpawnLog, parseStatus, SPAWN_LOG, type SpawnRecord } from "../platform/job.ts";
 import { localProcesses, type ProcessTable } from "../platform/process.ts";
+import { isActive, jobStatesSync } from "../platform/slurm.ts";
 
 export type JobFinding =
   /** The job ended while no wf watched it: its result is in its status file. */
@@ -25,6 +30,8 @@ export type JobFinding =
       readonly status: JobStatus;
       readonly statusPath: string;
       readonly startedMs: number;
+      /** A Slurm job's id. */
+      readonly jobId?: string;
     }
   /** The job still runs. */
   | {
@@ -35,9 +42,12 @@ export type JobFinding =
       readonly statusPath: string;
       readonly startedMs: number;
       readonly deadline?: number;
+      /** A Slurm job: its id (identity.pid is 0), and the state squeue reported (`unknown` when it did not answer). */
+      readonly jobId?: string;
+      readonly slurmState?: string;
     }
-  /** Nothing of the job is left to adopt or wait for. */
-  | { readonly kind: "gone"; readonly task: string; readonly attempt: number }
+  /** Nothing of the job is left to adopt or wait for; for a Slurm job, its id and the last state Slurm knew (if it still does). */
+  | { readonly kind: "gone"; readonly task: string; readonly attempt: number; readonly jobId?: string; readonly slurmState?: string }
   /** Started by a wf that wrote no status files: only its pid is known. */
   | { readonly kind: "legacy"; readonly task: string; readonly attempt: number; readonly pid: number };
 
@@ -106,16 +116,42 @@ export function isSameJob(identity: JobIdentity, table: ProcessTable): boolean {
 }
 
 /** What is left of each unfinished attempt's job. `runDir` is the run's folder. */
-export function findJobs(state: RunState, runDir: string, table: ProcessTable = localProcesses): JobFinding[] {
+export function findJobs(
+  state: RunState,
+  runDir: string,
+  table: ProcessTable = localProcesses,
+  slurmStates: (ids: readonly string[]) => Map<string, string> | undefined = jobStatesSync,
+): JobFinding[] {
   let spawned: ReturnType<typeof spawnRecords> | undefined;
-  return unfinishedAttempts(state).map(({ task, attempt: a }) => {
+  const unfinished = unfinishedAttempts(state);
+  // One squeue call for every Slurm job without a status file.
+  let states: Map<string, string> | undefined | null = null;
+  const slurmState = (jobId: string): string | undefined => {
+    if (states === null) {
+      const ids = unfinished.filter(({ attempt: a }) => a.jobId !== undefined && a.statusFile !== undefined && readStatusFile(join(runDir, a.statusFile)) === undefined);
+      states = slurmStates(ids.map(({ attempt: a }) => a.jobId!));
+    }
+    return states === undefined ? "unknown" : states.get(jobId);
+  };
+  return unfinished.map(({ task, attempt: a }): JobFinding => {
     const attempt = a.attempt;
     if (a.statusFile === undefined) {
       return a.pid === undefined ? { kind: "gone", task, attempt } : { kind: "legacy", task, attempt, pid: a.pid };
     }
     const statusPath = join(runDir, a.statusFile);
     const status = readStatusFile(statusPath);
-    if (status !== undefined) return { kind: "adopt", task, attempt, status, statusPath, startedMs: Date.parse(status.started) };
+    const job = a.jobId === undefined ? {} : { jobId: a.jobId };
+    if (status !== undefined) return { kind: "adopt", task, attempt, status, statusPath, startedMs: Date.parse(status.started), ...job };
+    if (a.executor === "slurm") {
+      // Without a journaled job id, wf died before sbatch answered: nothing to wait for.
+      if (a.jobId === undefined) return { kind: "gone", task, attempt };
+      const now = slurmState(a.jobId);
+      if (now === undefined || !(now === "unknown" || isActive(now))) return { kind: "gone", task, attempt, jobId: a.jobId, ...(now === undefined ? {} : { slurmState: now }) };
+      return {
+        kind: "wait", task, attempt, identity: { pid: 0, proc_start: null, boot_id: null }, statusPath,
+        startedMs: Date.parse(a.startedAt), jobId: a.jobId, slurmState: now,
+      };
+    }
     // The spawn log has the job's identity and deadline; it also covers a wf killed before it journaled the pid.
     spawned ??= spawnRecords(runDir, table);
     const record = spawned.jobs.get(basename(a.statusFile));

@@ -484,7 +484,7 @@ class Execution {
           statusPath: join(this.deps.runDir, statusFile),
           logCapBytes: this.opts.logCapBytes,
           ...(this.opts.printOutput ? { onLine: (stream, line) => this.deps.reporter.output(task, stream, line) } : {}),
-          ...(onSlurm ? { slurm: { args: sbatchArgs(def.slurm, def.timeoutMs), jobName: `wf-${this.deps.runId}-${task}` } } : {}),
+          ...(onSlurm ? { slurm: { args: sbatchArgs(def.slurm, def.timeoutMs), jobName: `wf-${this.deps.runId}-${task.replace(/[^A-Za-z0-9._=,[\]-]/g, "_")}` } } : {}),
           onJob: (jobId) => {
             const journaled = this.emit({ type: "task_spawned", task, attempt, job_id: jobId });
             spawned.push(journaled);

@@ -19,7 +19,7 @@ import { attemptResult, LineSplitter, readStatus } from "./spawner.ts";
 const POLL_MS = 100;
 const QUERY_MS = 1000;
 /** A job gone from the queue gets this long for its status file to show (a shared filesystem may lag). */
-const STATUS_GRACE_MS = 3000;
+const STATUS_GRACE_MS = 1500;
 
 interface Watched {
   readonly jobId: string;
@@ -204,7 +204,7 @@ export class SlurmSpawner implements Spawner {
         const state = w.state ?? "unknown";
         w.done({
           exitCode: null, signal: null, timedOut: w.cancelledBy === "timeout",
-          durationMs: Math.max(0, now - (w.runningSince ?? w.submittedMs)),
+          durationMs: Math.max(0, w.goneSince - (w.runningSince ?? w.submittedMs)),
           lastStdoutLine: "", stderrTail: lastLines(tailOf(w.stderrPath), 10), logTruncated: false,
           slurm: { state, by: w.cancelledBy === undefined ? "scheduler" : "wf" },
         });

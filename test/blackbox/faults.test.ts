@@ -60,7 +60,7 @@ function unmount(dir: string): void {
 // b fills the state directory's file system; e, after b, has a command of
 // 5,000 characters, so its task_started line is longer than a page and cannot
 // be journaled. c, on b's level, runs long, so it is running when the journal
-// fails, and must be ended.
+// fails, and must be ended: where c runs alongside b, b waits for it to start.
 const fill = (cSleeps: number) => `
 name = "fill"
 
@@ -68,7 +68,7 @@ name = "fill"
 cmd = "echo a"
 
 [tasks.b]
-cmd = "head -c 50000000 /dev/zero > \\"$WF_STATE_DIR/filler\\" 2>/dev/null; true"
+cmd = "${cSleeps > 0 ? "while [ ! -s c.pid ]; do sleep 0.05; done; " : ""}head -c 50000000 /dev/zero > \\"$WF_STATE_DIR/filler\\" 2>/dev/null; true"
 depends_on = ["a"]
 
 [tasks.c]

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { after, describe, test } from "node:test";
-import { type JournalLine, TestRig } from "./rig.ts";
+import { type JournalLine, random, TestRig } from "./rig.ts";
 
 /** Twelve tasks in three chains that fan in, each leaving one line per execution in side.txt. */
 const WORKFLOW = (() => {
@@ -30,17 +30,6 @@ const WORKFLOW = (() => {
 
 const TASKS = ["a1", "a2", "a3", "b1", "b2", "b3", "c1", "c2", "c3", "join1", "join2", "final"];
 const MODES = ["--sequential", "--parallel", "--work-stealing"];
-
-/** A small fixed-seed generator (mulberry32), so the kill points are the same every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const next = random(20261121);
 /**

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { after, describe, test } from "node:test";
-import { type JournalLine, TestRig, until } from "./rig.ts";
+import { type JournalLine, random, TestRig, until } from "./rig.ts";
 
 /** Ten tasks that print while they run (a fan-out, two chains, a join), each leaving one line per start in starts.txt. */
 const WORKFLOW = (() => {
@@ -31,17 +31,6 @@ const WORKFLOW = (() => {
 })();
 const TASKS = ["root", "a1", "a2", "b1", "b2", "c1", "c2", "join", "final"];
 const MODES = ["--sequential", "--parallel", "--work-stealing"];
-
-/** A small fixed-seed generator (mulberry32), so the kill points are the same every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const next = random(20261122);
 /** 24 kill points, measured from the moment the run's start is durable, spread over each mode's length (about 2.3 s sequential, 1 s otherwise). */

@@ -44,6 +44,17 @@ export interface RunOptions {
   allowInternalError?: boolean;
 }
 
+/** A small fixed-seed generator (mulberry32): kill points and other "random" choices that are the same every run. */
+export function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Pids of this user's processes whose environment holds `entry` (`NAME=value`), read from /proc. */
 export async function processesWithEnv(entry: string): Promise<number[]> {
   const found: number[] = [];

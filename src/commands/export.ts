@@ -3,6 +3,7 @@ import { lstat, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { JOURNAL_FILE } from "../journal/writer.ts";
 import type { Io } from "../platform/io.ts";
+import { SPAWN_LOG } from "../platform/job.ts";
 import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
 import { fsProblem, type Outcome } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
@@ -50,7 +51,7 @@ export async function exportEntries(run: LoadedRun): Promise<TarEntry[]> {
   entries.push({ name: `${base}run.json`, data: encoder.encode(`${JSON.stringify(runStateJson(run), null, 2)}\n`), mtime: st.mtimeMs / 1000 });
   const top = (await readdir(run.dir)).sort();
   for (const name of top) {
-    if (name === JOURNAL_FILE || name === "workflow.toml" || name.startsWith(`${JOURNAL_FILE}.torn-`)) {
+    if (name === JOURNAL_FILE || name === "workflow.toml" || name === SPAWN_LOG || name.startsWith(`${JOURNAL_FILE}.torn-`)) {
       const e = await fileEntry(join(run.dir, name), `${base}${name}`);
       if (e !== undefined) entries.push(e);
     }
@@ -70,7 +71,9 @@ export async function exportCommand(
   opts: ExportOptions,
   io: Io,
 ): Promise<Outcome> {
-  if (opts.format === "tar" && opts.output === undefined && opts.stdoutIsTty) {
+  // `-o -` is stdout, as for `wf report`.
+  const output = opts.output === "-" ? undefined : opts.output;
+  if (opts.format === "tar" && output === undefined && opts.stdoutIsTty) {
     return err({ kind: "usage", message: "Cannot write a tar archive to a terminal: pass -o FILE or redirect the output" });
   }
   // Exported for forensics: a damaged journal's intact lines are exported as read, and the tar holds the file as it is.
@@ -80,16 +83,16 @@ export async function exportCommand(
   warnDamage(run, io);
   const data: string | Uint8Array =
     opts.format === "tar" ? tarArchive(await exportEntries(run)) : `${JSON.stringify(await exportJson(run), null, 2)}\n`;
-  if (opts.output === undefined) {
+  if (output === undefined) {
     io.out(data);
     return ok(0);
   }
   try {
-    await writeFile(opts.output, data, { mode: 0o600 });
+    await writeFile(output, data, { mode: 0o600 });
   } catch (e) {
     const problem = fsProblem(e);
     if (problem === undefined) throw e;
-    return err({ kind: "fs", action: "write", path: opts.output, problem });
+    return err({ kind: "fs", action: "write", path: output, problem });
   }
   return ok(0);
 }

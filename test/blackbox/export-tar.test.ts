@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
@@ -38,11 +39,16 @@ describe("wf export --format tar", { skip: !hasTar }, () => {
 
     const r = await rig.run(["export", id, "--format", "tar", "-o", "run.tar"]);
     assert.deepEqual(r, { code: 0, signal: null, stdout: "", stderr: "" });
+    // `-o -` is stdout, as for wf report: no file named "-".
+    const toStdout = await rig.run(["export", id, "-o", "-"]);
+    assert.equal(toStdout.code, 0, toStdout.stderr);
+    assert.equal((JSON.parse(toStdout.stdout) as { run: { id: string } }).run.id, id);
+    assert.equal(existsSync(rig.path("-")), false);
 
     const logs = ["t[v=.._.._.._outside]", "t[v=_abs_path]", `t[v=${LONG}]`].flatMap((n) => [`${n}.1.stderr.log`, `${n}.1.stdout.log`]);
-    const files = ["journal.jsonl", "workflow.toml", ...logs.map((n) => `logs/${n}`)];
+    const files = ["journal.jsonl", "spawned.jsonl", "workflow.toml", ...logs.map((n) => `logs/${n}`)];
     const listed = tar(rig.dir, ["-tf", "run.tar"]).split("\n").slice(0, -1);
-    assert.deepEqual(listed, [`${id}/`, `${id}/run.json`, `${id}/journal.jsonl`, `${id}/workflow.toml`, `${id}/logs/`, ...logs.map((n) => `${id}/logs/${n}`)]);
+    assert.deepEqual(listed, [`${id}/`, `${id}/run.json`, `${id}/journal.jsonl`, `${id}/spawned.jsonl`, `${id}/workflow.toml`, `${id}/logs/`, ...logs.map((n) => `${id}/logs/${n}`)]);
 
     // -tv shows each file's size as the run folder has it.
     const runDir = join(rig.stateDir, "runs", id);

@@ -305,7 +305,7 @@ depends_on = ["version"]
     const list = spawnSync("tar", ["-tf", "run.tar"], { cwd: rig.dir, encoding: "utf8" });
     assert.equal(list.status, 0, list.stderr);
     assert.deepEqual(list.stdout.trim().split("\n"), [
-      `${failed}/`, `${failed}/run.json`, `${failed}/journal.jsonl`, `${failed}/workflow.toml`, `${failed}/logs/`,
+      `${failed}/`, `${failed}/run.json`, `${failed}/journal.jsonl`, `${failed}/spawned.jsonl`, `${failed}/workflow.toml`, `${failed}/logs/`,
       ...["alert", "lint", "test", "version"].flatMap((n) => [`${failed}/logs/${n}.1.stderr.log`, `${failed}/logs/${n}.1.stdout.log`]),
     ]);
     const x = spawnSync("tar", ["-xOf", "run.tar", `${failed}/journal.jsonl`], { cwd: rig.dir, encoding: "utf8" });

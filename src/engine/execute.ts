@@ -19,6 +19,7 @@ import { renderTemplate } from "../workflow/template.ts";
 import { registeredName, varsProvidedFor } from "../graph/variables.ts";
 import type { Executor, TaskDef } from "../workflow/types.ts";
 import { executorOf, sbatchArgs } from "../workflow/slurm.ts";
+import { jobName } from "../platform/slurm.ts";
 import type { AttemptResult, Reattach, Spawner } from "./spawner.ts";
 import { createScheduler } from "./schedulers/create.ts";
 import { abortableSleep } from "../util/timer.ts";
@@ -484,7 +485,7 @@ class Execution {
           statusPath: join(this.deps.runDir, statusFile),
           logCapBytes: this.opts.logCapBytes,
           ...(this.opts.printOutput ? { onLine: (stream, line) => this.deps.reporter.output(task, stream, line) } : {}),
-          ...(onSlurm ? { slurm: { args: sbatchArgs(def.slurm, def.timeoutMs), jobName: `wf-${this.deps.runId}-${task.replace(/[^A-Za-z0-9._=,[\]-]/g, "_")}` } } : {}),
+          ...(onSlurm ? { slurm: { args: sbatchArgs(def.slurm, def.timeoutMs), jobName: jobName(this.deps.runId, task) } } : {}),
           onJob: (jobId) => {
             const journaled = this.emit({ type: "task_spawned", task, attempt, job_id: jobId });
             spawned.push(journaled);

@@ -179,8 +179,6 @@ export class SlurmSpawner implements Spawner {
       if (abort.aborted) onAbort();
       else abort.addEventListener("abort", onAbort, { once: true });
       this.timer ??= setInterval(() => this.tick(), POLL_MS);
-      // A fresh job is asked about at the next query, not a second later.
-      this.lastQuery = 0;
     });
   }
 

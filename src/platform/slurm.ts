@@ -53,6 +53,11 @@ export interface SlurmJobSpec {
   readonly args: readonly string[];
 }
 
+/** The name of an attempt's job: `wf-<run id>-<node>`, the node's unusual characters replaced. */
+export function jobName(runId: string, task: string): string {
+  return `wf-${runId}-${task.replace(/[^A-Za-z0-9._=,[\]-]/g, "_")}`;
+}
+
 /** A string as one `sh` word. */
 export function shQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
@@ -169,5 +174,18 @@ export function cancelSync(jobIds: readonly string[], env?: Readonly<Record<stri
     execFileSync("scancel", [...jobIds], { timeout: 30_000, stdio: "ignore", ...(env === undefined ? {} : { env }) });
   } catch {
     // Nothing more can be done by a wf that is leaving; a resume finds what is left.
+  }
+}
+
+/**
+ * The ids of jobs named `name` that are pending or running, waiting for the answer; undefined
+ * when squeue could not be asked. For a resume whose wf died before it journaled a job id.
+ */
+export function activeJobsNamedSync(name: string): string[] | undefined {
+  try {
+    const text = execFileSync("squeue", ["--noheader", `--name=${name}`, `--format=${QUERY_FORMAT}`], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
+    return [...parseStates(text)].filter(([, state]) => isActive(state)).map(([id]) => id);
+  } catch {
+    return undefined;
   }
 }

@@ -19,7 +19,7 @@ import { basename, join } from "node:path";
 import type { AttemptState, RunState } from "../journal/fold.ts";
 import { type JobIdentity, type JobStatus, parseSpawnLog, parseStatus, SPAWN_LOG, type SpawnRecord } from "../platform/job.ts";
 import { localProcesses, type ProcessTable } from "../platform/process.ts";
-import { isActive, jobStatesSync } from "../platform/slurm.ts";
+import { activeJobsNamedSync, isActive, jobName, jobStatesSync } from "../platform/slurm.ts";
 
 export type JobFinding =
   /** The job ended while no wf watched it: its result is in its status file. */
@@ -143,8 +143,17 @@ export function findJobs(
     const job = a.jobId === undefined ? {} : { jobId: a.jobId };
     if (status !== undefined) return { kind: "adopt", task, attempt, status, statusPath, startedMs: Date.parse(status.started), ...job };
     if (a.executor === "slurm") {
-      // Without a journaled job id, wf died before sbatch answered: nothing to wait for.
-      if (a.jobId === undefined) return { kind: "gone", task, attempt };
+      if (a.jobId === undefined) {
+        // wf died before it journaled the job id (or before sbatch answered): a live job of the
+        // attempt's name is its job, since the task's earlier attempts have ended.
+        const live = activeJobsNamedSync(jobName(state.runId, task));
+        const found = live?.length === 1 ? live[0]! : undefined;
+        if (found === undefined) return { kind: "gone", task, attempt };
+        return {
+          kind: "wait", task, attempt, identity: { pid: 0, proc_start: null, boot_id: null }, statusPath,
+          startedMs: Date.parse(a.startedAt), jobId: found, slurmState: "PENDING or RUNNING",
+        };
+      }
       const now = slurmState(a.jobId);
       if (now === undefined || !(now === "unknown" || isActive(now))) return { kind: "gone", task, attempt, jobId: a.jobId, ...(now === undefined ? {} : { slurmState: now }) };
       return {

@@ -68,6 +68,15 @@ async function journaledJob(rig: TestRig, task: string): Promise<string> {
   return id!;
 }
 
+test("--executor takes local or slurm, and nothing else", async () => {
+  await using rig = await TestRig.create();
+  await rig.write("w.toml", ['name = "w"', "[tasks.one]", 'cmd = "true"', ""].join("\n"));
+  const r = await rig.run(["run", "w.toml", "--executor", "pbs"]);
+  assert.equal(r.stderr, 'Invalid --executor "pbs": expected one of local, slurm\n');
+  assert.equal(r.code, 2);
+  assert.deepEqual(await rig.runIds(), []);
+});
+
 slurmSuite("the Slurm executor", slurm, (cluster) => {
   for (const [name, expected] of Object.entries(EXAMPLES)) {
     test(`${name} runs with --executor slurm to the outcome it has locally, one Slurm job per attempt`, { timeout: 300_000 }, async () => {
@@ -114,7 +123,18 @@ slurmSuite("the Slurm executor", slurm, (cluster) => {
     killGroup(child, "SIGKILL");
     await ended;
     const runId = await rig.lastRunId();
-    const before = jobIds(await rig.journal(runId));
+    const killed = await rig.journal(runId);
+    const before = jobIds(killed);
+    // Each of a, b and c is waited for (its job still queued or running) or adopted (it has ended since).
+    const plan = await rig.run(["resume", runId, "--dry-run"], { env: cluster.env });
+    assert.equal(plan.code, 0, plan.stderr);
+    for (const task of ["a", "b", "c"]) {
+      const id = String(killed.find((l) => l.type === "task_spawned" && l["task"] === task)?.["job_id"]);
+      assert.match(
+        plan.stdout,
+        new RegExp(`\\n  (wait ${task} \\(its Slurm job ${id} is still (PENDING|RUNNING|COMPLETING)\\)|adopt ${task} \\(its job ended while no wf was running: exit status 0\\))\\n`),
+      );
+    }
 
     const resumed = await rig.run(["resume", runId, "--quiet"], { env: cluster.env, timeoutMs: 120_000 });
     assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);

@@ -192,6 +192,26 @@ slurmSuite("the Slurm executor", slurm, (cluster) => {
     assert.deepEqual(await records(cluster, [id]).then((r) => r.get(id)), ["CANCELLED"]);
   });
 
+  test("SIGINT cancels the run's jobs with scancel, journals their attempts as failed, and the run as cancelled", { timeout: 300_000 }, async () => {
+    await using rig = await TestRig.create();
+    await rig.write("w.toml", ['name = "interrupted"', 'executor = "slurm"', "[tasks.x]", 'cmd = "sleep 120"', "[tasks.y]", 'cmd = "sleep 120"', ""].join("\n"));
+    const child = rig.spawn(["run", "w.toml", "--parallel", "--quiet"], { env: cluster.env });
+    const ended = collect(child, { timeoutMs: 120_000 });
+    const ids = [await journaledJob(rig, "x"), await journaledJob(rig, "y")];
+    child.kill("SIGINT");
+    const run = await ended;
+    assert.equal(run.code, 130, `${run.stdout}\n${run.stderr}`);
+    const journal = await rig.journal(await rig.lastRunId());
+    for (const [task, id] of [["x", ids[0]], ["y", ids[1]]] as const) {
+      const finished = journal.find((l) => l.type === "task_finished" && l["task"] === task);
+      assert.equal(finished?.["state"], "failed");
+      assert.match(String(finished?.["error"]), new RegExp(`^its Slurm job was cancelled by wf \\(CANCELLED\\)(: slurmstepd-\\S+: error: \\*\\*\\* JOB ${id} ON \\S+ CANCELLED AT \\S+ \\*\\*\\*)?$`));
+    }
+    assert.equal(journal.at(-1)?.["status"], "cancelled");
+    const recs = await records(cluster, ids);
+    for (const id of ids) assert.deepEqual(recs.get(id), ["CANCELLED"], `job ${id}`);
+  });
+
   test("a task timeout shorter than its job ends the job, and the attempt is journaled as timed out", { timeout: 300_000 }, async () => {
     await using rig = await TestRig.create();
     await rig.write("w.toml", ['name = "slow"', 'executor = "slurm"', "[tasks.slow]", 'cmd = "echo going; sleep 120"', 'timeout = "2s"', ""].join("\n"));

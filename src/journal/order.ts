@@ -106,6 +106,7 @@ export class OrderCheck {
       case "task_spawned": {
         const t = this.#task(r.task);
         if (t.open === 0 || t.open !== r.attempt) return `task_spawned for "${r.task}" attempt ${r.attempt}, which has not started`;
+        if ((r.pid === undefined) === (r.job_id === undefined)) return `task_spawned for "${r.task}" attempt ${r.attempt} with ${r.pid === undefined ? "neither a pid nor" : "both a pid and"} a job id`;
         return undefined;
       }
       case "task_finished": {

@@ -198,7 +198,7 @@ slurmSuite("the Slurm executor", slurm, (cluster) => {
     const child = rig.spawn(["run", "w.toml", "--parallel", "--quiet"], { env: cluster.env });
     const ended = collect(child, { timeoutMs: 120_000 });
     const ids = [await journaledJob(rig, "x"), await journaledJob(rig, "y")];
-    child.kill("SIGINT");
+    process.kill(child.pid!, "SIGINT"); // not child.kill(): Deno then reports no exit code
     const run = await ended;
     assert.equal(run.code, 130, `${run.stdout}\n${run.stderr}`);
     const journal = await rig.journal(await rig.lastRunId());

@@ -114,7 +114,7 @@ export function describeFailure(f: Failure): string {
     case "no-resumable-run":
       return `No resumable run found${f.workflow === undefined ? "" : ` for workflow "${f.workflow}"`}: nothing failed, was cancelled or was interrupted`;
     case "workflow-busy": {
-      const where = `(pid ${f.pid} on host "${f.host}")`;
+      const where = f.jobId !== undefined ? `(Slurm job ${f.jobId})` : `(pid ${f.pid} on host "${f.host}")`;
       if (f.runId === undefined) return `Cannot start "${f.workflow}": another run of it is active ${where}`;
       if (f.task === undefined) return `Cannot start "${f.workflow}": run "${f.runId}" of it is active ${where}`;
       return `Cannot start "${f.workflow}": run "${f.runId}" of it left task "${f.task}" running ${where}`;

@@ -35,7 +35,7 @@ export type Activity =
   /** A live wf holds the run's lock (or one on another host, whose liveness cannot be told). */
   | { readonly kind: "wf"; readonly runId: string; readonly pid: number; readonly host: string }
   /** The run's wf is dead, and a task it started still runs. */
-  | { readonly kind: "task"; readonly runId: string; readonly task: string; readonly pid: number; readonly host: string }
+  | { readonly kind: "task"; readonly runId: string; readonly task: string; readonly pid: number; readonly host: string; readonly jobId?: string }
   /** The run's lock cannot be understood: it may be active, and is never taken to be idle. */
   | { readonly kind: "lock-unreadable"; readonly runId: string; readonly path: string };
 
@@ -85,7 +85,9 @@ export async function runActivity(stateDir: string, runId: string, probe: TaskPr
   const state = read.ok && !read.value.live ? read.value.state : foldIntact(await intactRecords(stateDir, runId));
   if (state === undefined) return ok(undefined);
   for (const job of findJobs(state, runPaths(stateDir, runId).dir, probe.table)) {
-    if (job.kind === "wait") return ok({ kind: "task", runId, task: job.task, pid: job.identity.pid, host: probe.host });
+    if (job.kind === "wait") {
+      return ok({ kind: "task", runId, task: job.task, pid: job.identity.pid, host: probe.host, ...(job.jobId === undefined ? {} : { jobId: job.jobId }) });
+    }
     if (job.kind === "legacy" && (await probe.isTaskOf(job.pid, runId))) return ok({ kind: "task", runId, task: job.task, pid: job.pid, host: probe.host });
   }
   return ok(undefined);
@@ -156,7 +158,10 @@ export function busyFailure(workflow: string, activity: Activity): Failure {
     case "wf":
       return { kind: "workflow-busy", workflow, runId: activity.runId, pid: activity.pid, host: activity.host };
     case "task":
-      return { kind: "workflow-busy", workflow, runId: activity.runId, task: activity.task, pid: activity.pid, host: activity.host };
+      return {
+        kind: "workflow-busy", workflow, runId: activity.runId, task: activity.task, pid: activity.pid, host: activity.host,
+        ...(activity.jobId === undefined ? {} : { jobId: activity.jobId }),
+      };
     case "lock-unreadable":
       return { kind: "lock-unreadable", path: activity.path };
     default:

@@ -82,7 +82,16 @@ export type Failure =
    * `task` is set, a task its dead wf left running (`pid` is the task's). No `runId`: another
    * `--exclusive` start holds the workflow's lock.
    */
-  | { readonly kind: "workflow-busy"; readonly workflow: string; readonly runId?: string; readonly task?: string; readonly pid: number; readonly host: string }
+  | {
+      readonly kind: "workflow-busy";
+      readonly workflow: string;
+      readonly runId?: string;
+      readonly task?: string;
+      readonly pid: number;
+      readonly host: string;
+      /** The task left running is a Slurm job: named by its id, not a pid. */
+      readonly jobId?: string;
+    }
   /** A file or folder could not be read or written (exit 1). */
   | { readonly kind: "fs"; readonly action: string; readonly path: string; readonly problem: FsProblem }
   /** Writing or syncing the journal failed mid-run: the run stopped (exit 1). */

@@ -14,7 +14,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { cancel, cancelSync, isActive, jobStates, submit } from "../platform/slurm.ts";
 import { TAIL_BYTES } from "../platform/job.ts";
 import type { AttemptResult, AttemptSpec, Reattach, Spawner } from "./spawner.ts";
-import { attemptResult, LineSplitter, readStatus } from "./spawner.ts";
+import { attemptResult, LogFollower, readStatus } from "./spawner.ts";
 
 const POLL_MS = 100;
 const QUERY_MS = 1000;
@@ -35,7 +35,7 @@ interface Watched {
   /** Set once squeue no longer reports it active. */
   goneSince?: number;
   cancelledBy?: "timeout" | "abort";
-  readonly lines?: { readonly out: TailFollower; readonly err: TailFollower };
+  readonly lines?: { readonly out: LogFollower; readonly err: LogFollower };
   readonly done: (result: AttemptResult) => void;
 }
 
@@ -54,43 +54,6 @@ function tailOf(path: string, max = TAIL_BYTES): string {
     }
   } catch {
     return "";
-  }
-}
-
-/** Hands new lines of a log file to `--print-output`, on each poll. */
-class TailFollower {
-  private offset = 0;
-  private readonly decoder = new TextDecoder("utf-8");
-  private readonly lines: LineSplitter;
-
-  constructor(
-    private readonly path: string,
-    onLine: (line: string) => void,
-  ) {
-    this.lines = new LineSplitter(onLine);
-  }
-
-  poll(): void {
-    try {
-      const size = statSync(this.path).size;
-      if (size <= this.offset) return;
-      const fd = openSync(this.path, "r");
-      try {
-        const buf = Buffer.alloc(size - this.offset);
-        const got = readSync(fd, buf, 0, buf.length, this.offset);
-        this.offset += got;
-        this.lines.write(this.decoder.decode(buf.subarray(0, got), { stream: true }));
-      } finally {
-        closeSync(fd);
-      }
-    } catch {
-      // not there yet
-    }
-  }
-
-  end(): void {
-    this.poll();
-    this.lines.end();
   }
 }
 
@@ -130,8 +93,8 @@ export class SlurmSpawner implements Spawner {
     // Nothing more happens to the job until its id is journaled.
     await spec.onJob?.(submitted.jobId);
     const lines = spec.onLine === undefined ? undefined : {
-      out: new TailFollower(spec.stdoutPath, (l) => spec.onLine!("stdout", l)),
-      err: new TailFollower(spec.stderrPath, (l) => spec.onLine!("stderr", l)),
+      out: new LogFollower(spec.stdoutPath, (l) => spec.onLine!("stdout", l)),
+      err: new LogFollower(spec.stderrPath, (l) => spec.onLine!("stderr", l)),
     };
     return this.watch(
       {

@@ -137,8 +137,8 @@ export class LineSplitter {
   }
 }
 
-/** Follows a log file the job writes: reads what is new on each poll(). */
-class LogFollower {
+/** Follows a log file a job writes, for `--print-output`: reads what is new on each poll(), and the rest at end(). */
+export class LogFollower {
   private offset = 0;
   private fd: number | undefined;
   private readonly decoder = new TextDecoder("utf-8");

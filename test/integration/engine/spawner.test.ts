@@ -74,8 +74,8 @@ describe("JobSpawner", () => {
 
   test("an abort ends the attempt like a signal would", async () => {
     const abort = new AbortController();
-    setTimeout(() => abort.abort("stop"), 100);
-    const { result } = await attempt("sleep 5", {}, abort.signal);
+    // Once the job runs (its launcher may take a while to start on a loaded machine).
+    const { result } = await attempt("sleep 5", { onSpawn: () => setTimeout(() => abort.abort("stop"), 50) }, abort.signal);
     assert.deepEqual([result.exitCode, result.signal, result.timedOut], [null, "SIGTERM", false]);
   });
 

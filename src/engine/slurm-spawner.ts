@@ -12,9 +12,9 @@
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { cancel, cancelSync, isActive, jobStates, submit } from "../platform/slurm.ts";
-import { TAIL_BYTES } from "../platform/job.ts";
+import { readStatusFile, TAIL_BYTES } from "../platform/job.ts";
 import type { AttemptResult, AttemptSpec, Reattach, Spawner } from "./spawner.ts";
-import { attemptResult, LogFollower, readStatus } from "./spawner.ts";
+import { attemptResult, LogFollower } from "./spawner.ts";
 
 const POLL_MS = 100;
 const QUERY_MS = 1000;
@@ -155,7 +155,7 @@ export class SlurmSpawner implements Spawner {
     for (const w of [...this.watched.values()]) {
       w.lines?.out.poll();
       w.lines?.err.poll();
-      const status = readStatus(w.statusPath);
+      const status = readStatusFile(w.statusPath);
       if (status !== undefined) {
         const result = attemptResult({ ...status, stdout_tail: tailOf(w.stdoutPath), stderr_tail: tailOf(w.stderrPath) });
         w.done(w.cancelledBy === "timeout" ? { ...result, timedOut: true } : result);

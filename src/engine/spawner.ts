@@ -6,12 +6,13 @@
  * grace period. A resume re-attaches to a job that outlived its `wf` by
  * watching its status file (reattach()).
  */
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { JobIdentity, JobResult } from "../platform/job.ts";
-import { parseStatus } from "../platform/job.ts";
+import { readStatusFile } from "../platform/job.ts";
 import { LauncherClient } from "../platform/launcher-client.ts";
-import { endGroup, isAlive, killGroup, procStart } from "../platform/process.ts";
+import { endGroup, killGroup, localProcesses } from "../platform/process.ts";
+import { isSameJob } from "../runs/jobs.ts";
 import { type FsProblem, problemFromName } from "../util/failure.ts";
 import { abortableSleep } from "../util/timer.ts";
 
@@ -203,12 +204,6 @@ export function attemptResult(r: JobResult): AttemptResult {
   };
 }
 
-/** The job is the process that was started: same pid, same start time, same boot. */
-export function sameProcess(identity: JobIdentity, table: { isAlive(pid: number): boolean; procStart(pid: number): number | null }): boolean {
-  if (!table.isAlive(identity.pid)) return false;
-  return identity.proc_start === null || table.procStart(identity.pid) === identity.proc_start;
-}
-
 /**
  * Launchers per execution. Starting a process blocks the launcher's one
  * thread for the fork and exec, so two launchers start jobs on two cores at
@@ -299,14 +294,14 @@ export class JobSpawner implements Spawner {
     this.live.add(pid);
     try {
       for (;;) {
-        const status = readStatus(job.statusPath);
+        const status = readStatusFile(job.statusPath);
         if (status?.state === "exited") {
           const result = attemptResult(status);
           // Ended by this wf: the launcher only saw a signal.
           return timedOut ? { ...result, timedOut: true } : result;
         }
         const now = Date.now();
-        if (!sameProcess(job.identity, { isAlive, procStart })) {
+        if (!isSameJob(job.identity, localProcesses)) {
           goneSince ??= now;
           if (now - goneSince >= STATUS_GRACE_MS) {
             // Its launcher would have written the status by now: it is gone too, and the exit status with it.
@@ -342,12 +337,3 @@ export class JobSpawner implements Spawner {
 }
 
 const neverAborted = new AbortController().signal;
-
-/** A job's status file, or undefined when it is missing or unreadable. */
-export function readStatus(path: string): ReturnType<typeof parseStatus> {
-  try {
-    return parseStatus(readFileSync(path, "utf8"));
-  } catch {
-    return undefined;
-  }
-}

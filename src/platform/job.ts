@@ -10,6 +10,9 @@
  *   <name>.status   {"state":"exited", ..., exit_code, signal, timed_out, tails}   once it ended,
  *                   unless wf acknowledged that its journal has the result
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
 
 /** Who a local job is: a pid alone may be reused, a pid with its start time and the boot id may not. */
 export interface JobIdentity {
@@ -81,6 +84,24 @@ export type SpawnRecord = { readonly status: string; readonly started: string; r
 export type LauncherRecord =
   | { readonly launcher: number; readonly proc_start: number | null; readonly boot_id: string | null; readonly started: string }
   | { readonly settled: number };
+
+/** A status file's content, or undefined when it is missing, unreadable or not one. */
+export function readStatusFile(path: string): JobStatus | undefined {
+  try {
+    return parseStatus(readFileSync(path, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The run's spawn log read from its folder, or undefined when there is none (no job was started). */
+export function readSpawnLog(runDir: string): ReturnType<typeof parseSpawnLog> | undefined {
+  try {
+    return parseSpawnLog(readFileSync(join(runDir, SPAWN_LOG), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
 
 /** A line of the spawn log. */
 export type SpawnLogLine = SpawnRecord | LauncherRecord;

@@ -14,10 +14,9 @@
  * file, else `squeue` (one call for all of them) still listing it pending or running (wait),
  * else gone.
  */
-import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { AttemptState, RunState } from "../journal/fold.ts";
-import { type JobIdentity, type JobStatus, parseSpawnLog, parseStatus, SPAWN_LOG, type SpawnRecord } from "../platform/job.ts";
+import { type JobIdentity, type JobStatus, readSpawnLog, readStatusFile, type SpawnRecord } from "../platform/job.ts";
 import { localProcesses, type ProcessTable } from "../platform/process.ts";
 import { activeJobsNamedSync, isActive, jobName, jobStatesSync } from "../platform/slurm.ts";
 
@@ -63,16 +62,10 @@ export function unfinishedAttempts(state: RunState): { readonly task: string; re
   return out;
 }
 
-/** The run's spawn log, by status file name (the last record of each). */
+/** The run's spawn log, by status file name (the last record of each), and whether a launcher of the run lives. */
 function spawnRecords(runDir: string, table: ProcessTable): { jobs: Map<string, SpawnRecord>; launcherAlive: boolean } {
-  let text = "";
-  try {
-    text = readFileSync(join(runDir, SPAWN_LOG), "utf8");
-  } catch {
-    // No job was started, or the log could not be written.
-  }
-  const log = parseSpawnLog(text);
-  return { jobs: new Map(log.jobs.map((r) => [r.status, r])), launcherAlive: log.launchers.some((l) => isSameJob(l, table)) };
+  const log = readSpawnLog(runDir);
+  return { jobs: new Map((log?.jobs ?? []).map((r) => [r.status, r])), launcherAlive: (log?.launchers ?? []).some((l) => isSameJob(l, table)) };
 }
 
 /** How long a resume waits for the launchers of a dead wf to write the status files it left them. */
@@ -87,23 +80,9 @@ const SETTLE_MS = 10_000;
  */
 export async function settleLaunchers(runDir: string, table: ProcessTable = localProcesses): Promise<void> {
   for (let waited = 0; waited < SETTLE_MS; waited += 50) {
-    let text = "";
-    try {
-      text = readFileSync(join(runDir, SPAWN_LOG), "utf8");
-    } catch {
-      return;
-    }
-    const log = parseSpawnLog(text);
-    if (log.launchers.every((l) => log.settled.has(l.pid) || !isSameJob(l, table))) return;
+    const log = readSpawnLog(runDir);
+    if (log === undefined || log.launchers.every((l) => log.settled.has(l.pid) || !isSameJob(l, table))) return;
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function readStatusFile(path: string): JobStatus | undefined {
-  try {
-    return parseStatus(readFileSync(path, "utf8"));
-  } catch {
-    return undefined;
   }
 }
 
@@ -123,23 +102,26 @@ export function findJobs(
   slurmStates: (ids: readonly string[]) => Map<string, string> | undefined = jobStatesSync,
 ): JobFinding[] {
   let spawned: ReturnType<typeof spawnRecords> | undefined;
-  const unfinished = unfinishedAttempts(state);
+  // Each status file read once.
+  const unfinished = unfinishedAttempts(state).map((u) => ({
+    ...u,
+    status: u.attempt.statusFile === undefined ? undefined : readStatusFile(join(runDir, u.attempt.statusFile)),
+  }));
   // One squeue call for every Slurm job without a status file.
   let states: Map<string, string> | undefined | null = null;
   const slurmState = (jobId: string): string | undefined => {
     if (states === null) {
-      const ids = unfinished.filter(({ attempt: a }) => a.jobId !== undefined && a.statusFile !== undefined && readStatusFile(join(runDir, a.statusFile)) === undefined);
+      const ids = unfinished.filter(({ attempt: a, status }) => a.jobId !== undefined && a.statusFile !== undefined && status === undefined);
       states = slurmStates(ids.map(({ attempt: a }) => a.jobId!));
     }
     return states === undefined ? "unknown" : states.get(jobId);
   };
-  return unfinished.map(({ task, attempt: a }): JobFinding => {
+  return unfinished.map(({ task, attempt: a, status }): JobFinding => {
     const attempt = a.attempt;
     if (a.statusFile === undefined) {
       return a.pid === undefined ? { kind: "gone", task, attempt } : { kind: "legacy", task, attempt, pid: a.pid };
     }
     const statusPath = join(runDir, a.statusFile);
-    const status = readStatusFile(statusPath);
     const job = a.jobId === undefined ? {} : { jobId: a.jobId };
     if (status !== undefined) return { kind: "adopt", task, attempt, status, statusPath, startedMs: Date.parse(status.started), ...job };
     if (a.executor === "slurm") {

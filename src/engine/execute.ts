@@ -19,6 +19,7 @@ import { renderTemplate } from "../workflow/template.ts";
 import { registeredName, varsProvidedFor } from "../graph/variables.ts";
 import type { Executor, TaskDef } from "../workflow/types.ts";
 import { executorOf, sbatchArgs } from "../workflow/slurm.ts";
+import { nameSafe } from "../platform/job.ts";
 import { jobName } from "../platform/slurm.ts";
 import type { AttemptResult, Reattach, Spawner } from "./spawner.ts";
 import { createScheduler } from "./schedulers/create.ts";
@@ -90,14 +91,14 @@ export interface Outcome {
   readonly reason?: string;
 }
 
-/** A log file name for a node and attempt: matrix values may hold any character. */
+/** A log file name for a node and attempt. */
 export function logName(task: string, attempt: number, stream: "stdout" | "stderr"): string {
-  return `${task.replace(/[^A-Za-z0-9._=,[\]-]/g, "_")}.${attempt}.${stream}.log`;
+  return `${nameSafe(task)}.${attempt}.${stream}.log`;
 }
 
 /** The name of an attempt's status file, beside its logs. */
 export function statusName(task: string, attempt: number): string {
-  return `${task.replace(/[^A-Za-z0-9._=,[\]-]/g, "_")}.${attempt}.status`;
+  return `${nameSafe(task)}.${attempt}.status`;
 }
 
 /** The error message a forensic task sees, and the journal keeps, for a failed attempt. */

@@ -40,6 +40,15 @@ export interface JobResult {
   readonly stderr_tail: string;
 }
 
+/**
+ * A node's id as it stands in the names of its job's files and of its Slurm
+ * job: matrix values may hold any character, so all but letters, digits and
+ * `._=,[]-` become `_`.
+ */
+export function nameSafe(node: string): string {
+  return node.replace(/[^A-Za-z0-9._=,[\]-]/g, "_");
+}
+
 /** The bytes of each stream kept for `register` and error messages. */
 export const TAIL_BYTES = 4096;
 

@@ -11,6 +11,7 @@
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
+import { type JobSpec, nameSafe } from "./job.ts";
 
 /** The states in which a job may still run, or write its status file. */
 const ACTIVE = new Set([
@@ -38,16 +39,12 @@ export function findSbatch(path: string | undefined): string | undefined {
   return undefined;
 }
 
-/** One attempt as a job. */
-export interface SlurmJobSpec {
-  readonly cmd: string;
-  readonly cwd: string;
-  /** `sbatch`'s own environment, which the job gets whole (`--export=ALL`). */
-  readonly env: Readonly<Record<string, string>>;
-  /** Absolute paths. */
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly status: string;
+/**
+ * One attempt as a job: what a local job has (`env` is `sbatch`'s own
+ * environment, which the job gets whole with `--export=ALL`), without the
+ * timeout and log cap the launcher enforces, and with its name and options.
+ */
+export interface SlurmJobSpec extends Pick<JobSpec, "cmd" | "cwd" | "env" | "stdout" | "stderr" | "status"> {
   readonly jobName: string;
   /** From the workflow file (workflow/slurm.ts's sbatchArgs). */
   readonly args: readonly string[];
@@ -55,7 +52,7 @@ export interface SlurmJobSpec {
 
 /** The name of an attempt's job: `wf-<run id>-<node>`, the node's unusual characters replaced. */
 export function jobName(runId: string, task: string): string {
-  return `wf-${runId}-${task.replace(/[^A-Za-z0-9._=,[\]-]/g, "_")}`;
+  return `wf-${runId}-${nameSafe(task)}`;
 }
 
 /** A string as one `sh` word. */

@@ -101,6 +101,11 @@ export function statusName(task: string, attempt: number): string {
   return `${nameSafe(task)}.${attempt}.status`;
 }
 
+/** The command ran and exited 0 within its timeout. */
+function attemptSucceeded(result: AttemptResult): boolean {
+  return result.exitCode === 0 && !result.timedOut && result.spawnError === undefined;
+}
+
 /** The error message a forensic task sees, and the journal keeps, for a failed attempt. */
 export function describeFailure(result: AttemptResult, timeoutMs: number | undefined): string {
   if (result.spawnError !== undefined) return `could not start: ${result.spawnError}`;
@@ -388,6 +393,37 @@ class Execution {
   }
 
   /**
+   * Journals an attempt's result: the variable it registers first (`register`,
+   * when it succeeded), then its task_finished, so that a journal cut between
+   * them runs the task again. `error`, `willRetry` and `ignored` apply to a failure.
+   */
+  private async journalResult(
+    task: string,
+    attempt: number,
+    result: AttemptResult,
+    o: { register: string | undefined; error: string; willRetry: boolean; ignored: boolean; tag: { adopted?: true; forensic_for?: string } },
+  ): Promise<void> {
+    const succeeded = attemptSucceeded(result);
+    const writes: Promise<void>[] = [];
+    if (succeeded && o.register !== undefined) {
+      this.vars.set(o.register, result.lastStdoutLine);
+      writes.push(this.emit({ type: "var_registered", name: o.register, value: result.lastStdoutLine, task }));
+    }
+    writes.push(
+      this.emit({
+        type: "task_finished", task, attempt, state: succeeded ? "succeeded" : "failed",
+        exit_code: result.exitCode, signal: result.signal, timed_out: result.timedOut, duration_ms: result.durationMs,
+        will_retry: !succeeded && o.willRetry, ignored: !succeeded && o.ignored,
+        ...(succeeded ? {} : { error: o.error }),
+        ...(result.logTruncated ? { log_truncated: true } : {}),
+        ...(result.logError === undefined ? {} : { log_error: problemName(result.logError.problem) }),
+        ...o.tag,
+      }),
+    );
+    await Promise.all(writes);
+  }
+
+  /**
    * Takes the result of an attempt an earlier execution started: waits for its
    * job if it still runs, then journals the result as adopted. Returns
    * "again" when the task must still run (the result is lost, or it failed
@@ -411,21 +447,11 @@ class Execution {
       });
       return this.halt.signal.aborted ? "failed" : "again";
     }
-    const succeeded = result.exitCode === 0 && !result.timedOut && result.spawnError === undefined;
+    const succeeded = attemptSucceeded(result);
     const stopping = this.halt.signal.aborted;
-    const register = registeredName(node);
-    if (succeeded && register !== undefined) {
-      this.vars.set(register, result.lastStdoutLine);
-      await this.emit({ type: "var_registered", name: register, value: result.lastStdoutLine, task });
-    }
-    await this.emit({
-      type: "task_finished", task, attempt, state: succeeded ? "succeeded" : "failed",
-      exit_code: result.exitCode, signal: result.signal, timed_out: result.timedOut, duration_ms: result.durationMs,
-      will_retry: !succeeded && !stopping, ignored: !succeeded && stopping && node.task.ignoreFailure,
-      ...(succeeded ? {} : { error: describeFailure(result, node.task.timeoutMs) }),
-      ...(result.logTruncated ? { log_truncated: true } : {}),
-      ...(result.logError === undefined ? {} : { log_error: problemName(result.logError.problem) }),
-      adopted: true,
+    await this.journalResult(task, attempt, result, {
+      register: registeredName(node), error: describeFailure(result, node.task.timeoutMs),
+      willRetry: !stopping, ignored: stopping && node.task.ignoreFailure, tag: { adopted: true },
     });
     if (succeeded) return "succeeded";
     return stopping ? "failed" : "again";
@@ -504,29 +530,13 @@ class Execution {
         this.halt.signal,
       );
       await Promise.all(spawned);
-      const succeeded = result.exitCode === 0 && !result.timedOut && result.spawnError === undefined;
+      const succeeded = attemptSucceeded(result);
       const last = i === maxAttempts - 1 || this.halt.signal.aborted;
       message = succeeded ? "" : describeFailure(result, def.timeoutMs);
-      // The variable first, then the result: a journal cut between them re-runs the task.
-      const writes: Promise<void>[] = [];
-      const register = forensic === undefined ? registeredName(node) : undefined;
-      if (succeeded && register !== undefined) {
-        this.vars.set(register, result.lastStdoutLine);
-        writes.push(this.emit({ type: "var_registered", name: register, value: result.lastStdoutLine, task }));
-      }
-      writes.push(
-        this.emit({
-          type: "task_finished", task, attempt, state: succeeded ? "succeeded" : "failed",
-          exit_code: result.exitCode, signal: result.signal, timed_out: result.timedOut,
-          duration_ms: result.durationMs, will_retry: !succeeded && !last,
-          ignored: !succeeded && def.ignoreFailure && forensic === undefined,
-          ...(succeeded ? {} : { error: message }),
-          ...(result.logTruncated ? { log_truncated: true } : {}),
-          ...(result.logError === undefined ? {} : { log_error: problemName(result.logError.problem) }),
-          ...tag,
-        }),
-      );
-      await Promise.all(writes);
+      await this.journalResult(task, attempt, result, {
+        register: forensic === undefined ? registeredName(node) : undefined, error: message,
+        willRetry: !last, ignored: def.ignoreFailure && forensic === undefined, tag,
+      });
       if (this.journalFailure === undefined) this.deps.spawner.journaled?.(join(this.deps.runDir, statusFile));
       if (result.logError !== undefined && this.journalFailure === undefined) {
         const { path, problem } = result.logError;

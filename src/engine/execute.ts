@@ -103,12 +103,13 @@ export function statusName(task: string, attempt: number): string {
 
 /** The command ran and exited 0 within its timeout. */
 function attemptSucceeded(result: AttemptResult): boolean {
-  return result.exitCode === 0 && !result.timedOut && result.spawnError === undefined;
+  return result.exitCode === 0 && !result.timedOut && result.spawnError === undefined && result.lost === undefined;
 }
 
 /** The error message a forensic task sees, and the journal keeps, for a failed attempt. */
 export function describeFailure(result: AttemptResult, timeoutMs: number | undefined): string {
   if (result.spawnError !== undefined) return `could not start: ${result.spawnError}`;
+  if (result.lost !== undefined) return result.lost.neverRan ? `its command never ran: ${result.lost.why}` : `its outcome is unknown: ${result.lost.why}`;
   let head: string;
   if (result.timedOut) head = `timed out after ${formatMs(timeoutMs ?? 0)}`;
   else if (result.slurm !== undefined) head = slurmEnd(result.slurm);
@@ -367,6 +368,7 @@ class Execution {
       const adopted = await this.adopt(node, inFlight);
       if (adopted === "succeeded") return this.finish(node.id, "succeeded", worker);
       if (adopted === "failed") return this.finish(node.id, "failed", worker);
+      if (adopted !== "again") return this.taskFailed(node, def, worker, adopted);
     } else if (def.if !== undefined) {
       const parsed = parseExpr(def.if);
       const vars = this.visibleVars(node, node.id, 0);
@@ -377,6 +379,11 @@ class Execution {
     }
     const result = await this.attemptAll(node, def, node.id);
     if (result.ok) return this.finish(node.id, "succeeded", worker);
+    return this.taskFailed(node, def, worker, result);
+  }
+
+  /** A node's last attempt failed: forgiven, or the run's failure, with its forensic task and its descendants cancelled. */
+  private async taskFailed(node: DagNode, def: TaskDef, worker: number, result: { readonly message: string }): Promise<void> {
     if (this.halt.signal.aborted) return this.finish(node.id, "failed", worker);
     if (def.ignoreFailure) return this.finish(node.id, "failed", worker);
 
@@ -401,7 +408,7 @@ class Execution {
     task: string,
     attempt: number,
     result: AttemptResult,
-    o: { register: string | undefined; error: string; willRetry: boolean; ignored: boolean; tag: { adopted?: true; forensic_for?: string } },
+    o: { register: string | undefined; error: string; willRetry: boolean; ignored: boolean; tag: { adopted?: true; forensic_for?: string; outcome_unknown?: true } },
   ): Promise<void> {
     const succeeded = attemptSucceeded(result);
     const writes: Promise<void>[] = [];
@@ -427,9 +434,10 @@ class Execution {
    * Takes the result of an attempt an earlier execution started: waits for its
    * job if it still runs, then journals the result as adopted. Returns
    * "again" when the task must still run (the result is lost, or it failed
-   * and this execution goes on), or the node's end when the run is stopping.
+   * and this execution goes on), the node's end when the run is stopping, or
+   * the failure when its outcome is unknown and its task is not resumable.
    */
-  private async adopt(node: DagNode, inFlight: InFlight): Promise<"succeeded" | "failed" | "again"> {
+  private async adopt(node: DagNode, inFlight: InFlight): Promise<"succeeded" | "failed" | "again" | { readonly message: string }> {
     const task = node.id;
     const { attempt } = inFlight;
     const spawner = this.deps.spawner;
@@ -439,6 +447,19 @@ class Execution {
     }
     if (this.journalFailure !== undefined) return "failed";
     const result = spawner.reattach === undefined ? undefined : await spawner.reattach(inFlight.job, this.halt.signal);
+    if (result?.lost !== undefined) {
+      const { neverRan } = result.lost;
+      // A command that may have run runs again only if its task allows it.
+      const final = !neverRan && !node.task.resumable;
+      const error = describeFailure(result, node.task.timeoutMs);
+      await this.emit({
+        type: "task_finished", task, attempt, state: "failed", exit_code: null, signal: null, timed_out: false,
+        duration_ms: result.durationMs, will_retry: !final, ignored: final && node.task.ignoreFailure, error,
+        ...(neverRan ? {} : { outcome_unknown: true }),
+      });
+      if (this.halt.signal.aborted) return "failed";
+      return final ? { message: error } : "again";
+    }
     if (result === undefined) {
       await this.emit({
         type: "task_finished", task, attempt, state: "failed", exit_code: null, signal: null, timed_out: false,
@@ -510,6 +531,7 @@ class Execution {
           stdoutPath: join(this.deps.runDir, stdoutLog),
           stderrPath: join(this.deps.runDir, stderrLog),
           statusPath: join(this.deps.runDir, statusFile),
+          owner: { run: this.deps.runId, node: task, attempt },
           logCapBytes: this.opts.logCapBytes,
           ...(this.opts.printOutput ? { onLine: (stream, line) => this.deps.reporter.output(task, stream, line) } : {}),
           ...(onSlurm ? { slurm: { args: sbatchArgs(def.slurm, def.timeoutMs), jobName: jobName(this.deps.runId, task) } } : {}),
@@ -531,11 +553,13 @@ class Execution {
       );
       await Promise.all(spawned);
       const succeeded = attemptSucceeded(result);
-      const last = i === maxAttempts - 1 || this.halt.signal.aborted;
+      // An attempt that may have run, with no record of how it ended, is not tried again unless its task allows it.
+      const unknown = result.lost !== undefined && !result.lost.neverRan;
+      const last = i === maxAttempts - 1 || this.halt.signal.aborted || (unknown && !def.resumable);
       message = succeeded ? "" : describeFailure(result, def.timeoutMs);
       await this.journalResult(task, attempt, result, {
         register: forensic === undefined ? registeredName(node) : undefined, error: message,
-        willRetry: !last, ignored: def.ignoreFailure && forensic === undefined, tag,
+        willRetry: !last, ignored: def.ignoreFailure && forensic === undefined, tag: unknown ? { ...tag, outcome_unknown: true } : tag,
       });
       if (this.journalFailure === undefined) this.deps.spawner.journaled?.(join(this.deps.runDir, statusFile));
       if (result.logError !== undefined && this.journalFailure === undefined) {

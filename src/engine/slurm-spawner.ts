@@ -10,9 +10,8 @@
  * Watching is polling: the status files of all watched jobs every POLL_MS (a stat each), and
  * one `squeue` call for all of them every QUERY_MS.
  */
-import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { cancel, cancelSync, isActive, jobStates, submit } from "../platform/slurm.ts";
-import { readStatusFile, TAIL_BYTES } from "../platform/job.ts";
+import { readStatusFile, readTail } from "../platform/job.ts";
 import type { AttemptResult, AttemptSpec, Reattach, Spawner } from "./spawner.ts";
 import { attemptResult, LogFollower } from "./spawner.ts";
 
@@ -37,24 +36,6 @@ interface Watched {
   cancelledBy?: "timeout" | "abort";
   readonly lines?: { readonly out: LogFollower; readonly err: LogFollower };
   readonly done: (result: AttemptResult) => void;
-}
-
-/** The last `max` bytes of a file, as text ("" when it cannot be read). */
-function tailOf(path: string, max = TAIL_BYTES): string {
-  try {
-    const fd = openSync(path, "r");
-    try {
-      const size = statSync(path).size;
-      const start = Math.max(0, size - max);
-      const buf = Buffer.alloc(size - start);
-      const got = readSync(fd, buf, 0, buf.length, start);
-      return buf.subarray(0, got).toString("utf8");
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return "";
-  }
 }
 
 /** `x.status` beside `x.stdout.log` and `x.stderr.log` (execute.ts's logName and statusName). */
@@ -157,7 +138,7 @@ export class SlurmSpawner implements Spawner {
       w.lines?.err.poll();
       const status = readStatusFile(w.statusPath);
       if (status !== undefined) {
-        const result = attemptResult({ ...status, stdout_tail: tailOf(w.stdoutPath), stderr_tail: tailOf(w.stderrPath) });
+        const result = attemptResult({ ...status, stdout_tail: readTail(w.stdoutPath), stderr_tail: readTail(w.stderrPath) });
         w.done(w.cancelledBy === "timeout" ? { ...result, timedOut: true } : result);
         continue;
       }
@@ -166,7 +147,7 @@ export class SlurmSpawner implements Spawner {
         w.done({
           exitCode: null, signal: null, timedOut: w.cancelledBy === "timeout",
           durationMs: Math.max(0, w.goneSince - (w.runningSince ?? w.submittedMs)),
-          lastStdoutLine: "", stderrTail: lastLines(tailOf(w.stderrPath), 10), logTruncated: false,
+          lastStdoutLine: "", stderrTail: lastLines(readTail(w.stderrPath), 10), logTruncated: false,
           slurm: { state, by: w.cancelledBy === undefined ? "scheduler" : "wf" },
         });
         continue;

@@ -8,11 +8,14 @@
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import type { JobIdentity, JobResult } from "../platform/job.ts";
-import { readStatusFile } from "../platform/job.ts";
+import { basename, dirname } from "node:path";
+import type { ExitRecord, JobIdentity, JobResult, SpawnLog, SpawnRecord, StatusOwner } from "../platform/job.ts";
+import { fileMtimeMs, readSpawnLog, readStatusFile, readTail, shellStatus, statusBelongsTo } from "../platform/job.ts";
 import { LauncherClient } from "../platform/launcher-client.ts";
-import { endGroup, killGroup, localProcesses } from "../platform/process.ts";
+import { endGroup, KILL_GRACE_MS, killGroup, localProcesses } from "../platform/process.ts";
 import { isSameJob } from "../runs/jobs.ts";
+import { judgeJob, trusted } from "../runs/verdict.ts";
+import { unreachable } from "../util/unreachable.ts";
 import { type FsProblem, problemFromName } from "../util/failure.ts";
 import { abortableSleep } from "../util/timer.ts";
 
@@ -25,6 +28,8 @@ export interface AttemptSpec {
   readonly stderrPath: string;
   /** Where the job's status file goes (beside its logs). */
   readonly statusPath: string;
+  /** Whose attempt it is: its status file names them. */
+  readonly owner: StatusOwner;
   /** Each log is cut at this many bytes, with a note at the cut. */
   readonly logCapBytes: number;
   /** Called with each complete output line, for `--print-output`. */
@@ -57,6 +62,12 @@ export interface AttemptResult {
    * ended it (this wf's scancel, or the scheduler and everyone else).
    */
   readonly slurm?: { readonly state: string; readonly by: "wf" | "scheduler" };
+  /**
+   * The attempt's outcome is not known (`neverRan` false: the command may have
+   * run; its job ended and nothing recorded how), or its command certainly
+   * never ran (`neverRan` true); `why` says what is known.
+   */
+  readonly lost?: { readonly neverRan: boolean; readonly why: string };
 }
 
 /** A job started by an earlier `wf` that a resume waits for. */
@@ -70,6 +81,8 @@ export interface Reattach {
   readonly deadline?: number;
   /** When it started (epoch ms), for the duration of a result this wf has to make up. */
   readonly startedMs: number;
+  /** Whose attempt it is: a status file naming another is not its. */
+  readonly owner?: StatusOwner;
 }
 
 /** Runs attempts. The engine depends on this interface so tests can pass a fake. */
@@ -207,10 +220,24 @@ export function attemptResult(r: JobResult): AttemptResult {
 /**
  * Launchers per execution. Starting a process blocks the launcher's one
  * thread for the fork and exec, so two launchers start jobs on two cores at
- * once; each is started on its first job.
+ * once; each is started on its first job, and one that is gone (died,
+ * stopped) is replaced for the jobs that start after.
  */
 const LAUNCHERS = Math.max(1, Math.min(2, availableParallelism()));
+/** A task timeout the launcher has not enforced this long after its grace period: wf ends the job itself, and gives up on the launcher. */
+const BACKSTOP_MS = 2000;
 
+/**
+ * An attempt's life, as this spawner drives it (the verdicts are judgeJob's, runs/verdict.ts):
+ *
+ *   start on a launcher ──spawned──> running ──exited──> result (the launcher's)
+ *      ^        │                       │
+ *      │        │ launcher lost,        │ launcher lost (died, stopped, silent, or missed the timeout)
+ *      │        │ no start recorded     v
+ *      └────────┘            watched by pid + start time + boot id, timeouts and aborts kept by wf
+ *      └──── never ran ──────────┤ gone: status file / shell's exit line -> result
+ *                                └─ nothing written -> unknown outcome (AttemptResult.lost)
+ */
 export class JobSpawner implements Spawner {
   private readonly launchers: LauncherClient[];
   private nextLauncher = 0;
@@ -220,13 +247,18 @@ export class JobSpawner implements Spawner {
   /** Launcher job ids of attempts that ended and whose result is not yet journaled, by status file. */
   private readonly ended = new Map<string, { launcher: LauncherClient; id: number }>();
   private pollTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly runDir: string;
 
   /**
    * `spawnLog`: the run's spawn log, where the launcher records each job it
    * starts. `baseEnv`: the environment most attempts start from (the engine's
    * base environment), sent to the launcher once.
    */
-  constructor(spawnLog: string, baseEnv: Readonly<Record<string, string>>) {
+  constructor(
+    private readonly spawnLog: string,
+    private readonly baseEnv: Readonly<Record<string, string>>,
+  ) {
+    this.runDir = dirname(spawnLog);
     this.launchers = Array.from({ length: LAUNCHERS }, () => new LauncherClient(spawnLog, baseEnv));
   }
 
@@ -240,43 +272,95 @@ export class JobSpawner implements Spawner {
     for (const launcher of this.launchers) launcher.close();
   }
 
+  /** The next launcher in turn; one that is gone is replaced by a new one. */
+  private launcher(): LauncherClient {
+    const i = this.nextLauncher++ % this.launchers.length;
+    if (this.launchers[i]!.gone) this.launchers[i] = new LauncherClient(this.spawnLog, this.baseEnv);
+    return this.launchers[i]!;
+  }
+
   run(spec: AttemptSpec, abort: AbortSignal): Promise<AttemptResult> {
     const followers = spec.onLine === undefined ? [] : [
       new LogFollower(spec.stdoutPath, (l) => spec.onLine!("stdout", l)),
       new LogFollower(spec.stderrPath, (l) => spec.onLine!("stderr", l)),
     ];
     for (const f of followers) this.follow(f);
-    const launcher = this.launchers[this.nextLauncher++ % this.launchers.length]!;
+    const requested = Date.now();
     return new Promise((resolve) => {
-      let pid: number | undefined;
-      const id = launcher.start(
-        {
-          cmd: spec.cmd, cwd: spec.cwd, env: spec.env, stdout: spec.stdoutPath, stderr: spec.stderrPath,
-          status: spec.statusPath, cap: spec.logCapBytes, ...(spec.timeoutMs === undefined ? {} : { timeout_ms: spec.timeoutMs }),
-        },
-        {
-          spawned: (identity) => {
-            pid = identity.pid;
-            this.live.add(pid);
-            spec.onSpawn?.(identity);
+      let done = false;
+      let reported: JobIdentity | undefined;
+      const finish = (result: AttemptResult) => {
+        if (done) return;
+        done = true;
+        if (reported !== undefined) this.live.delete(reported.pid);
+        for (const f of followers) {
+          this.followers.delete(f);
+          f.end();
+        }
+        resolve(result);
+      };
+      const startOn = (launcher: LauncherClient) => {
+        let id = 0;
+        let backstop: ReturnType<typeof setTimeout> | undefined;
+        const onAbort = () => launcher.stop(id);
+        const detach = () => {
+          abort.removeEventListener("abort", onAbort);
+          if (backstop !== undefined) clearTimeout(backstop);
+        };
+        id = launcher.start(
+          {
+            cmd: spec.cmd, cwd: spec.cwd, env: spec.env, stdout: spec.stdoutPath, stderr: spec.stderrPath,
+            status: spec.statusPath, cap: spec.logCapBytes, owner: spec.owner,
+            ...(spec.timeoutMs === undefined ? {} : { timeout_ms: spec.timeoutMs }),
           },
-          exited: (result) => {
-            this.ended.set(spec.statusPath, { launcher, id });
-            abort.removeEventListener("abort", onAbort);
-            if (pid !== undefined) this.live.delete(pid);
-            for (const f of followers) {
-              this.followers.delete(f);
-              f.end();
-            }
-            resolve(attemptResult(result));
+          {
+            spawned: (identity) => {
+              reported = identity;
+              this.live.add(identity.pid);
+              spec.onSpawn?.(identity);
+              if (spec.timeoutMs !== undefined) {
+                const why = `the job launcher did not end task "${spec.owner.node}" at its timeout`;
+                backstop = setTimeout(() => launcher.giveUp(why), spec.timeoutMs + KILL_GRACE_MS + BACKSTOP_MS);
+              }
+            },
+            exited: (result) => {
+              detach();
+              this.ended.set(spec.statusPath, { launcher, id });
+              finish(attemptResult(result));
+            },
+            lost: (identity) => {
+              detach();
+              const record = identity === undefined ? this.spawnRecord(spec.statusPath) : undefined;
+              const known = identity ?? (record === undefined ? undefined : { pid: record.pid, proc_start: record.proc_start, boot_id: record.boot_id });
+              // Never started: its shell, if any, heard no "go" and will not run the command.
+              if (known === undefined) return startOn(this.launcher());
+              if (reported === undefined) {
+                reported = known;
+                this.live.add(known.pid);
+                spec.onSpawn?.(known);
+              }
+              const startedMs = record === undefined ? requested : Date.parse(record.started);
+              const deadline = spec.timeoutMs === undefined ? undefined : startedMs + spec.timeoutMs;
+              void this.watch({ identity: known, statusPath: spec.statusPath, startedMs, owner: spec.owner, ...(deadline === undefined ? {} : { deadline }) }, abort, 0).then((outcome) => {
+                if (outcome.kind === "never-ran") startOn(this.launcher());
+                else finish(outcome.result);
+              });
+            },
           },
-        },
-      );
-      // Requests are read in order: a stop sent before the job was spawned reaches it once it is.
-      const onAbort = () => launcher.stop(id);
-      if (abort.aborted) onAbort();
-      else abort.addEventListener("abort", onAbort, { once: true });
+        );
+        // Requests are read in order: a stop sent before the job was spawned reaches it once it is.
+        if (done) return;
+        if (abort.aborted) onAbort();
+        else abort.addEventListener("abort", onAbort, { once: true });
+      };
+      startOn(this.launcher());
     });
+  }
+
+  /** The run's spawn log's record of the job whose status file is `statusPath`, if its launcher wrote one. */
+  private spawnRecord(statusPath: string): SpawnRecord | undefined {
+    const name = basename(statusPath);
+    return readSpawnLog(this.runDir)?.jobs.findLast((r) => r.status === name);
   }
 
   journaled(statusPath: string): void {
@@ -287,35 +371,67 @@ export class JobSpawner implements Spawner {
   }
 
   async reattach(job: Reattach, abort: AbortSignal): Promise<AttemptResult | undefined> {
+    const outcome = await this.watch(job, abort, STATUS_GRACE_MS);
+    return outcome.kind === "never-ran" ? lostResult(job, outcome.why, true) : outcome.result;
+  }
+
+  /**
+   * Watches a job no launcher of this wf reports on (an earlier execution's,
+   * or one whose launcher is gone) until it ends, then judges what it left
+   * (judgeJob). Its deadline and `abort` are kept here: the group is ended,
+   * SIGTERM then SIGKILL. `graceMs`: how long a job gone without a word gets
+   * for its status file to appear (a launcher of a dead wf writing it).
+   */
+  private async watch(job: Reattach, abort: AbortSignal, graceMs: number): Promise<{ kind: "result"; result: AttemptResult } | { kind: "never-ran"; why: string }> {
     const { pid } = job.identity;
-    let ended = false;
+    const name = basename(job.statusPath);
+    let ending: "abort" | "timeout" | undefined;
     let goneSince: number | undefined;
-    let timedOut = false;
     this.live.add(pid);
     try {
       for (;;) {
-        const status = readStatusFile(job.statusPath);
-        if (status?.state === "exited") {
-          const result = attemptResult(status);
-          // Ended by this wf: the launcher only saw a signal.
-          return timedOut ? { ...result, timedOut: true } : result;
-        }
         const now = Date.now();
-        if (!isSameJob(job.identity, localProcesses)) {
-          goneSince ??= now;
-          if (now - goneSince >= STATUS_GRACE_MS) {
-            // Its launcher would have written the status by now: it is gone too, and the exit status with it.
-            if (!ended) return undefined;
-            return {
-              exitCode: null, signal: null, timedOut, durationMs: Math.max(0, now - job.startedMs),
-              lastStdoutLine: "", stderrTail: "", logTruncated: false,
-            };
+        const file = readStatusFile(job.statusPath);
+        const status = file !== undefined && (job.owner === undefined || statusBelongsTo(file, job.owner)) ? file : undefined;
+        const alive = status === undefined && trusted(job.identity) && isSameJob(job.identity, localProcesses);
+        let exit: ExitRecord | undefined;
+        let writerBusy = false;
+        if (status === undefined && !alive) {
+          const log = readSpawnLog(this.runDir);
+          exit = log?.exits.get(name);
+          writerBusy = log !== undefined && writerAlive(log, name);
+        }
+        const verdict = judgeJob({ ...(status === undefined ? {} : { status }), ...(exit === undefined ? {} : { exit }), identity: job.identity, alive, writerBusy });
+        switch (verdict.kind) {
+          case "result": {
+            const result = verdict.source === "launcher" ? attemptResult(verdict.status) : attemptResult(shellResult(verdict.code, job));
+            // Ended by this wf: the job only saw a signal.
+            return { kind: "result", result: ending === "timeout" ? { ...result, timedOut: true } : result };
           }
-        } else if (!ended && (abort.aborted || (job.deadline !== undefined && now > job.deadline + STATUS_GRACE_MS))) {
-          // Its launcher is gone (it would have ended it at the deadline), or this wf is stopping.
-          ended = true;
-          timedOut = !abort.aborted;
-          void endGroup(pid);
+          case "never-ran":
+            return { kind: "never-ran", why: verdict.why };
+          case "running":
+            goneSince = undefined;
+            if (ending === undefined && (abort.aborted || (job.deadline !== undefined && now > job.deadline))) {
+              // No launcher keeps its timeout or hears the stop: this wf does.
+              ending = abort.aborted ? "abort" : "timeout";
+              void endGroup(pid);
+            }
+            break;
+          case "pending":
+            goneSince = undefined;
+            break;
+          case "unknown":
+            goneSince ??= now;
+            if (now - goneSince < graceMs) break;
+            if (ending !== undefined) {
+              // This wf ended it (SIGTERM, then SIGKILL), and its shell went with it before writing a word.
+              const { lost: _, ...ended } = lostResult(job, "", false);
+              return { kind: "result", result: { ...ended, timedOut: ending === "timeout" } };
+            }
+            return { kind: "result", result: lostResult(job, verdict.why, false) };
+          default:
+            return unreachable(verdict);
         }
         await abortableSleep(POLL_MS, neverAborted);
       }
@@ -334,6 +450,35 @@ export class JobSpawner implements Spawner {
       }
     }, POLL_MS);
   }
+}
+
+/** The launcher that started the job named `name` (or, for a spawn log without that, any launcher of the run) is alive and has not settled. */
+function writerAlive(log: SpawnLog, name: string): boolean {
+  const by = log.jobs.findLast((r) => r.status === name)?.by;
+  return log.launchers.some((l) => (by === undefined || l.pid === by) && !log.settled.has(l.pid) && isSameJob(l, localProcesses));
+}
+
+/** A result whose outcome is not known: failed, with why. */
+function lostResult(job: Reattach, why: string, neverRan: boolean): AttemptResult {
+  return {
+    exitCode: null, signal: null, timedOut: false, durationMs: Math.max(0, Date.now() - job.startedMs),
+    lastStdoutLine: "", stderrTail: "", logTruncated: false, lost: { neverRan, why },
+  };
+}
+
+/**
+ * A result from the job's own shell: its exit status (128 + N read as signal
+ * N), the tails read from its log files, and a duration up to the last write
+ * to them (or now, for a job just seen ending).
+ */
+export function shellResult(code: number, job: Pick<Reattach, "statusPath" | "startedMs">): JobResult {
+  const base = job.statusPath.replace(/\.status$/, "");
+  const logs = [`${base}.stdout.log`, `${base}.stderr.log`];
+  const lastWrite = Math.max(...logs.map((p) => fileMtimeMs(p) ?? 0));
+  return {
+    ...shellStatus(code), timed_out: false, duration_ms: Math.max(0, Math.round((lastWrite || Date.now()) - job.startedMs)),
+    log_truncated: false, stdout_tail: readTail(logs[0]!), stderr_tail: readTail(logs[1]!),
+  };
 }
 
 const neverAborted = new AbortController().signal;

@@ -132,6 +132,12 @@ export const TaskFinished = v.strictObject({
   log_error: v.optional(str),
   /** The result was read from the job's status file by a resume: the job ended while no wf watched it, or was re-attached. */
   adopted: v.optional(v.boolean()),
+  /**
+   * The attempt may have run its command, and nothing recorded how it ended (its
+   * job and everything that watched it died): a task with `resumable = false`
+   * is then not run again until `wf resume --rerun TASK`.
+   */
+  outcome_unknown: v.optional(v.literal(true)),
   forensic_for: v.optional(str),
 });
 

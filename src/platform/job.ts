@@ -2,15 +2,18 @@
  * A detached job as both sides of the launcher see it: the requests `wf`
  * sends, the reports it gets back, and what a job leaves in the run's folder,
  * which outlives everyone: a line in the run's spawn log when it starts (its
- * identity, appended), and a status file beside its logs when it ends
- * (temporary file, then rename). A later `wf resume` reads them to adopt a
- * result or re-attach to a job.
+ * identity, appended), a line there from the job's own shell when its command
+ * ends (its exit status, as the shell saw it), and a status file beside its
+ * logs when it ends (temporary file, then rename). A later `wf resume`, or a
+ * `wf` whose launcher died, reads them to adopt a result or watch a job.
  *
- *   spawned.jsonl  +{"status":"<name>.status", pid, proc_start, boot_id, started, deadline?}
- *   <name>.status   {"state":"exited", ..., exit_code, signal, timed_out, tails}   once it ended,
+ *   spawned.jsonl  +{"status":"<name>.status", pid, proc_start, boot_id, started, deadline?}   launcher, before the command starts
+ *                  +{"exited":"<name>.status","code":N}       the job's shell, once the command ended
+ *                  +{"exited":"<name>.status","not_run":true}  the job's shell, when its launcher died before saying "go"
+ *   <name>.status   {"state":"exited", run, node, attempt, ..., exit_code, signal, timed_out, tails}   once it ended,
  *                   unless wf acknowledged that its journal has the result
  */
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 
@@ -65,6 +68,15 @@ export interface JobSpec {
   readonly timeout_ms?: number;
   /** Each log is cut at this many bytes. */
   readonly cap: number;
+  /** Whose attempt this is: written into the status file, and checked by whoever adopts it. */
+  readonly owner: StatusOwner;
+}
+
+/** The run, node and attempt a status file is for. */
+export interface StatusOwner {
+  readonly run: string;
+  readonly node: string;
+  readonly attempt: number;
 }
 
 /** A job's environment on the wire: the launcher's base with some variables set, or whole (for `clean_env`). */
@@ -78,21 +90,36 @@ export type LauncherRequest =
   /** End a job's process group: SIGTERM, then SIGKILL after the grace period. */
   | { readonly op: "stop"; readonly id: number }
   /** The job's result is durable in the journal: its status file need not be written. */
-  | { readonly op: "ack"; readonly id: number };
+  | { readonly op: "ack"; readonly id: number }
+  /** Are you there? Answered with pong: a launcher that does not answer is treated as dead. */
+  | { readonly op: "ping" };
 
 export type LauncherReport =
   /** The job runs; its identity is in its status file. */
   | { readonly ev: "spawned"; readonly id: number; readonly identity: JobIdentity }
   /** The job ended (or never started); wf acknowledges it once journaled, or its status file says so. */
-  | { readonly ev: "exited"; readonly id: number; readonly result: JobResult };
+  | { readonly ev: "exited"; readonly id: number; readonly result: JobResult }
+  /** The answer to ping. */
+  | { readonly ev: "pong" };
 
 /** A line of the run's spawn log: a job started. `status` is its status file's name (in `logs/`). */
-export type SpawnRecord = { readonly status: string; readonly started: string; readonly deadline?: number } & JobIdentity;
+export type SpawnRecord = {
+  readonly status: string;
+  readonly started: string;
+  readonly deadline?: number;
+  /** The pid of the launcher that started it (the one that writes its status file). */
+  readonly by?: number;
+} & JobIdentity;
 
 /** A launcher started (its own identity), or, once its wf is gone, has written every status file that wf did not journal. */
 export type LauncherRecord =
   | { readonly launcher: number; readonly proc_start: number | null; readonly boot_id: string | null; readonly started: string }
-  | { readonly settled: number };
+  | { readonly settled: number }
+  /** A status file could not be written (and is retried while the launcher lives). */
+  | { readonly status_error: string; readonly problem: string };
+
+/** What a job's own shell says when it ends: the command's exit status as `$?` has it, or that it never ran the command. */
+export type ExitRecord = { readonly exited: string; readonly code: number } | { readonly exited: string; readonly not_run: true };
 
 /** A status file's content, or undefined when it is missing, unreadable or not one. */
 export function readStatusFile(path: string): JobStatus | undefined {
@@ -104,7 +131,7 @@ export function readStatusFile(path: string): JobStatus | undefined {
 }
 
 /** The run's spawn log read from its folder, or undefined when there is none (no job was started). */
-export function readSpawnLog(runDir: string): ReturnType<typeof parseSpawnLog> | undefined {
+export function readSpawnLog(runDir: string): SpawnLog | undefined {
   try {
     return parseSpawnLog(readFileSync(join(runDir, SPAWN_LOG), "utf8"));
   } catch {
@@ -113,13 +140,39 @@ export function readSpawnLog(runDir: string): ReturnType<typeof parseSpawnLog> |
 }
 
 /** A line of the spawn log. */
-export type SpawnLogLine = SpawnRecord | LauncherRecord;
+export type SpawnLogLine = SpawnRecord | LauncherRecord | ExitRecord;
 
 /** The run's spawn log, in the run's folder: one line per launcher and per job, appended by each execution's launcher. */
 export const SPAWN_LOG = "spawned.jsonl";
 
 /** What a status file holds. */
-export type JobStatus = { readonly state: "exited"; readonly started: string; readonly ended: string } & Partial<JobIdentity> & JobResult;
+export type JobStatus = { readonly state: "exited"; readonly started: string; readonly ended: string } & Partial<StatusOwner> & Partial<JobIdentity> & JobResult;
+
+/**
+ * The status file is the one `owner` may adopt: it names that run, node and
+ * attempt. A file without those names (written before they existed, or by a
+ * Slurm job script of an older wf) is taken as the attempt's, as its path says.
+ */
+export function statusBelongsTo(status: JobStatus, owner: StatusOwner): boolean {
+  if (status.run === undefined && status.node === undefined && status.attempt === undefined) return true;
+  return status.run === owner.run && status.node === owner.node && status.attempt === owner.attempt;
+}
+
+/**
+ * Signals whose default action ends a process: a shell reports a command they
+ * ended as exit status 128 + N, and that is how a job's own shell line is read.
+ */
+const ENDING_SIGNALS: Readonly<Record<number, string>> = {
+  1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
+  10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT",
+  24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS",
+};
+
+/** The exit status a shell's `$?` holds, as an exit code or a signal: 128 + N for an ending signal N is that signal. */
+export function shellStatus(code: number): { readonly exit_code: number | null; readonly signal: string | null } {
+  const signal = code > 128 ? ENDING_SIGNALS[code - 128] : undefined;
+  return signal === undefined ? { exit_code: code, signal: null } : { exit_code: null, signal };
+}
 
 /** The status file's text for `status`, one JSON line. */
 export function formatStatus(status: JobStatus): string {
@@ -146,11 +199,24 @@ export function parseStatus(text: string): JobStatus | undefined {
   return undefined;
 }
 
-/** A spawn log's lines: its jobs, its launchers, and the pids of launchers that settled. Lines that are neither (a torn last line) are left out. */
-export function parseSpawnLog(text: string): { jobs: SpawnRecord[]; launchers: JobIdentity[]; settled: Set<number> } {
+/** A parsed spawn log. */
+export interface SpawnLog {
+  readonly jobs: SpawnRecord[];
+  readonly launchers: JobIdentity[];
+  readonly settled: Set<number>;
+  /** What each job's shell said when it ended, by status file name. */
+  readonly exits: Map<string, ExitRecord>;
+  /** Status files a launcher could not write, by name, with the problem. */
+  readonly statusErrors: Map<string, string>;
+}
+
+/** A spawn log's lines: its jobs, its launchers, the pids of launchers that settled, and what jobs' shells said. Lines that are none of these (a torn last line) are left out. */
+export function parseSpawnLog(text: string): SpawnLog {
   const jobs: SpawnRecord[] = [];
   const launchers: JobIdentity[] = [];
   const settled = new Set<number>();
+  const exits = new Map<string, ExitRecord>();
+  const statusErrors = new Map<string, string>();
   const identity = (r: Record<string, unknown>) =>
     (r["proc_start"] === null || Number.isInteger(r["proc_start"])) && (r["boot_id"] === null || typeof r["boot_id"] === "string");
   for (const line of text.split("\n")) {
@@ -163,11 +229,39 @@ export function parseSpawnLog(text: string): { jobs: SpawnRecord[]; launchers: J
     }
     if (typeof r !== "object" || r === null) continue;
     if (Number.isInteger(r["settled"])) settled.add(r["settled"] as number);
+    else if (typeof r["exited"] === "string" && (Number.isInteger(r["code"]) || r["not_run"] === true)) exits.set(r["exited"], r as unknown as ExitRecord);
+    else if (typeof r["status_error"] === "string" && typeof r["problem"] === "string") statusErrors.set(r["status_error"], r["problem"]);
     else if (Number.isInteger(r["launcher"]) && identity(r)) {
       launchers.push({ pid: r["launcher"] as number, proc_start: r["proc_start"] as number | null, boot_id: r["boot_id"] as string | null });
     } else if (typeof r["status"] === "string" && Number.isInteger(r["pid"]) && typeof r["started"] === "string" && identity(r)) {
       jobs.push(r as unknown as SpawnRecord);
     }
   }
-  return { jobs, launchers, settled };
+  return { jobs, launchers, settled, exits, statusErrors };
+}
+
+/** The last `max` bytes of a file, as text ("" when it cannot be read). */
+export function readTail(path: string, max = TAIL_BYTES): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - max);
+    const buf = Buffer.alloc(size - start);
+    const got = readSync(fd, buf, 0, buf.length, start);
+    return buf.subarray(0, got).toString("utf8");
+  } catch {
+    return "";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** When a file was last written (epoch ms), or undefined when it cannot be read. */
+export function fileMtimeMs(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
 }

@@ -6,11 +6,13 @@
  * talks to it in JSON lines: requests on its stdin, reports on its stdout
  * (job.ts).
  *
- * Each job runs as `/bin/sh -c <cmd>` in its own process group, its stdout and
- * stderr opened by the launcher straight onto the log files (so output never
- * flows through a pipe that can break). Its identity is appended to the run's
- * spawn log; its result goes to `wf`, and to a status file beside its logs
- * unless `wf` acknowledges that the journal has it.
+ * Each job is a small shell (JOB_SHELL) that runs `/bin/sh -c <cmd>`, in its
+ * own process group, its stdout and stderr opened by the launcher straight
+ * onto the log files (so output never flows through a pipe that can break).
+ * Its identity is appended to the run's spawn log before the command may
+ * start; its result goes to `wf`, and to a status file beside its logs unless
+ * `wf` acknowledges that the journal has it. The job's shell also appends the
+ * command's exit status to the spawn log, so the result outlives the launcher.
  *
  *   stdin open ──start──> job running ──exits──> report ──ack──> done (no status file)
  *       │                    │                      └──wf gone before ack──> status file
@@ -20,7 +22,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, constants, existsSync, fstatSync, ftruncate, ftruncateSync, open, openSync, readSync, writeSync } from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
+import { rename, unlink, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
@@ -31,6 +33,31 @@ import { formatStatus, type JobIdentity, type JobResult, type JobSpec, type JobS
 
 /** The argument that makes `wf` run as the launcher (it is never a command name). */
 export const LAUNCHER_ARG = "__wf-launcher";
+
+/**
+ * The job's own shell, the parent of the command: `$1` is the command, `$2`
+ * its status file's name; fd 3 is the run's spawn log, fd 4 a pipe from the
+ * launcher. It waits for the launcher's "go" on fd 4, written once the job's
+ * identity is in the spawn log: a launcher that dies before that closes the
+ * pipe, and the command never starts. When the command ends, it appends the
+ * exit status to the spawn log (one write, O_APPEND) and ends as the command
+ * did: 128 + N for an ending signal N is raised again, so the launcher sees
+ * the signal. Its traps keep it alive until the command has ended when its
+ * group is sent SIGTERM, SIGINT or SIGHUP (a trap is reset on exec: the
+ * command gets the signal as it would without this shell).
+ */
+export const JOB_SHELL = [
+  "trap : TERM INT HUP",
+  `if ! IFS= read -r wf_go <&4; then printf '{"exited":"%s","not_run":true}\n' "$2" >&3 2>/dev/null; exit 125; fi`,
+  "exec 4<&-",
+  '/bin/sh -c "$1" 3>&-',
+  "wf_s=$?",
+  `printf '{"exited":"%s","code":%d}\n' "$2" "$wf_s" >&3 2>/dev/null`,
+  "exec 3>&-",
+  "trap - TERM INT HUP",
+  'case $wf_s in 129|13[0-9]|14[0-4]|15[2-5]|15[7-9]) ulimit -c 0; kill -$((wf_s - 128)) $$;; esac',
+  'exit "$wf_s"',
+].join("\n");
 
 /** Created or emptied, appended to (so a cut at the cap leaves no hole), never through a symbolic link. */
 const LOG_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
@@ -129,12 +156,21 @@ async function openLog(path: string): Promise<{ fd?: number; problem?: string }>
   }
 }
 
-/** Writes a status file whole: a reader sees none or all of it, never a part. */
+/** Writes a status file whole: a reader sees none or all of it, never a part. A failed write leaves no temporary file behind. */
 async function writeStatus(path: string, status: JobStatus): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  await writeFile(tmp, formatStatus(status), { mode: 0o600 });
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, formatStatus(status), { mode: 0o600 });
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
 }
+
+/** A status file that cannot be written (a full disk) is tried again this often, for as long as STATUS_RETRY_MS. */
+const STATUS_RETRY_EVERY_MS = 500;
+const STATUS_RETRY_MS = 10 * 60_000;
 
 /** One running job. */
 interface Running {
@@ -177,6 +213,7 @@ export function runLauncher(parent: number): void {
   process.stdout.on("error", () => {
     outputBroken = true;
   });
+  process.stderr.on("error", () => {});
   /** Status files being written. */
   let finishing = 0;
   const maybeExit = () => {
@@ -231,11 +268,11 @@ export function runLauncher(parent: number): void {
     if (pending.stopped) return fail("stopped before it started", out, err);
     let child;
     try {
-      child = spawn("/bin/sh", ["-c", spec.cmd], {
+      child = spawn("/bin/sh", ["-c", JOB_SHELL, "wf-job", spec.cmd, basename(spec.status)], {
         cwd: spec.cwd,
         env: spec.env,
         detached: true, // its own process group, so a timeout ends the whole tree
-        stdio: ["ignore", o.fd ?? "ignore", e.fd ?? "ignore"],
+        stdio: ["ignore", o.fd ?? "ignore", e.fd ?? "ignore", spawnLog ?? "ignore", "pipe"],
       });
     } catch (x) {
       return fail((x as Error).message, out, err);
@@ -251,8 +288,12 @@ export function runLauncher(parent: number): void {
     const job: Running = { pid, out, err, timers: [], timedOut: false };
     jobs.set(id, job);
     const deadline = spec.timeout_ms === undefined ? undefined : began + spec.timeout_ms;
-    // Durable before wf hears of it: a wf killed before it journals the pid leaves it here for the resume.
-    recordSpawn({ status: basename(spec.status), started: startedAt, ...identity, ...(deadline === undefined ? {} : { deadline }) });
+    // In the spawn log before the command may start, and before wf hears of it: a wf or launcher killed
+    // from here on leaves the job's identity for whoever watches it next.
+    recordSpawn({ status: basename(spec.status), started: startedAt, ...identity, by: process.pid, ...(deadline === undefined ? {} : { deadline }) });
+    const go = child.stdio[4] as NodeJS.WritableStream | null;
+    go?.on("error", () => {}); // the job's shell ended first: its exit says why
+    go?.end("go\n");
     report({ ev: "spawned", id, identity });
     if (spec.timeout_ms !== undefined) {
       job.timers.push(
@@ -274,6 +315,32 @@ export function runLauncher(parent: number): void {
     });
   };
 
+  /**
+   * Writes a status file, trying again while it fails (a full disk, an I/O
+   * error) for up to STATUS_RETRY_MS: the launcher stays alive and unsettled
+   * meanwhile, so a resume waits for the file rather than calling the result
+   * lost. The first failure is said in the spawn log and on stderr.
+   */
+  const writeStatusPersistently = async (path: string, status: JobStatus): Promise<void> => {
+    for (let tried = 0; ; tried += STATUS_RETRY_EVERY_MS) {
+      try {
+        return await writeStatus(path, status);
+      } catch (e) {
+        const problem = problemName(fsProblem(e) ?? "io-error");
+        if (tried === 0) {
+          recordSpawn({ status_error: basename(path), problem });
+          try {
+            process.stderr.write(`wf launcher: cannot write status file "${path}" (${problem}): trying again every ${STATUS_RETRY_EVERY_MS} ms\n`);
+          } catch {
+            // wf is gone: the spawn log line is all there is.
+          }
+        }
+        if (tried >= STATUS_RETRY_MS) return;
+        await new Promise((r) => setTimeout(r, STATUS_RETRY_EVERY_MS));
+      }
+    }
+  };
+
   /** Results reported to wf that it has not yet said are journaled: their status files are written if it dies first. */
   const unacked = new Map<number, () => void>();
 
@@ -284,15 +351,14 @@ export function runLauncher(parent: number): void {
    */
   const finishJob = (id: number, spec: JobSpec, started: string, result: JobResult, identity: JobIdentity | undefined) => {
     const ended = new Date().toISOString();
+    const status: JobStatus = { state: "exited", run: spec.owner.run, node: spec.owner.node, attempt: spec.owner.attempt, started, ended, ...(identity ?? {}), ...result };
     const write = () => {
       unacked.delete(id);
       finishing++;
-      writeStatus(spec.status, { state: "exited", started, ended, ...(identity ?? {}), ...result })
-        .catch(() => {}) // nowhere to write it: a resume runs the task again
-        .finally(() => {
-          finishing--;
-          maybeExit();
-        });
+      void writeStatusPersistently(spec.status, status).finally(() => {
+        finishing--;
+        maybeExit();
+      });
     };
     if (inputEnded || outputBroken) return write();
     unacked.set(id, write);
@@ -323,6 +389,8 @@ export function runLauncher(parent: number): void {
       } else if (request.op === "start") {
         if (process.ppid !== parent) continue; // checked again right before the job starts
         void start(request.id, { ...request.job, env: envOf(request.job.env) });
+      } else if (request.op === "ping") {
+        report({ ev: "pong" });
       } else if (request.op === "ack") {
         unacked.delete(request.id);
       } else if (request.op === "stop") {

@@ -41,6 +41,12 @@ function procStatFields(pid: number): string[] | undefined {
   }
 }
 
+/** The process is stopped (SIGSTOP, SIGTSTP) or stopped under a tracer: it runs no code until it is continued. */
+export function isStopped(pid: number): boolean {
+  const state = procStatFields(pid)?.[0];
+  return state === "T" || state === "t";
+}
+
 /** Start time of `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat), or null where /proc is not readable. */
 export function procStart(pid: number): number | null {
   const value = Number(procStatFields(pid)?.[22 - 3]);

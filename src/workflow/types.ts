@@ -54,6 +54,13 @@ export interface TaskDef {
   /** Matrix keys in file order, each with its values as strings. */
   readonly matrix?: ReadonlyArray<readonly [key: string, values: readonly string[]]>;
   readonly ignoreFailure: boolean;
+  /**
+   * `resumable` (default true): an attempt that may have run and whose outcome
+   * is lost may run again. False for a command that must never run twice (a
+   * payment, a deploy): such an attempt stops the resume until `--rerun`.
+   * Not part of the definition hash.
+   */
+  readonly resumable: boolean;
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly timeoutMs?: number;

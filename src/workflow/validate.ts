@@ -44,6 +44,7 @@ const TASK_KEYS = [
   "if",
   "matrix",
   "ignore_failure",
+  "resumable",
   "retries",
   "retry_delay",
   "timeout",
@@ -126,6 +127,7 @@ const TASK_TYPES: Readonly<Record<string, SchemaName>> = {
   if: "string",
   matrix: "matrix",
   ignore_failure: "boolean",
+  resumable: "boolean",
   retry_delay: "string",
   timeout: "string",
   on_failure: "string",
@@ -525,6 +527,8 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
     // Not enumerable, so not in the definition hash (engine/hashes.ts): where a task runs, and
     // with what resources, does not change what it does, and a resume may change them.
     if (executor !== undefined) Object.defineProperty(task, "executor", { value: executor, enumerable: false });
+    // Nor is whether a lost attempt may run again: an operator may mark a task so between a run and its resume.
+    Object.defineProperty(task, "resumable", { value: t["resumable"] !== false, enumerable: false });
     if (slurm !== undefined) Object.defineProperty(task, "slurm", { value: slurm, enumerable: false });
     tasks.set(task.id, task);
   }
@@ -621,6 +625,7 @@ class ValidTask implements TaskDef {
   declare readonly onFailure?: TaskId;
   declare readonly executor?: Executor;
   declare readonly slurm?: SlurmSettings;
+  declare readonly resumable: boolean;
   readonly #index: SourceIndex;
   #location: Location | undefined;
 

@@ -12,7 +12,8 @@ async function attempt(cmd: string, extra: Partial<AttemptSpec> = {}, abort = ne
   try {
     const spec: AttemptSpec = {
       cmd, cwd: dir, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, logCapBytes: 1 << 20,
-      stdoutPath: join(dir, "out.log"), stderrPath: join(dir, "err.log"), statusPath: join(dir, "job.status"), ...extra,
+      stdoutPath: join(dir, "out.log"), stderrPath: join(dir, "err.log"), statusPath: join(dir, "job.status"),
+      owner: { run: "r", node: "job", attempt: 1 }, ...extra,
     };
     const spawner = new JobSpawner(join(dir, "spawned.jsonl"), { PATH: process.env["PATH"] ?? "/usr/bin:/bin" });
     const result = await spawner.run(spec, abort);

@@ -17,6 +17,7 @@ function workflow(tasks: Record<string, Spec>): Workflow {
       env: {},
       cleanEnv: false,
       ignoreFailure: false,
+      resumable: true,
       retries: 0,
       retryDelayMs: 0,
       location: { file: "t.toml", line: 1, column: 1 },

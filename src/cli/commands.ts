@@ -135,6 +135,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
     withExecutionOptions(resume)
       .option("--var <name=value>", "Set a variable; values passed to the original run are not stored (repeatable)")
       .option("--from <task>", "Also re-run this task and all its descendants (repeatable)")
+      .option("--rerun <task>", "Run again an attempt of this task whose outcome is lost, although it has resumable = false (repeatable)")
       .option("--dry-run", "Print, for every task, whether it would be skipped or run and why")
       .option("--force", "Resume even though the workflow's structure changed")
       .option("--kill-orphans", "End task processes left running by a killed wf, then resume")
@@ -151,6 +152,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
         ...(maxParallel === undefined ? {} : { maxParallel }),
         ...executionFlags(f),
         from: f.list("from"),
+        rerun: f.list("rerun"),
         dryRun: f.bool("dryRun"),
         force: f.bool("force"),
         killOrphans: f.bool("killOrphans"),

@@ -39,6 +39,8 @@ export interface ResumeFlags {
   /** `--executor`: where new attempts run; an adopted or re-attached job stays where it ran. */
   readonly executor?: Executor;
   readonly from: readonly string[];
+  /** `--rerun`: tasks with `resumable = false` whose lost attempt may run again. */
+  readonly rerun: readonly string[];
   readonly dryRun: boolean;
   readonly force: boolean;
   readonly killOrphans: boolean;
@@ -132,12 +134,14 @@ export async function resumeCommand(
           const { status } = job;
           const identity = { pid: status.pid ?? 0, proc_start: status.proc_start ?? null, boot_id: status.boot_id ?? null };
           const jobId = job.jobId === undefined ? {} : { jobId: job.jobId };
-          inFlight.set(entry.id, { attempt: job.attempt, running: false, job: { identity, statusPath: job.statusPath, startedMs: job.startedMs, ...jobId } });
+          const owner = { run: runId, node: entry.id, attempt: job.attempt };
+          inFlight.set(entry.id, { attempt: job.attempt, running: false, job: { identity, statusPath: job.statusPath, startedMs: job.startedMs, owner, ...jobId } });
         }
         if (entry.action === "wait" && job.kind === "wait") {
           const { identity, statusPath, startedMs, deadline } = job;
           const jobId = job.jobId === undefined ? {} : { jobId: job.jobId };
-          inFlight.set(entry.id, { attempt: job.attempt, running: true, job: { identity, statusPath, startedMs, ...(deadline === undefined ? {} : { deadline }), ...jobId } });
+          const owner = { run: runId, node: entry.id, attempt: job.attempt };
+          inFlight.set(entry.id, { attempt: job.attempt, running: true, job: { identity, statusPath, startedMs, owner, ...(deadline === undefined ? {} : { deadline }), ...jobId } });
         }
       }
       const checked = await checkSlurm(dag, plan, flags.executor, paths.dir, io);
@@ -275,13 +279,26 @@ async function prepare(
   for (const id of changes.changedSucceeded) {
     reporter.warn(`Task "${id}" changed since it succeeded and will not run again: pass --from ${id} to re-run it`);
   }
-  const from: NodeId[] = [];
-  for (const name of flags.from) {
-    const nodes = dag.nodes.has(name as NodeId) ? [name as NodeId] : nodesOfTask(dag, name as TaskId);
-    if (nodes.length === 0) return err({ kind: "usage", message: `Unknown task "${name}" in --from` });
-    from.push(...nodes);
+  const named = (option: string, names: readonly string[]): Result<NodeId[], Failure> => {
+    const nodes: NodeId[] = [];
+    for (const name of names) {
+      const found = dag.nodes.has(name as NodeId) ? [name as NodeId] : nodesOfTask(dag, name as TaskId);
+      if (found.length === 0) return err({ kind: "usage", message: `Unknown task "${name}" in ${option}` });
+      nodes.push(...found);
+    }
+    return ok(nodes);
+  };
+  const from = named("--from", flags.from);
+  if (!from.ok) return from;
+  const rerun = named("--rerun", flags.rerun);
+  if (!rerun.ok) return rerun;
+  const plan = planResume(state, dag, from.value, new Map(jobs.map((j) => [j.task, j])), flags.killOrphans, rerun.value);
+  // A command that must not run twice, whose last attempt may have run: the operator decides, not wf.
+  const stops = plan.filter((e) => e.action === "stop");
+  if (stops.length > 0 && !flags.dryRun) {
+    const said = stops.map((e) => `task "${e.id}" may have run, and ${e.why.replace(/^its /, "its ")}`).join("; ");
+    return err({ kind: "resume-refused", runId: state.runId, reason: said });
   }
-  const plan = planResume(state, dag, from, new Map(jobs.map((j) => [j.task, j])), flags.killOrphans);
   const vars = resumeVariables(state, dag, plan, cliVars);
   if (vars.failure !== undefined) return err(vars.failure);
   for (const warning of vars.warnings) reporter.warn(describeFailure(warning));
@@ -292,7 +309,11 @@ async function prepare(
 
 function describeResumePlan(state: RunState, dag: Dag, plan: readonly PlanEntry[], tornBytes: number, live: boolean, elsewhere: string | undefined): string {
   const count = (action: PlanEntry["action"]) => plan.filter((e) => e.action === action).length;
-  const taken = [count("adopt") > 0 ? `, ${count("adopt")} adopted` : "", count("wait") > 0 ? `, ${count("wait")} waited for` : ""].join("");
+  const taken = [
+    count("adopt") > 0 ? `, ${count("adopt")} adopted` : "",
+    count("wait") > 0 ? `, ${count("wait")} waited for` : "",
+    count("stop") > 0 ? `; ${count("stop")} stop${count("stop") === 1 ? "s" : ""} the resume (resumable = false)` : "",
+  ].join("");
   const lines = [`Run "${state.runId}" of "${dag.workflow.name}" (${state.status}): ${count("run")} of ${plan.length} tasks would run${taken}`];
   if (elsewhere !== undefined) lines.push(`  note: tasks would run in "${elsewhere}"`);
   if (live) lines.push(`  note: the run is locked by a live process, so resume would refuse it now`);

@@ -44,9 +44,11 @@ export interface PlanEntry {
   /**
    * skip: it succeeded (or its condition was false); run: it runs (again);
    * adopt: its job ended while no wf watched it, and its result is taken;
-   * wait: its job still runs, and this execution waits for it.
+   * wait: its job still runs, and this execution waits for it;
+   * stop: its last attempt may have run and its outcome is unknown, and its
+   * task has `resumable = false`: the resume refuses until `--rerun` names it.
    */
-  readonly action: "skip" | "run" | "adopt" | "wait";
+  readonly action: "skip" | "run" | "adopt" | "wait" | "stop";
   readonly why: string;
 }
 
@@ -58,14 +60,25 @@ function jobOutcome(status: Extract<JobFinding, { kind: "adopt" }>["status"]): s
   return `exit status ${status.exit_code}`;
 }
 
+/** What the plan says of an attempt whose outcome is unknown: it runs again if its task may, else the resume stops. */
+function unknownOutcome(id: NodeId, task: string, what: string, mayRun: boolean): PlanEntry {
+  if (mayRun) return { id, action: "run", why: `interrupted; ${what}: it runs again` };
+  return { id, action: "stop", why: `${what}, and it has resumable = false: pass --rerun ${task} to run it again` };
+}
+
 /** The plan's word for an interrupted task, from what is left of its job. */
-function interrupted(id: NodeId, job: JobFinding | undefined, killOrphans: boolean): PlanEntry {
+function interrupted(id: NodeId, task: string, job: JobFinding | undefined, killOrphans: boolean, mayRun: boolean): PlanEntry {
   switch (job?.kind) {
     case "adopt": {
       const outcome = jobOutcome(job.status);
-      const again = job.status.exit_code === 0 && !job.status.timed_out ? "" : "; it runs again";
-      return { id, action: "adopt", why: `its job ended while no wf was running: ${outcome}${again}` };
+      const again = job.status.exit_code === 0 && job.status.signal === null && !job.status.timed_out ? "" : "; it runs again";
+      const source = job.source === "shell" ? " (as its shell recorded it; its launcher died)" : "";
+      return { id, action: "adopt", why: `its job ended while no wf was running: ${outcome}${source}${again}` };
     }
+    case "never-ran":
+      return { id, action: "run", why: `interrupted; its command never ran: ${job.why}` };
+    case "unknown":
+      return unknownOutcome(id, task, `its outcome is unknown: ${job.why}`, mayRun);
     case "wait":
       if (job.jobId !== undefined) {
         const state = job.slurmState === "unknown" ? "not known to have ended (squeue did not answer)" : `still ${job.slurmState}`;
@@ -77,9 +90,9 @@ function interrupted(id: NodeId, job: JobFinding | undefined, killOrphans: boole
     case "gone":
       if (job.jobId !== undefined) {
         const state = job.slurmState === undefined ? "and Slurm no longer knows it" : `(${job.slurmState})`;
-        return { id, action: "run", why: `interrupted; its Slurm job ${job.jobId} ended without a result ${state}` };
+        return unknownOutcome(id, task, `its outcome is unknown: its Slurm job ${job.jobId} ended without a result ${state}`, mayRun);
       }
-      return { id, action: "run", why: "interrupted; its job is gone" };
+      return { id, action: "run", why: "interrupted; its Slurm job was never submitted" };
     case "legacy":
     case undefined:
       return { id, action: "run", why: "interrupted" };
@@ -100,11 +113,15 @@ export function planResume(
   from: readonly NodeId[],
   jobs: ReadonlyMap<string, JobFinding> = new Map(),
   killOrphans = false,
+  /** `--rerun`: nodes whose attempt of unknown outcome may run again although their task has `resumable = false`. */
+  allowed: readonly NodeId[] = [],
 ): PlanEntry[] {
   const rerun = new Set<NodeId>([...from, ...descendants(dag, from)]);
   return dag.order.map((id) => {
     const task = state.tasks.get(id);
     const was = task?.state ?? "new";
+    const def = dag.nodes.get(id)!.task;
+    const mayRun = def.resumable || allowed.includes(id);
     if (rerun.has(id)) {
       const cause = from.includes(id) ? "named by --from" : "a descendant of a --from task";
       return { id, action: "run", why: `${cause}${was === "succeeded" ? ", had succeeded" : ""}` };
@@ -120,9 +137,12 @@ export function planResume(
         return { id, action: "run", why: "never started" };
       case "running":
       case "interrupted":
-        return interrupted(id, jobs.get(id), killOrphans);
-      case "failed":
+        return interrupted(id, def.id, jobs.get(id), killOrphans, mayRun);
+      case "failed": {
+        const last = task?.attempts.at(-1)?.finished;
+        if (last?.outcome_unknown === true && !mayRun) return unknownOutcome(id, def.id, `${last.error ?? "its outcome is unknown"}`, false);
         return { id, action: "run", why: task?.ignored ? "failed (ignored)" : "failed" };
+      }
       case "cancelled":
         return { id, action: "run", why: `cancelled: ${task?.reason ?? "no reason given"}` };
     }

@@ -9,11 +9,11 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname } from "node:path";
-import type { ExitRecord, JobIdentity, JobResult, SpawnLog, SpawnRecord, StatusOwner } from "../platform/job.ts";
-import { fileMtimeMs, readSpawnLog, readStatusFile, readTail, shellStatus, statusBelongsTo } from "../platform/job.ts";
+import type { ExitRecord, JobIdentity, JobResult, SpawnRecord, StatusOwner } from "../platform/job.ts";
+import { readSpawnLog, readStatusFile, shellResult, statusBelongsTo } from "../platform/job.ts";
 import { LauncherClient } from "../platform/launcher-client.ts";
 import { endGroup, KILL_GRACE_MS, killGroup, localProcesses } from "../platform/process.ts";
-import { isSameJob } from "../runs/jobs.ts";
+import { isSameJob, writerAlive } from "../runs/jobs.ts";
 import { judgeJob, trusted } from "../runs/verdict.ts";
 import { unreachable } from "../util/unreachable.ts";
 import { type FsProblem, problemFromName } from "../util/failure.ts";
@@ -399,7 +399,7 @@ export class JobSpawner implements Spawner {
         if (status === undefined && !alive) {
           const log = readSpawnLog(this.runDir);
           exit = log?.exits.get(name);
-          writerBusy = log !== undefined && writerAlive(log, name);
+          writerBusy = log !== undefined && writerAlive(log, name, localProcesses);
         }
         const verdict = judgeJob({ ...(status === undefined ? {} : { status }), ...(exit === undefined ? {} : { exit }), identity: job.identity, alive, writerBusy });
         switch (verdict.kind) {
@@ -452,32 +452,11 @@ export class JobSpawner implements Spawner {
   }
 }
 
-/** The launcher that started the job named `name` (or, for a spawn log without that, any launcher of the run) is alive and has not settled. */
-function writerAlive(log: SpawnLog, name: string): boolean {
-  const by = log.jobs.findLast((r) => r.status === name)?.by;
-  return log.launchers.some((l) => (by === undefined || l.pid === by) && !log.settled.has(l.pid) && isSameJob(l, localProcesses));
-}
-
 /** A result whose outcome is not known: failed, with why. */
 function lostResult(job: Reattach, why: string, neverRan: boolean): AttemptResult {
   return {
     exitCode: null, signal: null, timedOut: false, durationMs: Math.max(0, Date.now() - job.startedMs),
     lastStdoutLine: "", stderrTail: "", logTruncated: false, lost: { neverRan, why },
-  };
-}
-
-/**
- * A result from the job's own shell: its exit status (128 + N read as signal
- * N), the tails read from its log files, and a duration up to the last write
- * to them (or now, for a job just seen ending).
- */
-export function shellResult(code: number, job: Pick<Reattach, "statusPath" | "startedMs">): JobResult {
-  const base = job.statusPath.replace(/\.status$/, "");
-  const logs = [`${base}.stdout.log`, `${base}.stderr.log`];
-  const lastWrite = Math.max(...logs.map((p) => fileMtimeMs(p) ?? 0));
-  return {
-    ...shellStatus(code), timed_out: false, duration_ms: Math.max(0, Math.round((lastWrite || Date.now()) - job.startedMs)),
-    log_truncated: false, stdout_tail: readTail(logs[0]!), stderr_tail: readTail(logs[1]!),
   };
 }
 

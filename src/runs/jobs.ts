@@ -16,12 +16,14 @@
  */
 import { basename, join } from "node:path";
 import type { AttemptState, RunState } from "../journal/fold.ts";
-import { type JobIdentity, type JobStatus, readSpawnLog, readStatusFile, type SpawnRecord } from "../platform/job.ts";
+import { type JobIdentity, type JobStatus, readSpawnLog, readStatusFile, type SpawnLog, type SpawnRecord, shellResult, statusBelongsTo } from "../platform/job.ts";
 import { localProcesses, type ProcessTable } from "../platform/process.ts";
 import { activeJobsNamedSync, isActive, jobName, jobStatesSync } from "../platform/slurm.ts";
+import { unreachable } from "../util/unreachable.ts";
+import { judgeJob } from "./verdict.ts";
 
 export type JobFinding =
-  /** The job ended while no wf watched it: its result is in its status file. */
+  /** The job ended while no wf watched it: its result is in its status file, or (`shell`) its shell's exit line in the spawn log. */
   | {
       readonly kind: "adopt";
       readonly task: string;
@@ -29,10 +31,12 @@ export type JobFinding =
       readonly status: JobStatus;
       readonly statusPath: string;
       readonly startedMs: number;
+      /** The result is the job's shell's: its exit status only (the launcher that would have written the status file died). */
+      readonly source?: "shell";
       /** A Slurm job's id. */
       readonly jobId?: string;
     }
-  /** The job still runs. */
+  /** The job still runs, or has ended and its launcher (alive) has yet to write its status file. */
   | {
       readonly kind: "wait";
       readonly task: string;
@@ -45,7 +49,11 @@ export type JobFinding =
       readonly jobId?: string;
       readonly slurmState?: string;
     }
-  /** Nothing of the job is left to adopt or wait for; for a Slurm job, its id and the last state Slurm knew (if it still does). */
+  /** The attempt's command never ran: nothing of it was started, or its shell said so. */
+  | { readonly kind: "never-ran"; readonly task: string; readonly attempt: number; readonly why: string }
+  /** The command may have run, and nothing says how it ended (or its pid cannot be trusted). */
+  | { readonly kind: "unknown"; readonly task: string; readonly attempt: number; readonly why: string }
+  /** A Slurm job that left no result: its id and the last state Slurm knew (if it still does); without an id, it was never submitted. */
   | { readonly kind: "gone"; readonly task: string; readonly attempt: number; readonly jobId?: string; readonly slurmState?: string }
   /** Started by a wf that wrote no status files: only its pid is known. */
   | { readonly kind: "legacy"; readonly task: string; readonly attempt: number; readonly pid: number };
@@ -62,10 +70,16 @@ export function unfinishedAttempts(state: RunState): { readonly task: string; re
   return out;
 }
 
-/** The run's spawn log, by status file name (the last record of each), and whether a launcher of the run lives. */
-function spawnRecords(runDir: string, table: ProcessTable): { jobs: Map<string, SpawnRecord>; launcherAlive: boolean } {
+/** The run's spawn log, by status file name (the last record of each), with what each job's shell said. */
+function spawnRecords(runDir: string): { jobs: Map<string, SpawnRecord>; log: SpawnLog | undefined } {
   const log = readSpawnLog(runDir);
-  return { jobs: new Map((log?.jobs ?? []).map((r) => [r.status, r])), launcherAlive: (log?.launchers ?? []).some((l) => isSameJob(l, table)) };
+  return { jobs: new Map((log?.jobs ?? []).map((r) => [r.status, r])), log };
+}
+
+/** The launcher that started the job named `name` (any launcher of the run, for a record without `by`) is alive and has not settled. */
+export function writerAlive(log: SpawnLog, name: string, table: ProcessTable): boolean {
+  const by = log.jobs.findLast((r) => r.status === name)?.by;
+  return log.launchers.some((l) => (by === undefined || l.pid === by) && !log.settled.has(l.pid) && isSameJob(l, table));
 }
 
 /** How long a resume waits for the launchers of a dead wf to write the status files it left them. */
@@ -86,12 +100,16 @@ export async function settleLaunchers(runDir: string, table: ProcessTable = loca
   }
 }
 
-/** The process is this job: alive, started at the same tick, on the same boot. */
+/**
+ * The process is this job: alive, started at the same tick, on the same boot.
+ * Without a start time or a boot id to compare, it is not: a pid alone may
+ * have been reused by any process since.
+ */
 export function isSameJob(identity: JobIdentity, table: ProcessTable): boolean {
-  const boot = table.bootId();
-  if (identity.boot_id !== null && boot !== null && identity.boot_id !== boot) return false;
+  if (identity.proc_start === null || identity.boot_id === null) return false;
+  if (identity.boot_id !== table.bootId()) return false;
   if (!table.isAlive(identity.pid)) return false;
-  return identity.proc_start === null || table.procStart(identity.pid) === identity.proc_start;
+  return table.procStart(identity.pid) === identity.proc_start;
 }
 
 /** What is left of each unfinished attempt's job. `runDir` is the run's folder. */
@@ -123,7 +141,9 @@ export function findJobs(
     }
     const statusPath = join(runDir, a.statusFile);
     const job = a.jobId === undefined ? {} : { jobId: a.jobId };
-    if (status !== undefined) return { kind: "adopt", task, attempt, status, statusPath, startedMs: Date.parse(status.started), ...job };
+    if (status !== undefined && statusBelongsTo(status, { run: state.runId, node: task, attempt })) {
+      return { kind: "adopt", task, attempt, status, statusPath, startedMs: Date.parse(status.started), ...job };
+    }
     if (a.executor === "slurm") {
       if (a.jobId === undefined) {
         // wf died before it journaled the job id (or before sbatch answered): a live job of the
@@ -144,18 +164,40 @@ export function findJobs(
       };
     }
     // The spawn log has the job's identity and deadline; it also covers a wf killed before it journaled the pid.
-    spawned ??= spawnRecords(runDir, table);
-    const record = spawned.jobs.get(basename(a.statusFile));
+    spawned ??= spawnRecords(runDir);
+    const name = basename(a.statusFile);
+    const record = spawned.jobs.get(name);
     const identity: JobIdentity | undefined =
       a.pid !== undefined
         ? { pid: a.pid, proc_start: a.procStart ?? null, boot_id: a.bootId ?? null }
         : record === undefined ? undefined : { pid: record.pid, proc_start: record.proc_start, boot_id: record.boot_id };
-    // A job that has just ended while a launcher of the run lives may have its status file on the way: wait for it.
-    if (identity === undefined || !(isSameJob(identity, table) || spawned.launcherAlive)) return { kind: "gone", task, attempt };
+    const log = spawned.log;
+    const exit = log?.exits.get(name);
+    const alive = identity !== undefined && isSameJob(identity, table);
     const startedMs = Date.parse(record?.started ?? a.startedAt);
-    return {
-      kind: "wait", task, attempt, identity, statusPath, startedMs,
-      ...(record?.deadline === undefined ? {} : { deadline: record.deadline }),
-    };
+    const verdict = judgeJob({
+      ...(exit === undefined ? {} : { exit }), ...(identity === undefined ? {} : { identity }),
+      alive, writerBusy: log !== undefined && writerAlive(log, name, table),
+    });
+    switch (verdict.kind) {
+      case "result": {
+        // A status file was read above: this is the shell's word.
+        const result = verdict.source === "shell" ? shellResult(verdict.code, { statusPath, startedMs }) : verdict.status;
+        const ended = new Date(startedMs + result.duration_ms).toISOString();
+        const status: JobStatus = { state: "exited", started: new Date(startedMs).toISOString(), ended, ...result };
+        return { kind: "adopt", task, attempt, status, statusPath, startedMs, source: "shell" };
+      }
+      case "running":
+      case "pending":
+        return {
+          kind: "wait", task, attempt, identity: identity!, statusPath, startedMs,
+          ...(record?.deadline === undefined ? {} : { deadline: record.deadline }),
+        };
+      case "never-ran":
+      case "unknown":
+        return { kind: verdict.kind, task, attempt, why: verdict.why };
+      default:
+        return unreachable(verdict);
+    }
   });
 }

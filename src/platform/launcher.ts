@@ -37,23 +37,26 @@ export const LAUNCHER_ARG = "__wf-launcher";
 /**
  * The job's own shell, the parent of the command: `$1` is the command, `$2`
  * its status file's name; fd 3 is the run's spawn log, fd 4 a pipe from the
- * launcher. It waits for the launcher's "go" on fd 4, written once the job's
+ * launcher, fd 5 the command's stderr log. It waits for the launcher's "go" on fd 4, written once the job's
  * identity is in the spawn log: a launcher that dies before that closes the
  * pipe, and the command never starts. When the command ends, it appends the
  * exit status to the spawn log (one write, O_APPEND) and ends as the command
  * did: 128 + N for an ending signal N is raised again, so the launcher sees
  * the signal. Its traps keep it alive until the command has ended when its
  * group is sent SIGTERM, SIGINT or SIGHUP (a trap is reset on exec: the
- * command gets the signal as it would without this shell).
+ * command gets the signal as it would without this shell). Its own stderr is
+ * /dev/null and the command's (the log) is fd 5, given to the command only
+ * inside a subshell: the note a shell prints when its foreground command is
+ * killed ("Terminated") stays out of the log.
  */
 export const JOB_SHELL = [
   "trap : TERM INT HUP",
   `if ! IFS= read -r wf_go <&4; then printf '{"exited":"%s","not_run":true}\n' "$2" >&3 2>/dev/null; exit 125; fi`,
   "exec 4<&-",
-  '/bin/sh -c "$1" 3>&-',
+  '( exec /bin/sh -c "$1" 2>&5 3>&- 5>&- )',
   "wf_s=$?",
   `printf '{"exited":"%s","code":%d}\n' "$2" "$wf_s" >&3 2>/dev/null`,
-  "exec 3>&-",
+  "exec 3>&- 5>&-",
   "trap - TERM INT HUP",
   'case $wf_s in 129|13[0-9]|14[0-4]|15[2-5]|15[7-9]) ulimit -c 0; kill -$((wf_s - 128)) $$;; esac',
   'exit "$wf_s"',
@@ -272,7 +275,7 @@ export function runLauncher(parent: number): void {
         cwd: spec.cwd,
         env: spec.env,
         detached: true, // its own process group, so a timeout ends the whole tree
-        stdio: ["ignore", o.fd ?? "ignore", e.fd ?? "ignore", spawnLog ?? "ignore", "pipe"],
+        stdio: ["ignore", o.fd ?? "ignore", "ignore", spawnLog ?? "ignore", "pipe", e.fd ?? "ignore"],
       });
     } catch (x) {
       return fail((x as Error).message, out, err);

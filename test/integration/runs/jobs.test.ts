@@ -1,7 +1,8 @@
 /**
  * What a resume makes of the jobs a dead wf left (runs/jobs.ts), on a run
  * folder in a temporary directory, with a fake process table: adopt a status
- * file, wait for a job that is the same process, or call it gone.
+ * file or the job's shell's exit line, wait for a job that is the same
+ * process, and otherwise say whether the command never ran or its outcome is unknown.
  */
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -53,7 +54,7 @@ const EXITED: JobStatus = {
 };
 
 describe("findJobs", () => {
-  test("adopts a status file, waits for the same process, and calls the rest gone", async () => {
+  test("adopts a status file, waits for the same process, and calls a reused pid's outcome unknown", async () => {
     const dir = await mkdtemp(join(tmpdir(), "wf-jobs-"));
     try {
       await mkdir(join(dir, "logs"));
@@ -63,7 +64,7 @@ describe("findJobs", () => {
       const st = state({ a: [11, 1], b: [12, 2], c: [13, 3] });
       // b runs; c's pid now belongs to another process (another start time); d runs.
       const found = findJobs(st, dir, table({ 12: 2, 13: 999, 14: 4 }));
-      assert.deepEqual(found.map((j) => [j.task, j.kind]), [["a", "adopt"], ["b", "wait"], ["c", "gone"], ["d", "wait"]]);
+      assert.deepEqual(found.map((j) => [j.task, j.kind]), [["a", "adopt"], ["b", "wait"], ["c", "unknown"], ["d", "wait"]]);
       const d = found[3];
       assert.ok(d?.kind === "wait");
       assert.deepEqual([d.identity.pid, d.deadline], [14, 99]);
@@ -77,8 +78,55 @@ describe("findJobs", () => {
     try {
       await writeFile(join(dir, SPAWN_LOG), `${JSON.stringify({ launcher: 50, proc_start: 5, boot_id: BOOT, started: "2026-01-01T00:00:00.000Z" })}\n`);
       const st = state({ b: [12, 2] });
-      assert.deepEqual(findJobs(st, dir, table({ 50: 5 })).map((j) => j.kind), ["gone", "wait", "gone", "gone"]);
-      assert.deepEqual(findJobs(st, dir, table({})).map((j) => j.kind), ["gone", "gone", "gone", "gone"]);
+      // a, c and d have no pid anywhere: their commands never ran, whatever the launcher does.
+      assert.deepEqual(findJobs(st, dir, table({ 50: 5 })).map((j) => j.kind), ["never-ran", "wait", "never-ran", "never-ran"]);
+      assert.deepEqual(findJobs(st, dir, table({})).map((j) => j.kind), ["never-ran", "unknown", "never-ran", "never-ran"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the job's shell's exit line is adopted when there is no status file; its not-run line means the command never ran", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wf-jobs-"));
+    try {
+      await mkdir(join(dir, "logs"));
+      await writeFile(join(dir, "logs", "a.1.stdout.log"), "first\nvalue-a\n");
+      await writeFile(
+        join(dir, SPAWN_LOG),
+        ['{"exited":"a.1.status","code":0}', '{"exited":"b.1.status","code":137}', '{"exited":"c.1.status","not_run":true}', ""].join("\n"),
+      );
+      const found = findJobs(state({ a: [11, 1], b: [12, 2], c: [13, 3] }), dir, table({}));
+      assert.deepEqual(found.map((j) => [j.task, j.kind]), [["a", "adopt"], ["b", "adopt"], ["c", "never-ran"], ["d", "never-ran"]]);
+      const [a, b] = found;
+      assert.ok(a?.kind === "adopt" && b?.kind === "adopt");
+      assert.deepEqual([a.source, a.status.exit_code, a.status.signal, a.status.stdout_tail], ["shell", 0, null, "first\nvalue-a\n"]);
+      assert.deepEqual([b.status.exit_code, b.status.signal], [null, "SIGKILL"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a pid journaled without its start time is never waited on, even when a process has that pid", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wf-jobs-"));
+    try {
+      await writeFile(join(dir, SPAWN_LOG), `${JSON.stringify({ status: "a.1.status", started: "2026-01-01T00:00:00.000Z", pid: 11, proc_start: null, boot_id: null })}\n`);
+      const found = findJobs(state({}), dir, table({ 11: 1 }));
+      assert.equal(found[0]?.kind, "unknown");
+      assert.match(found[0]?.kind === "unknown" ? found[0].why : "", /^pid 11 was recorded without its start time and boot id/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a status file that names another run, node or attempt is not adopted", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wf-jobs-"));
+    try {
+      await mkdir(join(dir, "logs"));
+      await writeFile(join(dir, "logs", "a.1.status"), formatStatus({ ...EXITED, run: "r", node: "a", attempt: 1 }));
+      await writeFile(join(dir, "logs", "b.1.status"), formatStatus({ ...EXITED, run: "r", node: "a", attempt: 1 }));
+      await writeFile(join(dir, "logs", "c.1.status"), formatStatus({ ...EXITED, run: "other", node: "c", attempt: 1 }));
+      const found = findJobs(state({ a: [11, 1], b: [12, 2], c: [13, 3] }), dir, table({}));
+      assert.deepEqual(found.map((j) => [j.task, j.kind]), [["a", "adopt"], ["b", "unknown"], ["c", "unknown"], ["d", "never-ran"]]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -113,16 +113,33 @@ describe("resume decisions", () => {
     const jobs = new Map([
       ["test", { kind: "adopt", task: "test", attempt: 1, status: exited, statusPath: "s", startedMs: 0 } as const],
       ["build", { kind: "wait", task: "build", attempt: 1, identity, statusPath: "s", startedMs: 0 } as const],
-      ["docs", { kind: "gone", task: "docs", attempt: 1 } as const],
+      ["docs", { kind: "never-ran", task: "docs", attempt: 1, why: "no process of it was ever recorded" } as const],
     ]);
     const actions = (killOrphans: boolean) => planResume(st, dag, [], jobs, killOrphans).map((e) => `${e.action} ${e.id}: ${e.why}`);
     assert.deepEqual(actions(false).slice(1), [
       "adopt test: its job ended while no wf was running: exit status 0",
       "wait build: its job is still running as pid 4242",
-      "run docs: interrupted; its job is gone",
+      "run docs: interrupted; its command never ran: no process of it was ever recorded",
     ]);
     assert.equal(actions(true)[2], "run build: interrupted; its job, still running as pid 4242, is ended first (--kill-orphans)");
     const failed = new Map([["test", { kind: "adopt", task: "test", attempt: 1, status: { ...exited, exit_code: 2 }, statusPath: "s", startedMs: 0 } as const]]);
     assert.equal(planResume(st, dag, [], failed)[1]?.why, "its job ended while no wf was running: exit status 2; it runs again");
+  });
+
+  test("planResume() runs an attempt of unknown outcome again only if its task is resumable, or --rerun names it", () => {
+    const lost = new Map([["build", { kind: "unknown", task: "build", attempt: 1, why: "its job (pid 9) ended and no status was written by its launcher or its shell" } as const]]);
+    const interrupted = { lint: "succeeded", test: "succeeded", build: "interrupted", docs: "cancelled" } as const;
+    const resumable = dagOf(TOML);
+    const st = stateOf(resumable, interrupted);
+    assert.deepEqual(planResume(st, resumable, [], lost).find((e) => e.id === "build"), {
+      id: "build", action: "run", why: "interrupted; its outcome is unknown: its job (pid 9) ended and no status was written by its launcher or its shell: it runs again",
+    });
+    const once = dagOf(TOML.replace('cmd = "build"', 'cmd = "build"\nresumable = false'));
+    assert.deepEqual(planResume(stateOf(once, interrupted), once, [], lost).find((e) => e.id === "build"), {
+      id: "build", action: "stop",
+      why: "its outcome is unknown: its job (pid 9) ended and no status was written by its launcher or its shell, and it has resumable = false: pass --rerun build to run it again",
+    });
+    assert.equal(planResume(stateOf(once, interrupted), once, [], lost, false, ["build" as NodeId]).find((e) => e.id === "build")?.action, "run");
+    assert.equal(planResume(stateOf(once, interrupted), once, ["build" as NodeId], lost).find((e) => e.id === "build")?.action, "run");
   });
 });

@@ -17,7 +17,7 @@ import { isSameJob, writerAlive } from "../runs/jobs.ts";
 import { judgeJob, trusted } from "../runs/verdict.ts";
 import { unreachable } from "../util/unreachable.ts";
 import { type FsProblem, problemFromName } from "../util/failure.ts";
-import { abortableSleep } from "../util/timer.ts";
+import { abortableSleep, type LongTimer, setLongTimeout } from "../util/timer.ts";
 
 export interface AttemptSpec {
   readonly cmd: string;
@@ -301,11 +301,11 @@ export class JobSpawner implements Spawner {
       };
       const startOn = (launcher: LauncherClient) => {
         let id = 0;
-        let backstop: ReturnType<typeof setTimeout> | undefined;
+        let backstop: LongTimer | undefined;
         const onAbort = () => launcher.stop(id);
         const detach = () => {
           abort.removeEventListener("abort", onAbort);
-          if (backstop !== undefined) clearTimeout(backstop);
+          backstop?.clear();
         };
         id = launcher.start(
           {
@@ -320,7 +320,7 @@ export class JobSpawner implements Spawner {
               spec.onSpawn?.(identity);
               if (spec.timeoutMs !== undefined) {
                 const why = `the job launcher did not end task "${spec.owner.node}" at its timeout`;
-                backstop = setTimeout(() => launcher.giveUp(why), spec.timeoutMs + KILL_GRACE_MS + BACKSTOP_MS);
+                backstop = setLongTimeout(() => launcher.giveUp(why), spec.timeoutMs + KILL_GRACE_MS + BACKSTOP_MS);
               }
             },
             exited: (result) => {

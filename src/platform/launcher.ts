@@ -62,6 +62,13 @@ export const JOB_SHELL = [
   'exit "$wf_s"',
 ].join("\n");
 
+let nullFd: number | undefined;
+/** A descriptor of /dev/null, opened once. */
+function devNull(): number {
+  nullFd ??= openSync("/dev/null", "w");
+  return nullFd;
+}
+
 /** Created or emptied, appended to (so a cut at the cap leaves no hole), never through a symbolic link. */
 const LOG_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
 /** How often the logs of running jobs are checked against the cap. */
@@ -275,7 +282,8 @@ export function runLauncher(parent: number): void {
         cwd: spec.cwd,
         env: spec.env,
         detached: true, // its own process group, so a timeout ends the whole tree
-        stdio: ["ignore", o.fd ?? "ignore", "ignore", spawnLog ?? "ignore", "pipe", e.fd ?? "ignore"],
+        // fd 5 must be open for the job's shell to hand it on: a log that could not be opened is /dev/null.
+        stdio: ["ignore", o.fd ?? "ignore", "ignore", spawnLog ?? "ignore", "pipe", e.fd ?? devNull()],
       });
     } catch (x) {
       return fail((x as Error).message, out, err);

@@ -59,8 +59,9 @@ function unmount(dir: string): void {
 
 // b fills the state directory's file system; e, after b, has a command of
 // 5,000 characters, so its task_started line is longer than a page and cannot
-// be journaled. c, on b's level, runs long, so it is running when the journal
-// fails, and must be ended: where c runs alongside b, b waits for it to start.
+// be journaled. c, on b's level, runs long, so in work-stealing mode it is
+// running when the journal fails, and must be ended: where c runs alongside b,
+// b waits for it to start.
 const fill = (cSleeps: number) => `
 name = "fill"
 
@@ -87,8 +88,9 @@ describe("faults while a run executes", { concurrency: 1 }, () => {
       await mkdir(rig.stateDir, { recursive: true });
       if (!mountTmpfs(rig.stateDir, "256k")) return t.skip("cannot mount a tmpfs");
       try {
-        // In sequential mode c cannot run alongside b: it need not wait.
-        await rig.write("fill.toml", fill(mode === "--sequential" ? 0 : 60));
+        // In sequential mode c cannot run alongside b: it need not wait. In level-parallel mode e, the
+        // write that fails, waits for its level to end, c included: c's sleep is only waited out.
+        await rig.write("fill.toml", fill(mode === "--sequential" ? 0 : mode === "--parallel" ? 2 : 60));
         const before = snapshot(rig.dir, ["state", "fill.toml"]);
         const args = mode === "--sequential" ? ["run", "fill.toml", mode] : ["run", "fill.toml", mode, "--max-parallel", "4"];
         const r = await rig.run(args);

@@ -17,6 +17,7 @@ import type { JournalRecord } from "../journal/events.ts";
 import { openRun, readRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
 import type { Failure, Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
+import { parseNodeId } from "../workflow/node-id.ts";
 
 export interface LogsOptions {
   readonly attempt?: number;
@@ -48,13 +49,6 @@ export function attemptsOf(records: readonly JournalRecord[]): LogAttempt[] {
   return out;
 }
 
-/** `test[os=linux,node=20]` -> task "test" and its `key=value` pairs; a plain id has none. */
-function splitNode(id: string): { task: string; pairs: string[] } {
-  const open = id.indexOf("[");
-  if (open === -1 || !id.endsWith("]")) return { task: id, pairs: [] };
-  return { task: id.slice(0, open), pairs: id.slice(open + 1, -1).split(",") };
-}
-
 /**
  * Whether `selector` names this node, as `depends_on` does: its id, its task
  * for every cell of a matrix (`publish` for `publish[os=linux]`), or some of
@@ -62,9 +56,10 @@ function splitNode(id: string): { task: string; pairs: string[] } {
  */
 export function matchesTask(node: string, selector: string): boolean {
   if (node === selector) return true;
-  const n = splitNode(node);
-  const want = splitNode(selector);
-  return n.task === want.task && want.pairs.every((p) => n.pairs.includes(p));
+  const n = parseNodeId(node);
+  const want = parseNodeId(selector);
+  if (n === undefined || want === undefined || n.task !== want.task) return false;
+  return want.pairs.every(([k, v]) => n.pairs.some(([k2, v2]) => k2 === k && v2 === v));
 }
 
 /** Picks the attempts to show; an unknown task or attempt is a usage error naming what exists. */

@@ -1,11 +1,11 @@
 /** Workflow -> Dag: matrix expansion, deterministic topological order, levels. */
+import { formatNodeId } from "../workflow/node-id.ts";
 import type { DependencyEntry, TaskDef, TaskId, Workflow } from "../workflow/types.ts";
 import type { Dag, DagNode, NodeId } from "./dag.ts";
 
-/** The node id of a task, or of one matrix cell: `publish[os=linux,arch=x64]` (keys in file order). */
+/** The node id of a task, or of one matrix cell: `publish[os=linux,arch=x64]` (keys in file order; see workflow/node-id.ts). */
 export function nodeId(task: TaskId, matrix: Readonly<Record<string, string>> = {}): NodeId {
-  const cells = Object.entries(matrix).map(([k, v]) => `${k}=${v}`);
-  return (cells.length === 0 ? task : `${task}[${cells.join(",")}]`) as NodeId;
+  return formatNodeId(task, matrix) as NodeId;
 }
 
 /** The cells of a task's matrix: cartesian product, keys and values in file order. */

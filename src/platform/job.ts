@@ -13,6 +13,7 @@
  *   <name>.status   {"state":"exited", run, node, attempt, ..., exit_code, signal, timed_out, tails}   once it ended,
  *                   unless wf acknowledged that its journal has the result
  */
+import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -43,13 +44,21 @@ export interface JobResult {
   readonly stderr_tail: string;
 }
 
+/** An id that stands in a file name as it is. */
+const SAFE_NAME = /^[A-Za-z0-9._=,[\]-]{1,160}$/;
+
 /**
  * A node's id as it stands in the names of its job's files and of its Slurm
- * job: matrix values may hold any character, so all but letters, digits and
- * `._=,[]-` become `_`.
+ * job. An id of letters, digits and `._=,[]-` (at most 160) is itself; any
+ * other (a matrix value with `/`, a space, a quote, a letter outside ASCII)
+ * has those characters as `_`, is cut at 100, and ends in `~` and 12 hex
+ * digits of its SHA-256: `t[p=a_b]~3f9a0c1d2e4b`. No two ids share a name
+ * (a safe id has no `~`), and the name stays far below the 255-byte limit.
  */
 export function nameSafe(node: string): string {
-  return node.replace(/[^A-Za-z0-9._=,[\]-]/g, "_");
+  if (SAFE_NAME.test(node)) return node;
+  const readable = node.replace(/[^A-Za-z0-9._=,[\]-]/g, "_").slice(0, 100);
+  return `${readable}~${createHash("sha256").update(node).digest("hex").slice(0, 12)}`;
 }
 
 /** The bytes of each stream kept for `register` and error messages. */

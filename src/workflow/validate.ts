@@ -12,6 +12,7 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import type { Diagnostic, Location } from "../util/result.ts";
 import { MAX_DURATION_MS, readDuration } from "./duration.ts";
 import { parseExpr } from "./expr.ts";
+import { parseNodeId } from "./node-id.ts";
 import type { Span } from "./locate.ts";
 import { SourceIndex } from "./locate.ts";
 import { Suggester } from "./suggest.ts";
@@ -78,8 +79,6 @@ const MAX_DURATION_HOURS = Math.floor(MAX_DURATION_MS / 3_600_000);
 
 const TASK_ID = /^[A-Za-z0-9_-]+$/;
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** `task` or `task[k=v,k2=v2]`, as depends_on entries may name one cell of a matrix task. */
-const DEP_ENTRY = /^([^[\]]+)(?:\[([^\]]*)\])?$/;
 
 const isString = (x: unknown): boolean => typeof x === "string";
 const isNumber = (x: unknown): boolean => typeof x === "number" && !Number.isNaN(x);
@@ -561,7 +560,7 @@ export function parseWorkflow(file: string, source: string): ParsedWorkflow {
       const cell = dependencyCell(entry);
       if (cell !== undefined) {
         const mx = matrixOf(dep);
-        for (const [k, x] of Object.entries(parseCell(cell))) {
+        for (const [k, x] of Object.entries(cell)) {
           const values = mx[k];
           if (!Array.isArray(values)) {
             error(`Unknown matrix key "${k}" of task "${dep}" in depends_on of "${task}"${didYouMean(k, Object.keys(mx))}`, span());
@@ -658,30 +657,18 @@ function sbatchOwnOption(arg: string): string | undefined {
   return undefined;
 }
 
-/** The task a depends_on entry names: `build`, or `build` in `build[os=linux]`. */
+/** The task a depends_on entry names: `build`, or `build` in `build[os=linux]`; a malformed entry is its own (unknown) name. */
 function dependencyTask(entry: string): TaskId {
-  if (!entry.includes("[")) return entry as TaskId;
-  return (DEP_ENTRY.exec(entry)?.[1] ?? entry) as TaskId;
+  return (parseNodeId(entry)?.task ?? entry) as TaskId;
 }
 
-/** The cell a depends_on entry names: `os=linux` in `build[os=linux]`, or undefined. */
-function dependencyCell(entry: string): string | undefined {
-  if (!entry.includes("[")) return undefined;
-  return DEP_ENTRY.exec(entry)?.[2];
+/** The matrix values a depends_on entry names: `{ os: "linux" }` for `build[os=linux]`, or undefined. */
+function dependencyCell(entry: string): Record<string, string> | undefined {
+  const pairs = parseNodeId(entry)?.pairs ?? [];
+  return pairs.length === 0 ? undefined : Object.fromEntries(pairs);
 }
 
 function dependencyEntry(entry: string): DependencyEntry {
   const cell = dependencyCell(entry);
-  return cell === undefined ? { task: dependencyTask(entry) } : { task: dependencyTask(entry), matrix: parseCell(cell) };
-}
-
-/** `k=v,k2=v2` -> { k: "v", k2: "v2" }. */
-function parseCell(text: string): Record<string, string> {
-  const cell: Record<string, string> = {};
-  for (const part of text.split(",")) {
-    const eq = part.indexOf("=");
-    if (eq < 0) continue;
-    cell[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-  }
-  return cell;
+  return cell === undefined ? { task: dependencyTask(entry) } : { task: dependencyTask(entry), matrix: cell };
 }

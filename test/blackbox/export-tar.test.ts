@@ -3,6 +3,7 @@
  * fields, checked with the real tar(1): it must list and extract every entry
  * under the run's folder, byte for byte as the run left it.
  */
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -45,7 +46,13 @@ describe("wf export --format tar", { skip: !hasTar }, () => {
     assert.equal((JSON.parse(toStdout.stdout) as { run: { id: string } }).run.id, id);
     assert.equal(existsSync(rig.path("-")), false);
 
-    const logs = ["t[v=.._.._.._outside]", "t[v=_abs_path]", `t[v=${LONG}]`].flatMap((n) => [`${n}.1.stderr.log`, `${n}.1.stdout.log`]);
+    // Ids with "/" or over 160 characters are made safe and given a hash of the id (docs/journal-format.md).
+    const named = (id: string, readable: string) => `${readable}~${createHash("sha256").update(id).digest("hex").slice(0, 12)}`;
+    const logs = [
+      named("t[v=../../../outside]", "t[v=.._.._.._outside]"),
+      named("t[v=/abs/path]", "t[v=_abs_path]"),
+      named(`t[v=${LONG}]`, `t[v=${LONG}`.slice(0, 100)),
+    ].flatMap((n) => [`${n}.1.stderr.log`, `${n}.1.stdout.log`]);
     const files = ["journal.jsonl", "spawned.jsonl", "workflow.toml", ...logs.map((n) => `logs/${n}`)];
     const listed = tar(rig.dir, ["-tf", "run.tar"]).split("\n").slice(0, -1);
     assert.deepEqual(listed, [`${id}/`, `${id}/run.json`, `${id}/journal.jsonl`, `${id}/spawned.jsonl`, `${id}/workflow.toml`, `${id}/logs/`, ...logs.map((n) => `${id}/logs/${n}`)]);
@@ -67,8 +74,8 @@ describe("wf export --format tar", { skip: !hasTar }, () => {
     assert.deepEqual(await readdir(out), [id]);
     assert.deepEqual((await readdir(join(out, id, "logs"))).sort(), [...logs].sort());
     for (const f of files) assert.deepEqual(await readFile(join(out, id, f)), await readFile(join(runDir, f)), f);
-    assert.equal(await readFile(join(out, id, "logs", `t[v=${LONG}].1.stdout.log`), "utf8"), `${LONG}\n`);
-    assert.equal(await readFile(join(out, id, "logs", "t[v=.._.._.._outside].1.stdout.log"), "utf8"), "../../../outside\n");
+    assert.equal(await readFile(join(out, id, "logs", logs[5]!), "utf8"), `${LONG}\n`);
+    assert.equal(await readFile(join(out, id, "logs", logs[1]!), "utf8"), "../../../outside\n");
     assert.equal((JSON.parse(await readFile(join(out, id, "run.json"), "utf8")) as { id: string }).id, id);
   });
 });

@@ -149,6 +149,14 @@ export async function resumeCommand(
       opening.push({ type: "run_status", status: "resuming", mode, max_parallel: maxParallel, cwd });
       for (const entry of plan) {
         if (entry.action === "skip") opening.push({ type: "task_skipped", task: entry.id, reason: entry.why });
+        // An attempt that left no result is journaled as failed, and says whether its command may have run.
+        if (entry.action === "run" && entry.lost !== undefined) {
+          const { attempt, error, unknown } = entry.lost;
+          opening.push({
+            type: "task_finished", task: entry.id, attempt, state: "failed", exit_code: null, signal: null, timed_out: false,
+            duration_ms: 0, will_retry: true, ignored: false, error, ...(unknown ? { outcome_unknown: true } : {}),
+          });
+        }
       }
       // The reporter learns the workflow and its size from the original start line.
       reporter.record(state.started as JournalRecord);

@@ -50,6 +50,12 @@ export interface PlanEntry {
    */
   readonly action: "skip" | "run" | "adopt" | "wait" | "stop";
   readonly why: string;
+  /**
+   * An attempt that runs again without a result of its own (its command never
+   * ran, or may have and its outcome is unknown): the resume journals it as
+   * failed with `error`, before the next attempt starts.
+   */
+  readonly lost?: { readonly attempt: number; readonly error: string; readonly unknown: boolean };
 }
 
 /** How a job ended, in the words of the plan: `exit status 0`, `killed by SIGKILL`, `timed out`. */
@@ -61,8 +67,8 @@ function jobOutcome(status: Extract<JobFinding, { kind: "adopt" }>["status"]): s
 }
 
 /** What the plan says of an attempt whose outcome is unknown: it runs again if its task may, else the resume stops. */
-function unknownOutcome(id: NodeId, task: string, what: string, mayRun: boolean): PlanEntry {
-  if (mayRun) return { id, action: "run", why: `interrupted; ${what}: it runs again` };
+function unknownOutcome(id: NodeId, task: string, what: string, mayRun: boolean, attempt: number): PlanEntry {
+  if (mayRun) return { id, action: "run", why: `interrupted; ${what}: it runs again`, lost: { attempt, error: what, unknown: true } };
   return { id, action: "stop", why: `${what}, and it has resumable = false: pass --rerun ${task} to run it again` };
 }
 
@@ -76,9 +82,9 @@ function interrupted(id: NodeId, task: string, job: JobFinding | undefined, kill
       return { id, action: "adopt", why: `its job ended while no wf was running: ${outcome}${source}${again}` };
     }
     case "never-ran":
-      return { id, action: "run", why: `interrupted; its command never ran: ${job.why}` };
+      return { id, action: "run", why: `interrupted; its command never ran: ${job.why}`, lost: { attempt: job.attempt, error: `its command never ran: ${job.why}`, unknown: false } };
     case "unknown":
-      return unknownOutcome(id, task, `its outcome is unknown: ${job.why}`, mayRun);
+      return unknownOutcome(id, task, `its outcome is unknown: ${job.why}`, mayRun, job.attempt);
     case "wait":
       if (job.jobId !== undefined) {
         const state = job.slurmState === "unknown" ? "not known to have ended (squeue did not answer)" : `still ${job.slurmState}`;
@@ -90,7 +96,7 @@ function interrupted(id: NodeId, task: string, job: JobFinding | undefined, kill
     case "gone":
       if (job.jobId !== undefined) {
         const state = job.slurmState === undefined ? "and Slurm no longer knows it" : `(${job.slurmState})`;
-        return unknownOutcome(id, task, `its outcome is unknown: its Slurm job ${job.jobId} ended without a result ${state}`, mayRun);
+        return unknownOutcome(id, task, `its outcome is unknown: its Slurm job ${job.jobId} ended without a result ${state}`, mayRun, job.attempt);
       }
       return { id, action: "run", why: "interrupted; its Slurm job was never submitted" };
     case "legacy":
@@ -124,7 +130,9 @@ export function planResume(
     const mayRun = def.resumable || allowed.includes(id);
     if (rerun.has(id)) {
       const cause = from.includes(id) ? "named by --from" : "a descendant of a --from task";
-      return { id, action: "run", why: `${cause}${was === "succeeded" ? ", had succeeded" : ""}` };
+      // An interrupted attempt that left no result is journaled as such before the task runs again.
+      const lost = was === "running" || was === "interrupted" ? interrupted(id, def.id, jobs.get(id), killOrphans, true).lost : undefined;
+      return { id, action: "run", why: `${cause}${was === "succeeded" ? ", had succeeded" : ""}`, ...(lost === undefined ? {} : { lost }) };
     }
     switch (was) {
       case "succeeded":
@@ -140,7 +148,7 @@ export function planResume(
         return interrupted(id, def.id, jobs.get(id), killOrphans, mayRun);
       case "failed": {
         const last = task?.attempts.at(-1)?.finished;
-        if (last?.outcome_unknown === true && !mayRun) return unknownOutcome(id, def.id, `${last.error ?? "its outcome is unknown"}`, false);
+        if (last?.outcome_unknown === true && !mayRun) return unknownOutcome(id, def.id, `${last.error ?? "its outcome is unknown"}`, false, last.attempt);
         return { id, action: "run", why: task?.ignored ? "failed (ignored)" : "failed" };
       }
       case "cancelled":

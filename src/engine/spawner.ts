@@ -387,6 +387,7 @@ export class JobSpawner implements Spawner {
     const name = basename(job.statusPath);
     let ending: "abort" | "timeout" | undefined;
     let goneSince: number | undefined;
+    let seenAlive = false;
     this.live.add(pid);
     try {
       for (;;) {
@@ -404,7 +405,8 @@ export class JobSpawner implements Spawner {
         const verdict = judgeJob({ ...(status === undefined ? {} : { status }), ...(exit === undefined ? {} : { exit }), identity: job.identity, alive, writerBusy });
         switch (verdict.kind) {
           case "result": {
-            const result = verdict.source === "launcher" ? attemptResult(verdict.status) : attemptResult(shellResult(verdict.code, job));
+            // A job this watch saw alive ended within one poll of now; else its logs' last write is the best guess.
+            const result = verdict.source === "launcher" ? attemptResult(verdict.status) : attemptResult(shellResult(verdict.code, job, seenAlive ? now : undefined));
             // Ended by this wf: the job only saw a signal.
             return { kind: "result", result: ending === "timeout" ? { ...result, timedOut: true } : result };
           }
@@ -412,6 +414,7 @@ export class JobSpawner implements Spawner {
             return { kind: "never-ran", why: verdict.why };
           case "running":
             goneSince = undefined;
+            seenAlive = true;
             if (ending === undefined && (abort.aborted || (job.deadline !== undefined && now > job.deadline))) {
               // No launcher keeps its timeout or hears the stop: this wf does.
               ending = abort.aborted ? "abort" : "timeout";

@@ -116,8 +116,10 @@ export class OrderCheck {
           this.#open.delete(t);
           return undefined;
         }
-        // A result adopted from a job that ended while no wf watched it.
-        if (r.adopted === true && t.open === 0 && t.leftOpen === r.attempt) {
+        // A result adopted from a job that ended while no wf watched it, or an attempt a resume found
+        // without a result (its command never ran, or its outcome is unknown): failed, no exit status.
+        const lost = r.state === "failed" && r.exit_code === null && r.signal === null;
+        if ((r.adopted === true || lost) && t.open === 0 && t.leftOpen === r.attempt) {
           t.leftOpen = 0;
           return undefined;
         }

@@ -277,15 +277,16 @@ export function fileMtimeMs(path: string): number | undefined {
 
 /**
  * A result from the job's own shell: its exit status (128 + N read as signal
- * N), the tails read from its log files, and a duration up to the last write
- * to them (or now, for a job just seen ending).
+ * N), the tails read from its log files, and a duration up to `endedMs` (when
+ * the watcher saw it end) or else the last write to its logs.
  */
-export function shellResult(code: number, job: { readonly statusPath: string; readonly startedMs: number }): JobResult {
+export function shellResult(code: number, job: { readonly statusPath: string; readonly startedMs: number }, endedMs?: number): JobResult {
   const base = job.statusPath.replace(/\.status$/, "");
   const logs = [`${base}.stdout.log`, `${base}.stderr.log`];
   const lastWrite = Math.max(...logs.map((p) => fileMtimeMs(p) ?? 0));
+  const ended = endedMs ?? (lastWrite || Date.now());
   return {
-    ...shellStatus(code), timed_out: false, duration_ms: Math.max(0, Math.round((lastWrite || Date.now()) - job.startedMs)),
+    ...shellStatus(code), timed_out: false, duration_ms: Math.max(0, Math.round(ended - job.startedMs)),
     log_truncated: false, stdout_tail: readTail(logs[0]!), stderr_tail: readTail(logs[1]!),
   };
 }

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { after, describe, test } from "node:test";
-import { type JournalLine, random, TestRig, until } from "./rig.ts";
+import { collect, type JournalLine, random, TestRig, until } from "./rig.ts";
 
 /** Ten tasks that print while they run (a fan-out, two chains, a join), each leaving one line per start in starts.txt. */
 const WORKFLOW = (() => {
@@ -150,7 +150,8 @@ depends_on = ["slow"]
 
   test("a task still running at resume time is waited for, not started twice", async () => {
     await using rig = await TestRig.create();
-    await rig.write("two.toml", TWO);
+    // slow runs until the test writes "go", once the resume waits for it: however loaded the machine.
+    await rig.write("two.toml", TWO.replace("sleep 1.5", "while [ ! -f go ]; do sleep 0.05; done"));
     const { id } = await killMidRun(rig, ["run", "two.toml"], () => journalHas(rig, "task_spawned"));
     const pid = await rig.spawnedPid(id, "slow");
     // Active means alive: its wf is dead, its job is not.
@@ -159,7 +160,10 @@ depends_on = ["slow"]
     const busy = await rig.run(["run", "two.toml", "--exclusive"]);
     assert.equal(busy.code, 3);
     assert.match(busy.stderr, new RegExp(`^Cannot start "two": run "${id}" of it left task "slow" running `));
-    const resumed = await rig.run(["resume", id]);
+    const resuming = collect(rig.spawn(["resume", id]));
+    await until("the resume waits for slow", async () => (await rig.journal(id).catch(() => [])).some((l) => l.type === "task_reattached"));
+    await rig.write("go", "");
+    const resumed = await resuming;
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, new RegExp(`^… slow \\(still running from the interrupted execution: waiting for pid ${pid}\\)$`, "m"));
     const journal = await rig.journal(id);

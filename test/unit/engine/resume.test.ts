@@ -133,6 +133,7 @@ describe("resume decisions", () => {
     const st = stateOf(resumable, interrupted);
     assert.deepEqual(planResume(st, resumable, [], lost).find((e) => e.id === "build"), {
       id: "build", action: "run", why: "interrupted; its outcome is unknown: its job (pid 9) ended and no status was written by its launcher or its shell: it runs again",
+      lost: { attempt: 1, error: "its outcome is unknown: its job (pid 9) ended and no status was written by its launcher or its shell", unknown: true },
     });
     const once = dagOf(TOML.replace('cmd = "build"', 'cmd = "build"\nresumable = false'));
     assert.deepEqual(planResume(stateOf(once, interrupted), once, [], lost).find((e) => e.id === "build"), {
@@ -140,6 +141,6 @@ describe("resume decisions", () => {
       why: "its outcome is unknown: its job (pid 9) ended and no status was written by its launcher or its shell, and it has resumable = false: pass --rerun build to run it again",
     });
     assert.equal(planResume(stateOf(once, interrupted), once, [], lost, false, ["build" as NodeId]).find((e) => e.id === "build")?.action, "run");
-    assert.equal(planResume(stateOf(once, interrupted), once, ["build" as NodeId], lost).find((e) => e.id === "build")?.action, "run");
+    assert.deepEqual(planResume(stateOf(once, interrupted), once, ["build" as NodeId], lost).find((e) => e.id === "build")?.lost?.unknown, true);
   });
 });

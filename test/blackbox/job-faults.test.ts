@@ -129,6 +129,8 @@ cmd = "echo mail >> starts.txt; test -f go || sleep 30"
     const id = await until("the run exists", async () => (await rig.runIds()).length > 0).then(() => rig.lastRunId());
     const jobs = [await rig.spawnedPid(id, "charge"), await rig.spawnedPid(id, "mail")];
     const launchers = await Promise.all(jobs.map(parentOf));
+    // A journaled pid is not yet a started command: kill only once both wrote their start.
+    await until("both commands started", async () => (await starts(rig)).length === 2);
     kill(child.pid!);
     for (const l of launchers) kill(l);
     for (const j of jobs) kill(-j);
@@ -232,6 +234,7 @@ cmd = "echo mail >> starts.txt; test -f go || sleep 30"
     const id = await until("the run exists", async () => (await rig.runIds()).length > 0).then(() => rig.lastRunId());
     const job = await rig.spawnedPid(id, "slow");
     const launcher = await parentOf(job);
+    await until("the command started", async () => (await starts(rig)).length === 1);
     kill(child.pid!);
     kill(launcher);
     kill(-job);

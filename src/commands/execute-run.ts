@@ -6,8 +6,9 @@
 import { join } from "node:path";
 import process from "node:process";
 import { SPAWN_LOG } from "../platform/job.ts";
-import { JobSpawner } from "../engine/spawner.ts";
-import { ExecutorSpawner, SlurmSpawner } from "../engine/slurm-spawner.ts";
+import { AttemptRunner } from "../engine/attempts.ts";
+import { LocalExecutor } from "../engine/executors/local.ts";
+import { SlurmExecutor } from "../engine/executors/slurm.ts";
 import type { Executor } from "../workflow/types.ts";
 import { execute, type PriorState } from "../engine/execute.ts";
 import type { Dag } from "../graph/dag.ts";
@@ -63,13 +64,8 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
   // Read once: every task starts from the same environment, which the launcher receives once.
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) baseEnv[k] = v;
-  const jobs = new JobSpawner(join(input.runDir, SPAWN_LOG), baseEnv);
-  let slurm: SlurmSpawner | undefined;
-  const spawner = new ExecutorSpawner(jobs, () => (slurm ??= new SlurmSpawner(slurmClientEnv(baseEnv))));
-  const killAll = () => {
-    jobs.killAll();
-    slurm?.cancelAll();
-  };
+  const spawner = new AttemptRunner(new LocalExecutor(join(input.runDir, SPAWN_LOG), baseEnv), () => new SlurmExecutor(slurmClientEnv(baseEnv)));
+  const killAll = () => spawner.killAll();
   let signalled: string | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled !== undefined) {
@@ -134,7 +130,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
     killAll();
     throw e;
   } finally {
-    jobs.close();
+    spawner.close();
     timer?.clear();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

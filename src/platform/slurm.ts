@@ -11,7 +11,7 @@
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { type JobSpec, nameSafe } from "./job.ts";
+import { type JobSpec, nameSafe, type StatusOwner } from "./job.ts";
 
 /** The states in which a job may still run, or write its status file. */
 const ACTIVE = new Set([
@@ -48,6 +48,8 @@ export interface SlurmJobSpec extends Pick<JobSpec, "cmd" | "cwd" | "env" | "std
   readonly jobName: string;
   /** From the workflow file (workflow/slurm.ts's sbatchArgs). */
   readonly args: readonly string[];
+  /** Whose attempt it is: the status file names them. */
+  readonly owner?: StatusOwner;
 }
 
 /** The name of an attempt's job: `wf-<run id>-<node>`, the node's unusual characters replaced. */
@@ -60,8 +62,12 @@ export function shQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The batch script of an attempt: runs the command, then writes the status file. */
-export function jobScript(cmd: string, statusPath: string): string {
+/**
+ * The batch script of an attempt: runs the command, then writes the status file, which names
+ * `owner` (the run, node and attempt) when given. The owner's JSON goes in as one `printf %s`
+ * argument, so no character of a node's name is read by the shell or by printf.
+ */
+export function jobScript(cmd: string, statusPath: string, owner?: StatusOwner): string {
   const now = "date -u +%Y-%m-%dT%H:%M:%S.%3NZ";
   return [
     "#!/bin/sh",
@@ -73,8 +79,8 @@ export function jobScript(cmd: string, statusPath: string): string {
     "wf_code=$?",
     "wf_t1=$(date +%s%3N)",
     `wf_ended=$(${now})`,
-    `printf '{"state":"exited","started":"%s","ended":"%s","exit_code":%d,"signal":null,"timed_out":false,"duration_ms":%d,"log_truncated":false,"stdout_tail":"","stderr_tail":"","job_id":"%s"}\\n' \\`,
-    '  "$wf_started" "$wf_ended" "$wf_code" "$((wf_t1 - wf_t0))" "$SLURM_JOB_ID" >"$wf_status.tmp.$$" &&',
+    `printf '{"state":"exited",%s"started":"%s","ended":"%s","exit_code":%d,"signal":null,"timed_out":false,"duration_ms":%d,"log_truncated":false,"stdout_tail":"","stderr_tail":"","job_id":"%s"}\\n' \\`,
+    `  ${shQuote(owner === undefined ? "" : `${JSON.stringify(owner).slice(1, -1)},`)} "$wf_started" "$wf_ended" "$wf_code" "$((wf_t1 - wf_t0))" "$SLURM_JOB_ID" >"$wf_status.tmp.$$" &&`,
     '  mv -f "$wf_status.tmp.$$" "$wf_status"',
     'exit "$wf_code"',
     "",
@@ -105,7 +111,7 @@ export function submit(spec: SlurmJobSpec): Promise<{ ok: true; jobId: string } 
       else resolve({ ok: false, message: oneLine(stderr) || `sbatch exited with status ${code}` });
     });
     child.stdin.on("error", () => {}); // sbatch may exit before reading its script; its exit says why
-    child.stdin.end(jobScript(spec.cmd, spec.status));
+    child.stdin.end(jobScript(spec.cmd, spec.status, spec.owner));
   });
 }
 

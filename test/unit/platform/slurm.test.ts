@@ -53,6 +53,20 @@ test("the job script runs the command as written, keeps its exit status, and wri
   }
 });
 
+test("the job script's status file names its run, node and attempt, whatever characters the node holds", () => {
+  const dir = mkdtempSync(join(tmpdir(), "wf-jobscript-"));
+  try {
+    const status = join(dir, "x.status");
+    const owner = { run: "r1", node: `t[a="1,b=2",v="it's %s \\ $HOME \`id\` 日本"]`, attempt: 2 };
+    writeFileSync(join(dir, "job.sh"), jobScript("exit 0", status, owner));
+    execFileSync("/bin/sh", [join(dir, "job.sh")], { env: { PATH: process.env["PATH"] ?? "", SLURM_JOB_ID: "7" } });
+    const written = JSON.parse(readFileSync(status, "utf8")) as Record<string, unknown>;
+    assert.deepEqual([written["run"], written["node"], written["attempt"], written["exit_code"], written["job_id"]], ["r1", owner.node, 2, 0, "7"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("sbatch arguments: wf's own first, no requeue, then the workflow file's", () => {
   assert.deepEqual(
     submitArgs({ cmd: "x", cwd: "/w", env: {}, stdout: "/r/o.log", stderr: "/r/e.log", status: "/r/s", jobName: "wf-r-t", args: ["--partition=p", "--time=00:00:10"] }),

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { type AttemptSpec, JobSpawner } from "../../../src/engine/spawner.ts";
+import { AttemptRunner } from "../../../src/engine/attempts.ts";
+import { LocalExecutor } from "../../../src/engine/executors/local.ts";
+import type { AttemptSpec } from "../../../src/engine/spawner.ts";
 import { parseSpawnLog, parseStatus } from "../../../src/platform/job.ts";
 
 async function attempt(cmd: string, extra: Partial<AttemptSpec> = {}, abort = new AbortController().signal) {
@@ -15,7 +17,9 @@ async function attempt(cmd: string, extra: Partial<AttemptSpec> = {}, abort = ne
       stdoutPath: join(dir, "out.log"), stderrPath: join(dir, "err.log"), statusPath: join(dir, "job.status"),
       owner: { run: "r", node: "job", attempt: 1 }, ...extra,
     };
-    const spawner = new JobSpawner(join(dir, "spawned.jsonl"), { PATH: process.env["PATH"] ?? "/usr/bin:/bin" });
+    const spawner = new AttemptRunner(new LocalExecutor(join(dir, "spawned.jsonl"), { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }), () => {
+      throw new Error("no Slurm here");
+    });
     const result = await spawner.run(spec, abort);
     spawner.close();
     // Not acknowledged as journaled (no engine here): the launcher writes the status file once its input ends.
@@ -32,7 +36,7 @@ async function attempt(cmd: string, extra: Partial<AttemptSpec> = {}, abort = ne
   }
 }
 
-describe("JobSpawner", () => {
+describe("the attempt runner on the local executor", () => {
   test("streams output to the logs and keeps the last stdout line and the stderr tail", async () => {
     const { result, stdout, stderr } = await attempt("echo one; echo '  two  '; echo; echo bad >&2; exit 3");
     assert.equal(stdout, "one\n  two  \n\n");

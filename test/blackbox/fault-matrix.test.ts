@@ -1,5 +1,5 @@
 /**
- * The fault matrix (issue 15): `kill -9` of wf alone, of one launcher, or of
+ * The fault matrix of local jobs (Slurm's is slurm-fault-matrix.test.ts): `kill -9` of wf alone, of one launcher, or of
  * wf and every launcher, at three points of an attempt (before its job
  * starts, while it runs, after it ended but before the journal has its
  * result), in each mode, with and without retries. If wf died, a plain
@@ -9,49 +9,15 @@
  */
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import process from "node:process";
+import { readFile } from "node:fs/promises";
 import { after, describe, test } from "node:test";
+import {
+  atMoment, FINAL, kill9, KINDS, MODES, MOMENTS, parentOf, type Snapshot, snapshot, startsOf, story, type Strike, TASKS, workflow,
+} from "./fault-points.ts";
 import { collect, type JournalLine, processesWithEnv, random, type RunResult, TestRig } from "./rig.ts";
 
-/**
- * Five tasks, about 0.2 s each: root and b register values (b's holds
- * root's), a and c print to stdout and stderr while they run, and final
- * writes both values to final.txt. Every command first leaves its name in
- * starts.txt.
- */
-function workflow(retries: number): string {
-  const lines: string[] = ['name = "matrix"'];
-  const task = (id: string, deps: string[], body: string, register?: string) => {
-    lines.push(`[tasks.${id}]`, `cmd = "echo ${id} >> starts.txt; ${body}"`);
-    if (deps.length > 0) lines.push(`depends_on = [${deps.map((d) => `"${d}"`).join(", ")}]`);
-    if (register !== undefined) lines.push(`register = "${register}"`);
-    if (retries > 0) lines.push(`retries = ${retries}`);
-  };
-  const prints = (id: string) => `for i in 1 2 3 4 5; do echo ${id} line $i; echo ${id} err $i >&2; sleep 0.04; done; echo ${LAST_LINE[id]}`;
-  const registers = (id: string) => `for i in 1 2 3; do echo ${id} step $i; sleep 0.065; done; echo ${LAST_LINE[id]}`;
-  task("root", [], registers("root"), "root_value");
-  task("a", ["root"], prints("a"));
-  task("b", ["root"], registers("b"), "b_value");
-  task("c", ["a", "b"], prints("c"));
-  task("final", ["c"], "echo {{.root_value}} {{.b_value}} > final.txt");
-  return `${lines.join("\n")}\n`;
-}
-
-/** Each task's last line of stdout: its output is complete once its log ends with it. */
-const LAST_LINE: Record<string, string> = { root: "value-root", a: "a done", b: "b-saw-{{.root_value}}", c: "c done" };
-const LAST_IN_LOG: Record<string, string> = { ...LAST_LINE, b: "b-saw-value-root" };
-const TASKS = ["root", "a", "b", "c", "final"];
-const FINAL = "value-root b-saw-value-root\n";
-/** The tasks a point may target, by kind. */
-const KINDS = { prints: ["a", "c"], registers: ["root", "b"] } as const;
-
 const VICTIMS = ["wf alone", "one launcher", "wf and every launcher"] as const;
-const MOMENTS = ["before the spawn", "while the job runs", "after it ends, before the journal has it"] as const;
-const MODES = ["--sequential", "--parallel", "--work-stealing"] as const;
 type Victim = (typeof VICTIMS)[number];
-type Moment = (typeof MOMENTS)[number];
 
 const next = random(20261205);
 /**
@@ -73,83 +39,6 @@ const CELLS = VICTIMS.flatMap((victim, v) =>
 );
 type Cell = (typeof CELLS)[number];
 
-/** A journal's lines; a torn last line (wf killed while writing it) is left out. */
-function parseLines(text: string): Record<string, unknown>[] {
-  const lines: Record<string, unknown>[] = [];
-  for (const line of text.split("\n")) {
-    try {
-      if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // Torn.
-    }
-  }
-  return lines;
-}
-
-/** What the run's folder says right now. */
-interface Snapshot {
-  journal: Record<string, unknown>[];
-  spawned: Record<string, unknown>[];
-  runDir: string;
-}
-
-async function snapshot(rig: TestRig): Promise<Snapshot | undefined> {
-  const ids = await readdir(join(rig.stateDir, "runs")).catch(() => []);
-  if (ids.length === 0) return undefined;
-  const runDir = join(rig.stateDir, "runs", ids[0]!);
-  const journal = parseLines(await readFile(join(runDir, "journal.jsonl"), "utf8").catch(() => ""));
-  const spawned = parseLines(await readFile(join(runDir, "spawned.jsonl"), "utf8").catch(() => ""));
-  return { journal, spawned, runDir };
-}
-
-const has = (lines: Record<string, unknown>[], type: string, task: unknown, attempt: unknown) =>
-  lines.some((l) => l["type"] === type && l["task"] === task && l["attempt"] === attempt);
-
-/** The pid that started the job (field 4 of /proc/<pid>/stat), if it still runs. */
-async function parentOf(pid: number): Promise<number | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  return Number.isInteger(ppid) && ppid > 1 ? ppid : undefined;
-}
-
-/** Where a point strikes: the attempt it targets and, for "one launcher", which launcher. */
-interface Strike {
-  task: string;
-  attempt: number;
-  /** The attempt's job, once it has one. */
-  jobPid?: number;
-  /** The launcher that started it, where the spawn log or /proc tells. */
-  launcher?: number;
-}
-
-/** The attempt of one of `tasks` that is at `moment` now, if any. */
-async function atMoment(s: Snapshot, moment: Moment, tasks: readonly string[]): Promise<Strike | undefined> {
-  for (const started of s.journal.filter((l) => l["type"] === "task_started" && tasks.includes(String(l["task"])))) {
-    const task = String(started["task"]);
-    const attempt = Number(started["attempt"]);
-    if (has(s.journal, "task_finished", task, attempt)) continue;
-    const statusName = `${task}.${attempt}.status`;
-    const record = s.spawned.find((l) => l["status"] === statusName);
-    const by = typeof record?.["by"] === "number" ? record["by"] : undefined;
-    const spawnedLine = s.journal.find((l) => l["type"] === "task_spawned" && l["task"] === task && l["attempt"] === attempt);
-    const jobPid = typeof spawnedLine?.["pid"] === "number" ? spawnedLine["pid"] : typeof record?.["pid"] === "number" ? record["pid"] : undefined;
-    const log = await readFile(join(s.runDir, "logs", `${task}.${attempt}.stdout.log`), "utf8").catch(() => "");
-    const complete = log.endsWith(`${LAST_IN_LOG[task]}\n`);
-    switch (moment) {
-      case "before the spawn":
-        if (spawnedLine === undefined && record === undefined) return { task, attempt };
-        break;
-      case "while the job runs":
-        if (spawnedLine !== undefined && !complete) return { task, attempt, jobPid: jobPid!, ...(by === undefined ? {} : { launcher: by }) };
-        break;
-      case "after it ends, before the journal has it":
-        if (complete || s.spawned.some((l) => l["exited"] === statusName)) return { task, attempt, ...(jobPid === undefined ? {} : { jobPid }), ...(by === undefined ? {} : { launcher: by }) };
-        break;
-    }
-  }
-  return undefined;
-}
-
 /** Every launcher of the rig's runs: those in the spawn log and any still starting (by the state directory in its environment). */
 async function allLaunchers(rig: TestRig, s: Snapshot): Promise<number[]> {
   const pids = new Set(s.spawned.filter((l) => typeof l["launcher"] === "number").map((l) => l["launcher"] as number));
@@ -158,14 +47,6 @@ async function allLaunchers(rig: TestRig, s: Snapshot): Promise<number[]> {
     if (cmdline.split("\0").includes("__wf-launcher")) pids.add(pid);
   }
   return [...pids];
-}
-
-function kill9(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // Gone already.
-  }
 }
 
 const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
@@ -217,24 +98,6 @@ async function strike(rig: TestRig, cell: Cell, child: ChildProcess): Promise<{ 
   }
   const after = await snapshot(rig);
   return { strike: hit, killed, ended: (after?.journal ?? []).some((l) => l["type"] === "run_status" && l["status"] !== "running") };
-}
-
-async function startsOf(rig: TestRig): Promise<Map<string, number>> {
-  const text = await rig.read("starts.txt").catch(() => "");
-  const counts = new Map<string, number>();
-  for (const line of text.split("\n").filter((l) => l !== "")) counts.set(line, (counts.get(line) ?? 0) + 1);
-  return counts;
-}
-
-/** What a failing cell's reader needs: the journal, the spawn log, and what wf printed. */
-async function story(rig: TestRig, outputs: [string, RunResult | undefined][]): Promise<string> {
-  const snap = await snapshot(rig);
-  const keys = ["task", "attempt", "state", "status", "pid", "adopted", "will_retry", "outcome_unknown", "error", "reason", "name", "value"];
-  const journal = (snap?.journal ?? []).map((l) => `  ${l["seq"]} ${l["type"]} ${keys.filter((k) => l[k] !== undefined).map((k) => `${k}=${JSON.stringify(l[k])}`).join(" ")}`);
-  const spawned = (snap?.spawned ?? []).map((l) => `  ${JSON.stringify(l)}`);
-  const printed = outputs.map(([what, r]) => (r === undefined ? "" : `--- ${what}: exit ${r.code ?? r.signal}\nstdout:\n${r.stdout}stderr:\n${r.stderr}`));
-  const starts = await rig.read("starts.txt").catch(() => "(none)\n");
-  return [`journal:`, ...journal, `spawned.jsonl:`, ...spawned, `starts.txt:\n${starts}`, ...printed].join("\n");
 }
 
 let midRun = 0;

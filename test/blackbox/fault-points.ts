@@ -141,7 +141,7 @@ export async function startsOf(rig: TestRig): Promise<Map<string, number>> {
 /** What a failing cell's reader needs: the journal, the spawn log, and what wf printed. */
 export async function story(rig: TestRig, outputs: [string, RunResult | undefined][]): Promise<string> {
   const snap = await snapshot(rig);
-  const keys = ["task", "attempt", "state", "status", "pid", "adopted", "will_retry", "outcome_unknown", "error", "reason", "name", "value"];
+  const keys = ["task", "attempt", "state", "status", "pid", "job_id", "adopted", "will_retry", "outcome_unknown", "error", "reason", "name", "value"];
   const journal = (snap?.journal ?? []).map((l) => `  ${l["seq"]} ${l["type"]} ${keys.filter((k) => l[k] !== undefined).map((k) => `${k}=${JSON.stringify(l[k])}`).join(" ")}`);
   const spawned = (snap?.spawned ?? []).map((l) => `  ${JSON.stringify(l)}`);
   const printed = outputs.map(([what, r]) => (r === undefined ? "" : `--- ${what}: exit ${r.code ?? r.signal}\nstdout:\n${r.stdout}stderr:\n${r.stderr}`));

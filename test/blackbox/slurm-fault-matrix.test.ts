@@ -65,8 +65,9 @@ slurmSuite("kill -9 of wf on Slurm", slurm, (cluster) => {
           assert.equal(await rig.read("final.txt").catch(() => "(missing)"), FINAL);
           const verified = await rig.run(["verify", id]);
           assert.equal(verified.code, 0, `wf verify: ${verified.stdout}${verified.stderr}`);
-          // The scheduler's own record: one job per task, each journaled, each COMPLETED once.
-          const journaledIds = new Set(journal.filter((l) => l.type === "task_spawned").map((l) => String(l["job_id"])));
+          // The scheduler's own record: one job per task, each COMPLETED once, each named by the journal
+          // (on task_spawned, or on task_reattached when wf died before it could journal the id).
+          const journaledIds = new Set(journal.filter((l) => (l.type === "task_spawned" || l.type === "task_reattached") && l["job_id"] !== undefined).map((l) => String(l["job_id"])));
           const recordsOfRun = async () => (await readFile(cluster.jobcomp, "utf8")).split("\n").filter((l) => l.includes(` Name=wf-${id}-`));
           await until("a jobcomp record of every job of the run", async () => (await recordsOfRun()).length >= TASKS.length, 60_000);
           const records = await recordsOfRun();

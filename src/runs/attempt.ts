@@ -222,8 +222,11 @@ function observed(phase: Running, now: number, o: Observation, rules: AttemptRul
     case "result":
       return done({ kind: "exited", result: o.result, timedOut: o.result.timed_out || timedOut });
     case "shell":
-      // Seen running by this watch, it ended within one look of now.
-      return done({ kind: "shell", code: o.code, startedMs: phase.startedMs, timedOut, ...(phase.runningSince === undefined ? {} : { endedMs: now }) });
+      // Seen running by this watch, or asked to end while it ran (its timeout, the stop): it ended within one look of now.
+      return done({
+        kind: "shell", code: o.code, startedMs: phase.startedMs, timedOut,
+        ...(phase.runningSince === undefined && phase.ending === undefined ? {} : { endedMs: now }),
+      });
     case "never-ran":
       if (rules.restart && !phase.aborted) return { phase: { kind: "starting", aborted: false }, actions: [{ do: "start" }] };
       if (rules.restart) return done({ kind: "not-started", why: "the run was stopping" });

@@ -117,6 +117,16 @@ describe("an attempt", () => {
     assert.equal(phase.kind === "running" && phase.ending, "timeout");
   });
 
+  test("a job wf ended past its deadline, once its launcher stopped, lasted until wf saw it end (not until its logs' last write)", () => {
+    const { phase } = run([
+      { type: "started", now: 1_000, startedMs: 1_000, by: "executor" },
+      { type: "tick", now: 4_001 },
+      { type: "executor-lost", now: 4_100, startedMs: 900 },
+      { type: "seen", now: 4_200, observation: { kind: "shell", code: 143 } },
+    ], LOCAL);
+    assert.deepEqual(outcome(phase), { kind: "shell", code: 143, startedMs: 900, endedMs: 4_200, timedOut: true });
+  });
+
   test("a job that is gone without a word is waited on for the grace, then its outcome is unknown (it may have run)", () => {
     const gone = { kind: "unknown", why: "its job ended and no status was written" } as const;
     const early = run([

@@ -22,8 +22,27 @@ export function printFailure(failure: Failure, io: Io): number {
   return exitCodeOf(failure);
 }
 
-/** Runs the CLI and returns the exit code; only a bug escapes as a throw. */
+/** Runs the CLI and returns the exit code, picked once its output has been written; only a bug escapes as a throw. */
 export async function main(argv: readonly string[], io: Io = (defaultIo ??= processIo())): Promise<number> {
+  return settle(await run(argv, io), io);
+}
+
+/**
+ * The exit code once stdout and stderr are flushed: a write that failed (a full
+ * disk, where Node reports it after the command returned) ends in its one
+ * sentence and exit 1, or the command's own code if it failed already.
+ */
+async function settle(code: number, io: Io): Promise<number> {
+  const failed = await io.flush?.();
+  if (failed === undefined) return code;
+  if (failed.kind === "output" && failed.stream === "stdout") {
+    io.err(`${describeFailure(failed)}\n`);
+    await io.flush?.();
+  }
+  return code === 0 ? exitCodeOf(failed) : code;
+}
+
+async function run(argv: readonly string[], io: Io): Promise<number> {
   const debug = argv.includes("--debug");
   try {
     const parsed = buildCli(io, argv).parse(argv);

@@ -121,6 +121,8 @@ export function describeFailure(f: Failure): string {
     }
     case "fs":
       return `Cannot ${f.action} "${f.path}": ${describeFsProblem(f.problem)}`;
+    case "output":
+      return `Cannot write to ${f.stream}: ${describeFsProblem(f.problem)}`;
     case "journal-write":
       return `Cannot write journal "${f.path}": ${describeFsProblem(f.problem)}; the run stopped, and it can be resumed once the problem is fixed`;
     case "slurm-missing":

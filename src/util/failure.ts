@@ -94,6 +94,11 @@ export type Failure =
     }
   /** A file or folder could not be read or written (exit 1). */
   | { readonly kind: "fs"; readonly action: string; readonly path: string; readonly problem: FsProblem }
+  /**
+   * Writing to stdout or stderr failed (a full disk, an I/O error, a file too large): exit 1. A reader
+   * that stopped reading (EPIPE, `| head`) is not one: that output is dropped quietly.
+   */
+  | { readonly kind: "output"; readonly stream: "stdout" | "stderr"; readonly problem: FsProblem }
   /** Writing or syncing the journal failed mid-run: the run stopped (exit 1). */
   | { readonly kind: "journal-write"; readonly path: string; readonly problem: FsProblem }
   /** A task would run on Slurm and `sbatch` is not on PATH (exit 2). */
@@ -126,6 +131,7 @@ export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
     case "workflow-busy":
       return 3;
     case "fs":
+    case "output":
     case "journal-write":
     case "journal-corrupt":
     case "slurm-check":

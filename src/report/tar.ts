@@ -2,8 +2,11 @@
  * A minimal POSIX tar writer: regular files and directories in ustar headers,
  * with a pax extended header (typeflag `x`, a `path=` record) in front of any
  * entry whose name does not fit ustar's name (100 bytes) and prefix (155
- * bytes) fields. Enough for `wf export --format tar`, and readable by GNU tar,
- * bsdtar and Python's tarfile.
+ * bytes) fields, or whose size does not fit ustar's 11 octal digits (8 GiB
+ * and more: a pax `size=` record, and the size in GNU's base-256 form in the
+ * ustar field for readers that ignore pax). Enough for `wf export --format
+ * tar`, which streams each file's data after its header (tarHeader,
+ * tarPadding, TAR_END), and readable by GNU tar, bsdtar and Python's tarfile.
  */
 const encoder = new TextEncoder();
 const BLOCK = 512;
@@ -12,6 +15,8 @@ export interface TarEntry {
   /** Path inside the archive, `/`-separated and relative; a directory ends with `/`. */
   readonly name: string;
   readonly data?: Uint8Array;
+  /** The size of the data that follows the header when it is streamed (default: the length of `data`). */
+  readonly size?: number;
   /** Permission bits; 0o600 for files and 0o700 for directories by default. */
   readonly mode?: number;
   /** Modification time, seconds since the epoch. */
@@ -89,6 +94,22 @@ export function paxRecord(key: string, value: string): string {
   return `${length}${body}`;
 }
 
+/** The largest size ustar's 12-byte field holds in octal: 11 digits, 8 GiB less one byte. */
+export const MAX_OCTAL_SIZE = 0o77777777777;
+
+/** A number in GNU tar's base-256 form: the field's first byte 0x80, then the value big-endian. */
+export function base256(n: number, width: number): Uint8Array {
+  const field = new Uint8Array(width);
+  let rest = BigInt(n);
+  for (let i = width - 1; i > 0; i--) {
+    field[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  if (rest !== 0n) throw new Error(`Internal error: ${n} does not fit a ${width}-byte base-256 tar field`);
+  field[0] = 0x80;
+  return field;
+}
+
 interface Header {
   readonly name: string;
   readonly prefix: string;
@@ -105,7 +126,8 @@ function headerBlock(f: Header): Uint8Array {
   put(octal(f.mode, 8), 100, 8);
   put(octal(0, 8), 108, 8); // uid
   put(octal(0, 8), 116, 8); // gid
-  put(octal(f.size, 12), 124, 12);
+  if (f.size > MAX_OCTAL_SIZE) h.set(base256(f.size, 12), 124);
+  else put(octal(f.size, 12), 124, 12);
   put(octal(f.mtime, 12), 136, 12);
   put("        ", 148, 8); // checksum field counts as spaces while summing
   put(f.type, 156, 1);
@@ -135,23 +157,33 @@ export function tarHeader(entry: TarEntry): Uint8Array {
   const dir = entry.name.endsWith("/");
   const mtime = Math.max(0, Math.floor(entry.mtime ?? 0));
   const common = { mode: entry.mode ?? (dir ? 0o700 : 0o600), mtime };
-  const size = dir ? 0 : (entry.data?.length ?? 0);
+  const size = dir ? 0 : (entry.size ?? entry.data?.length ?? 0);
   const type = dir ? "5" : "0";
   const split = splitName(entry.name);
-  if (split !== undefined) return headerBlock({ ...common, ...split, size, type });
+  const big = size > MAX_OCTAL_SIZE;
+  if (split !== undefined && !big) return headerBlock({ ...common, ...split, size, type });
   // The `x` header's own name is only informational (GNU tar writes `<dir>/PaxHeaders/<base>`);
   // it stays in the entry's top folder, where a reader that ignores pax would extract it as a file.
+  const ustar = split ?? { prefix: "", name: fallbackName(entry.name) };
   const fallback = fallbackName(entry.name);
-  const records = encoder.encode(paxRecord("path", entry.name));
+  const records = encoder.encode((split === undefined ? paxRecord("path", entry.name) : "") + (big ? paxRecord("size", String(size)) : ""));
   const segments = fallback.replace(/\/$/, "").split("/");
   const top = segments.length > 1 ? `${segments[0]}/` : "";
   const paxName = fallbackName(`${top}PaxHeaders/${segments[segments.length - 1]}`);
   const out = new Uint8Array(BLOCK + padded(records).length + BLOCK);
   out.set(headerBlock({ ...common, name: paxName, prefix: "", mode: 0o600, size: records.length, type: "x" }), 0);
   out.set(padded(records), BLOCK);
-  out.set(headerBlock({ ...common, name: fallback, prefix: "", size, type }), out.length - BLOCK);
+  out.set(headerBlock({ ...common, ...ustar, size, type }), out.length - BLOCK);
   return out;
 }
+
+/** The zero bytes that pad `size` bytes of an entry's data to a whole 512-byte block. */
+export function tarPadding(size: number): Uint8Array {
+  return new Uint8Array((BLOCK - (size % BLOCK)) % BLOCK);
+}
+
+/** The end of an archive: two zero blocks. */
+export const TAR_END: Uint8Array = new Uint8Array(2 * BLOCK);
 
 /** The whole archive: each entry's header blocks and data padded to 512 bytes, then two zero blocks. */
 export function tarArchive(entries: readonly TarEntry[]): Uint8Array {

@@ -13,7 +13,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { repoRoot, TestRig } from "./rig.ts";
+import { callerFreeEnv, repoRoot, TestRig } from "./rig.ts";
 
 const WORKFLOW = `name = "nightly"
 
@@ -98,10 +98,7 @@ test("every jq recipe of journal-format.md works on a clean journal, a torn one 
   const xdgRuns = await readFile(join(xdgHome, "wf", "index.jsonl"), "utf8");
   const xdg = (JSON.parse(xdgRuns.trim()) as { id: string }).id;
 
-  const baseEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) baseEnv[k] = v;
-  delete baseEnv["WF_STATE_DIR"];
-  delete baseEnv["XDG_STATE_HOME"];
+  const baseEnv = callerFreeEnv();
   baseEnv["HOME"] = rig.path("home"); // Empty: a recipe that ignored the variables would find nothing.
   const cases: { name: Case; id: string; env: Record<string, string> }[] = [
     { name: "clean", id: clean, env: { ...baseEnv, WF_STATE_DIR: rig.stateDir } },

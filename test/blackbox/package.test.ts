@@ -16,7 +16,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { VERSION } from "../../src/version.ts";
-import { collect, repoRoot, type RunResult } from "./rig.ts";
+import { callerFreeEnv, collect, repoRoot, type RunResult } from "./rig.ts";
 
 const enabled = process.env["WF_TEST_PACKAGE"] === "1";
 const skip = enabled ? false : "set WF_TEST_PACKAGE=1 to pack the package and run it with npx (needs the npm registry, takes ten seconds or so)";
@@ -24,8 +24,8 @@ const skip = enabled ? false : "set WF_TEST_PACKAGE=1 to pack the package and ru
 /** This process's environment minus what an npm script run adds, plus a private npm cache. */
 function npmEnv(cache: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /^npm_(package|lifecycle)_/.test(k) || k === "npm_config_local_prefix" || k === "INIT_CWD") continue;
+  for (const [k, v] of Object.entries(callerFreeEnv())) {
+    if (/^npm_(package|lifecycle)_/.test(k) || k === "npm_config_local_prefix" || k === "INIT_CWD") continue;
     env[k] = v;
   }
   return { ...env, npm_config_cache: cache, npm_config_update_notifier: "false", npm_config_fund: "false", NO_COLOR: "1" };

@@ -27,6 +27,19 @@ describe("TestRig", () => {
     assert.deepEqual(cliCommand("node ./package.json --x"), ["node", join(root, "package.json"), "--x"]);
   });
 
+  test("the CLI never sees the caller's WF_* or XDG_* variables, only what the rig and the test pass", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { WF_STATE_DIR: "/caller/state", WF_WORKFLOWS_DIR: "/caller/flows", XDG_STATE_HOME: "/caller/xdg", FORCE_COLOR: "1" });
+    try {
+      await using rig = await TestRig.create({ cli: fakeCli(`env | grep -E '^(WF_|XDG_|FORCE_COLOR)' | sort`) });
+      const r = await rig.run([], { env: { XDG_STATE_HOME: "/given" } });
+      assert.equal(r.stdout, `WF_STATE_DIR=${rig.stateDir}\nXDG_STATE_HOME=/given\n`);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+
   test("run() gives the CLI the rig dir, state dir, NO_COLOR, stdin and exit code", async () => {
     const rig = await TestRig.create({ cli: fakeCli(`pwd; echo "$WF_STATE_DIR $NO_COLOR $1"; cat; echo err >&2; exit 3`) });
     try {

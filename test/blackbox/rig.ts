@@ -123,6 +123,21 @@ export function shellWords(text: string): string[] {
  * words (those with a slash that exist under the repo) are made absolute,
  * because the CLI runs with the rig's directory as its cwd.
  */
+/**
+ * This process's environment without the variables of the caller's shell
+ * that would steer the CLI under test: every `WF_*` and `XDG_*` (a state
+ * directory of the caller's own, say) and FORCE_COLOR. A test passes what it
+ * means explicitly.
+ */
+export function callerFreeEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith("WF_") || k.startsWith("XDG_") || k === "FORCE_COLOR") continue;
+    env[k] = v;
+  }
+  return env;
+}
+
 export function cliCommand(spec: string | undefined = process.env["WF_CLI"]): string[] {
   const root = repoRoot();
   const words = spec !== undefined && spec.trim() !== "" ? shellWords(spec) : ["node", "bin/wf.js"];
@@ -167,12 +182,9 @@ export class TestRig implements AsyncDisposable {
     return resolve(this.dir, relPath);
   }
 
-  /** The environment every CLI process gets. */
+  /** The environment every CLI process gets: the caller's, without what steers wf, plus the rig's state directory. */
   env(extra: Record<string, string> = {}): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-    delete env["FORCE_COLOR"];
-    return { ...env, WF_STATE_DIR: this.stateDir, NO_COLOR: "1", ...extra };
+    return { ...callerFreeEnv(), WF_STATE_DIR: this.stateDir, NO_COLOR: "1", ...extra };
   }
 
   /**

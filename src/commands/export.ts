@@ -1,13 +1,20 @@
-/** `wf export <run>`: the run as one JSON document, or `--format tar` with its journal, workflow copy and logs. */
-import { lstat, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+/**
+ * `wf export <run>`: the run as one JSON document, or `--format tar` with its
+ * journal, workflow copy and logs. Both are streamed, a tar's files in chunks
+ * of 1 MiB, so memory stays bounded whatever the size of the logs; `-o FILE` is
+ * written through a temporary file renamed over it (platform/output.ts).
+ */
+import { constants } from "node:fs";
+import { open, readdir, readFile, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { JOURNAL_FILE } from "../journal/writer.ts";
 import type { Io } from "../platform/io.ts";
+import { type ByteSink, stdoutSink, writeFileAtomically } from "../platform/output.ts";
 import { SPAWN_LOG } from "../platform/job.ts";
 import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
-import { fsProblem, type Outcome } from "../util/failure.ts";
+import type { Outcome } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
-import { tarArchive, type TarEntry } from "../report/tar.ts";
+import { TAR_END, type TarEntry, tarHeader, tarPadding } from "../report/tar.ts";
 import { warnDamage } from "../report/failure.ts";
 import { runStateJson } from "./show.ts";
 
@@ -30,39 +37,106 @@ export async function exportJson(run: LoadedRun): Promise<Record<string, unknown
   };
 }
 
-/** A regular file of the run's folder; a symbolic link or anything else planted there is left out, never followed. */
-async function fileEntry(path: string, name: string): Promise<TarEntry | undefined> {
-  try {
-    const st = await lstat(path);
-    if (!st.isFile()) return undefined;
-    const data = await readFile(path);
-    return { name, data, mtime: st.mtimeMs / 1000 };
-  } catch {
-    return undefined;
-  }
+/** A member of the tar: its header's fields, and the file its data is streamed from (none for a folder or run.json). */
+interface Member {
+  readonly entry: TarEntry;
+  readonly path?: string;
 }
 
-/** The tar's entries, under a folder named after the run. The journal is exported as it is on disk, torn tail included. */
-export async function exportEntries(run: LoadedRun): Promise<TarEntry[]> {
+/** The tar's members, under a folder named after the run. The journal is exported as it is on disk, torn tail included. */
+async function exportMembers(run: LoadedRun): Promise<Member[]> {
   const base = `${run.id}/`;
   const st = await stat(run.dir);
-  const entries: TarEntry[] = [{ name: base, mtime: st.mtimeMs / 1000 }];
+  const mtime = st.mtimeMs / 1000;
+  const members: Member[] = [{ entry: { name: base, mtime } }];
   const encoder = new TextEncoder();
-  entries.push({ name: `${base}run.json`, data: encoder.encode(`${JSON.stringify(runStateJson(run), null, 2)}\n`), mtime: st.mtimeMs / 1000 });
+  members.push({ entry: { name: `${base}run.json`, data: encoder.encode(`${JSON.stringify(runStateJson(run), null, 2)}\n`), mtime } });
   const top = (await readdir(run.dir)).sort();
   for (const name of top) {
     if (name === JOURNAL_FILE || name === "workflow.toml" || name === SPAWN_LOG || name.startsWith(`${JOURNAL_FILE}.torn-`)) {
-      const e = await fileEntry(join(run.dir, name), `${base}${name}`);
-      if (e !== undefined) entries.push(e);
+      members.push({ entry: { name: `${base}${name}` }, path: join(run.dir, name) });
     }
   }
   const logs = await readdir(join(run.dir, "logs")).catch(() => [] as string[]);
-  entries.push({ name: `${base}logs/`, mtime: st.mtimeMs / 1000 });
-  for (const name of logs.sort()) {
-    const e = await fileEntry(join(run.dir, "logs", name), `${base}logs/${name}`);
-    if (e !== undefined) entries.push(e);
+  members.push({ entry: { name: `${base}logs/`, mtime } });
+  for (const name of logs.sort()) members.push({ entry: { name: `${base}logs/${name}` }, path: join(run.dir, "logs", name) });
+  return members;
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * Streams one file of the run's folder as a tar member: a regular file only (a
+ * symbolic link or anything else planted there is left out, never followed),
+ * with the size it had when opened. A file that grows meanwhile (a live run's
+ * log) is cut there; one that shrinks is padded with zeros, so the archive
+ * stays whole. False once the sink takes nothing more.
+ */
+async function streamFile(sink: ByteSink, entry: TarEntry, path: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return true; // removed meanwhile, or a link
   }
-  return entries;
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return true;
+    if (!(await sink.write(tarHeader({ ...entry, size: st.size, mtime: st.mtimeMs / 1000 })))) return false;
+    const buf = new Uint8Array(Math.min(CHUNK, Math.max(st.size, 1)));
+    let done = 0;
+    while (done < st.size) {
+      const want = Math.min(buf.length, st.size - done);
+      const { bytesRead } = await fh.read(buf, 0, want, done);
+      // A chunk is copied: the sink may still hold the one before while this one is read.
+      const chunk = bytesRead === 0 ? new Uint8Array(want) : buf.slice(0, bytesRead);
+      done += chunk.length;
+      if (!(await sink.write(chunk))) return false;
+    }
+    return sink.write(tarPadding(st.size));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The tar, member by member: no more than one chunk of a file is held at a time. */
+async function writeTar(run: LoadedRun, sink: ByteSink): Promise<void> {
+  for (const m of await exportMembers(run)) {
+    if (m.path !== undefined) {
+      if (!(await streamFile(sink, m.entry, m.path))) return;
+      continue;
+    }
+    if (!(await sink.write(tarHeader(m.entry)))) return;
+    const data = m.entry.data;
+    if (data !== undefined && data.length > 0 && !((await sink.write(data)) && (await sink.write(tarPadding(data.length))))) return;
+  }
+  await sink.write(TAR_END);
+}
+
+/**
+ * The JSON document as exportJson() and `JSON.stringify(doc, null, 2)` give
+ * it, byte for byte, but written record by record (a batch of about 64 KiB at
+ * a time), so no second copy of the records is built as one string.
+ */
+async function writeJson(run: LoadedRun, sink: ByteSink): Promise<void> {
+  const doc = await exportJson(run);
+  const head = JSON.stringify({ ...doc, records: [] }, null, 2);
+  // `records` is the document's last key: its `[]` ends the text, before the closing brace.
+  const cut = head.lastIndexOf("[]");
+  if (run.records.length === 0) {
+    await sink.write(`${head}\n`);
+    return;
+  }
+  let batch = `${head.slice(0, cut)}[\n`;
+  for (let i = 0; i < run.records.length; i++) {
+    // A record at depth 2 is indented by 4; JSON text holds no raw newline but between tokens.
+    batch += `    ${JSON.stringify(run.records[i], null, 2).replaceAll("\n", "\n    ")}${i + 1 < run.records.length ? ",\n" : "\n"}`;
+    if (batch.length >= 1 << 16) {
+      if (!(await sink.write(batch))) return;
+      batch = "";
+    }
+  }
+  await sink.write(`${batch}  ]\n}\n`);
 }
 
 export async function exportCommand(
@@ -81,18 +155,12 @@ export async function exportCommand(
   if (!opened.ok) return opened;
   const run = opened.value;
   warnDamage(run, io);
-  const data: string | Uint8Array =
-    opts.format === "tar" ? tarArchive(await exportEntries(run)) : `${JSON.stringify(await exportJson(run), null, 2)}\n`;
+  const write = (sink: ByteSink) => (opts.format === "tar" ? writeTar(run, sink) : writeJson(run, sink));
   if (output === undefined) {
-    io.out(data);
+    // A failed write to stdout is reported once it is flushed (cli/main.ts).
+    await write(stdoutSink(io));
     return ok(0);
   }
-  try {
-    await writeFile(output, data, { mode: 0o600 });
-  } catch (e) {
-    const problem = fsProblem(e);
-    if (problem === undefined) throw e;
-    return err({ kind: "fs", action: "write", path: output, problem });
-  }
-  return ok(0);
+  const written = await writeFileAtomically(resolve(io.cwd, output), output, 0o600, write);
+  return written.ok ? ok(0) : written;
 }

@@ -1,12 +1,12 @@
 /** `wf report <run>`: the run as one self-contained HTML page (report/html/render.ts). */
-import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Io } from "../platform/io.ts";
+import { writeFileAtomically } from "../platform/output.ts";
 import { warnDamage } from "../report/failure.ts";
 import { renderReport } from "../report/html/render.ts";
 import { openRun } from "../runs/open.ts";
-import { fsProblem, type Outcome } from "../util/failure.ts";
-import { err, ok } from "../util/result.ts";
+import type { Outcome } from "../util/failure.ts";
+import { ok } from "../util/result.ts";
 
 export interface ReportOptions {
   /** The file to write, relative to the directory wf was started in; `-` for stdout; default `<run id>.html`. */
@@ -25,13 +25,9 @@ export async function reportCommand(stateDir: string, prefix: string, opts: Repo
     return ok(0);
   }
   const path = resolve(io.cwd, opts.output ?? `${run.id}.html`);
-  try {
-    await writeFile(path, html);
-  } catch (e) {
-    const problem = fsProblem(e);
-    if (problem === undefined) throw e;
-    return err({ kind: "fs", action: "write", path, problem });
-  }
+  // Through a temporary file renamed over it: a failed write leaves no half page.
+  const written = await writeFileAtomically(path, path, 0o666, async (sink) => void (await sink.write(html)));
+  if (!written.ok) return written;
   // The path written, so that `open "$(wf report 7fQ2)"` works.
   io.out(`${path}\n`);
   return ok(0);

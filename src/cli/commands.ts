@@ -230,13 +230,14 @@ export function buildCli(io: Io, argv: readonly string[]) {
       .option("--attempt <n>", "Only this attempt")
       .option("--tail <n>", "Only the last N lines of each log")
       .option("-f, --follow", "Keep printing while the run is going; stop when it ends")
+      .option("--raw", "Print the logs' bytes as they are, control characters included, even to a terminal")
       .example("wf logs 7fQ2 build --attempt 2 --tail 50")
       .example("wf logs -f 7fQ2"),
     (run, task, flags) => () => {
       const f = new FlagReader(flags as Flags, argv);
       const attempt = f.wholeNumber("attempt", "--attempt", 1);
       const tail = f.wholeNumber("tail", "--tail", 0);
-      const opts = { ...(attempt === undefined ? {} : { attempt }), ...(tail === undefined ? {} : { tail }), follow: f.bool("follow") };
+      const opts = { ...(attempt === undefined ? {} : { attempt }), ...(tail === undefined ? {} : { tail }), follow: f.bool("follow"), raw: f.bool("raw") };
       return withState(f, io, (stateDir) => logsCommand(stateDir, String(run), task === undefined ? undefined : String(task), opts, io));
     },
   );
@@ -441,6 +442,12 @@ function checkArgv(cli: ReturnType<typeof cac>, typed: readonly string[]): Resul
     }
     if (arg === "--version" || arg === "-v") {
       return usage(`Option "${arg}" is not one of "wf ${commandName}": run "wf --version" alone for the version`);
+    }
+    const name = arg.split("=")[0]!;
+    // Checked here, as typed: cac would name "--resume-failed" "--resumeFailed".
+    if (/^--?[A-Za-z]/.test(arg) && !options.has(name)) {
+      const longs = [...options.keys()].filter((n) => n.startsWith("--"));
+      return usage(`Unknown option "${name}" for "wf ${commandName}"${didYouMean(name, longs)}: run "wf ${commandName} --help" for usage`);
     }
     if (arg.startsWith("-") && options.get(arg) === true && j + 1 < argv.length) {
       // A one-letter alias is written as its long name, so its value may be "-" (`-o -`: stdout).

@@ -161,7 +161,7 @@ const BAD_USAGE: readonly { name: string; args: string[]; stderr: string }[] = [
   {
     name: "an unknown option",
     args: ["run", "ok.toml", "--bogus"],
-    stderr: 'Unknown option "--bogus": run "wf --help" for usage\n',
+    stderr: 'Unknown option "--bogus" for "wf run": run "wf run --help" for usage\n',
   },
   {
     name: "--var without =",

@@ -9,9 +9,11 @@
  *          └──── sleep 250ms ───┘
  */
 import { constants } from "node:fs";
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { join, normalize, sep } from "node:path";
 import type { Io } from "../platform/io.ts";
+import { type ByteSink, stdoutSink } from "../platform/output.ts";
+import { inert } from "../report/inert.ts";
 import { warnDamage } from "../report/failure.ts";
 import type { JournalRecord } from "../journal/events.ts";
 import { openRun, readRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
@@ -23,6 +25,8 @@ export interface LogsOptions {
   readonly attempt?: number;
   readonly tail?: number;
   readonly follow: boolean;
+  /** Print the bytes as they are, even to a terminal. */
+  readonly raw?: boolean;
   /** Poll interval for `-f`. */
   readonly pollMs?: number;
 }
@@ -103,68 +107,99 @@ export function logPathIn(runDir: string, logPath: string): string | undefined {
   return full.startsWith(normalize(runDir) + sep) ? full : undefined;
 }
 
-async function readFrom(path: string | undefined, offset: number): Promise<Uint8Array> {
-  if (path === undefined) return new Uint8Array(0);
-  let fh;
-  try {
-    // A symbolic link planted among the logs is not followed.
-    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return new Uint8Array(0); // not created yet, removed, or a link
-  }
-  try {
-    const size = (await fh.stat()).size;
-    if (size <= offset) return new Uint8Array(0);
-    const buf = new Uint8Array(size - offset);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+const CHUNK = 1 << 20;
+
+/** Opens a log without following a symbolic link planted among the logs; undefined when it cannot be read (not created yet, removed, a link). */
+async function openLog(path: string | undefined): Promise<FileHandle | undefined> {
+  if (path === undefined) return undefined;
+  return open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
 }
 
-/** Prints log bytes with a header whenever the output switches to another file, as `tail -f` does. */
+/** The offset just after the `count`-th newline from `end` backwards, not before `start`; undefined if there are fewer. Read in chunks from the end. */
+async function afterNewlineBack(fh: FileHandle, start: number, end: number, count: number): Promise<number | undefined> {
+  const buf = new Uint8Array(Math.min(CHUNK, Math.max(1, end - start)));
+  let seen = 0;
+  for (let to = end; to > start;) {
+    const from = Math.max(start, to - buf.length);
+    const { bytesRead } = await fh.read(buf, 0, to - from, from);
+    for (let i = bytesRead - 1; i >= 0; i--) if (buf[i] === 0x0a && ++seen === count) return from + i + 1;
+    to = from;
+  }
+  return undefined;
+}
+
+/** Prints log bytes with a header whenever the output switches to another file, as `tail -f` does; bytes go out in chunks, as they are, or made inert for a terminal. */
 class LogPrinter {
   private readonly offsets = new Map<string, number>();
   private current: string | undefined;
   private atLineStart = true;
-  private readonly decoder = new TextDecoder();
+  /** stdout takes nothing more (a reader that stopped, a failed write): printing stops. */
+  stopped = false;
 
   constructor(
     private readonly dir: string,
-    private readonly out: (text: string) => void,
+    private readonly sink: ByteSink,
+    /** Control characters escaped (report/inert.ts): on a terminal, without --raw. */
+    private readonly escape: boolean,
   ) {}
 
-  private header(a: LogAttempt, stream: "stdout" | "stderr"): void {
+  private async write(chunk: string | Uint8Array): Promise<void> {
+    if (!this.stopped && !(await this.sink.write(chunk))) this.stopped = true;
+  }
+
+  private async header(a: LogAttempt, stream: "stdout" | "stderr"): Promise<void> {
     const key = `${a.task}#${a.attempt}#${stream}`;
     if (this.current === key) return;
-    if (!this.atLineStart) this.out("\n");
+    if (!this.atLineStart) await this.write("\n");
     const forensic = a.forensicFor === undefined ? "" : `, forensic for ${a.forensicFor === "*" ? "the workflow" : `"${a.forensicFor}"`}`;
-    this.out(`==> ${a.task} (attempt ${a.attempt}${stream === "stderr" ? ", stderr" : ""}${forensic}) <==\n`);
+    const text = `==> ${a.task} (attempt ${a.attempt}${stream === "stderr" ? ", stderr" : ""}${forensic}) <==`;
+    await this.write(`${this.escape ? inert(text) : text}\n`);
     this.current = key;
     this.atLineStart = true;
+  }
+
+  /** Copies bytes [from, to) of a log in chunks; a code point cut between chunks is decoded whole (a streaming decoder). */
+  private async copy(fh: FileHandle, from: number, to: number): Promise<void> {
+    const buf = new Uint8Array(Math.min(CHUNK, to - from));
+    const decoder = new TextDecoder();
+    let last = -1;
+    for (let at = from; at < to && !this.stopped;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, to - at), at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+      const chunk = buf.subarray(0, bytesRead);
+      last = chunk[bytesRead - 1]!;
+      // stdout may hold a chunk until it is written: each is a copy.
+      await this.write(this.escape ? inert(decoder.decode(chunk, { stream: true })) : chunk.slice());
+    }
+    if (this.escape) await this.write(inert(decoder.decode()));
+    if (last !== -1) this.atLineStart = last === 0x0a;
   }
 
   /** Prints what is new in the attempt's files. `tail` applies to a file seen for the first time. */
   async print(a: LogAttempt, tail: number | undefined): Promise<void> {
     const first = !this.offsets.has(`${a.task}#${a.attempt}#stdout`);
-    if (first) this.header(a, "stdout");
+    if (first) await this.header(a, "stdout");
     for (const stream of ["stdout", "stderr"] as const) {
+      if (this.stopped) return;
       const key = `${a.task}#${a.attempt}#${stream}`;
-      const path = logPathIn(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog);
-      const offset = this.offsets.get(key) ?? 0;
-      const bytes = await readFrom(path, offset);
-      // Only whole lines while following, so a line being written is not cut by a header.
-      const nl = bytes.lastIndexOf(0x0a);
-      const take = bytes.subarray(0, nl + 1);
-      this.offsets.set(key, offset + take.length);
-      if (take.length === 0) continue;
-      let text = this.decoder.decode(take);
-      if (first && tail !== undefined) text = tailLines(text, tail);
-      if (text === "") continue;
-      this.header(a, stream);
-      this.out(text);
-      this.atLineStart = text.endsWith("\n");
+      const fh = await openLog(logPathIn(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog));
+      if (fh === undefined) continue;
+      try {
+        const offset = this.offsets.get(key) ?? 0;
+        const size = (await fh.stat()).size;
+        if (size <= offset) continue;
+        // Only whole lines while following, so a line being written is not cut by a header.
+        const end = (await afterNewlineBack(fh, offset, size, 1)) ?? offset;
+        this.offsets.set(key, end);
+        if (end === offset) continue;
+        const start = first && tail !== undefined ? ((await afterNewlineBack(fh, offset, end, tail + 1)) ?? offset) : offset;
+        if (start === end) continue;
+        await this.header(a, stream);
+        await this.copy(fh, start, end);
+      } finally {
+        await fh.close();
+      }
     }
   }
 
@@ -172,19 +207,23 @@ class LogPrinter {
   async flushPartial(attempts: readonly LogAttempt[]): Promise<void> {
     for (const a of attempts) {
       for (const stream of ["stdout", "stderr"] as const) {
+        if (this.stopped) return;
         const key = `${a.task}#${a.attempt}#${stream}`;
-        const path = logPathIn(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog);
-        const offset = this.offsets.get(key) ?? 0;
-        const bytes = await readFrom(path, offset);
-        if (bytes.length === 0) continue;
-        this.offsets.set(key, offset + bytes.length);
-        this.header(a, stream);
-        const text = this.decoder.decode(bytes);
-        this.out(text);
-        this.atLineStart = text.endsWith("\n");
+        const fh = await openLog(logPathIn(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog));
+        if (fh === undefined) continue;
+        try {
+          const offset = this.offsets.get(key) ?? 0;
+          const size = (await fh.stat()).size;
+          if (size <= offset) continue;
+          this.offsets.set(key, size);
+          await this.header(a, stream);
+          await this.copy(fh, offset, size);
+        } finally {
+          await fh.close();
+        }
       }
     }
-    if (!this.atLineStart) this.out("\n");
+    if (!this.atLineStart) await this.write("\n");
     this.atLineStart = true;
   }
 }
@@ -201,13 +240,16 @@ export async function logsCommand(
   if (!opened.ok) return opened;
   let run = opened.value;
   warnDamage(run, io);
-  const printer = new LogPrinter(run.dir, io.out);
+  // A log's bytes as they are, but on a terminal without --raw: there a control character of task data is shown escaped.
+  const printer = new LogPrinter(run.dir, stdoutSink(io), io.stdoutIsTTY && opts.raw !== true);
   let tail = opts.tail;
   for (;;) {
     const ended = run.state.endedAt !== undefined || !run.live;
     const chosen = selectAttempts(run, attemptsOf(run.records), task, opts.attempt);
     if (!chosen.ok) return chosen;
     for (const a of chosen.value) await printer.print(a, tail);
+    // stdout takes nothing more: a failed write is reported once flushed (cli/main.ts), EPIPE is quiet.
+    if (printer.stopped) return ok(0);
     // --tail cuts what was there at the start; what comes later while following is printed whole.
     tail = undefined;
     if (!opts.follow || ended) {

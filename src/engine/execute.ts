@@ -101,15 +101,34 @@ export function statusName(task: string, attempt: number): string {
   return `${nameSafe(task)}.${attempt}.status`;
 }
 
-/** The command ran and exited 0 within its timeout. */
+/** The command ran and exited 0 within its timeout, and what its task registers is known. */
 function attemptSucceeded(result: AttemptResult): boolean {
-  return result.exitCode === 0 && !result.timedOut && result.spawnError === undefined && result.lost === undefined;
+  return result.exitCode === 0 && !result.timedOut && result.spawnError === undefined && result.lost === undefined && result.registerLost === undefined;
+}
+
+/**
+ * The result with `registerLost` set when it would register `variable` from a
+ * stdout log that was lost (it could not be opened, or its file system was
+ * full while the task ran): the tail kept is not known to end where the
+ * output did, so the attempt fails rather than register a wrong value. A log
+ * cut at the cap is not lost: the launcher keeps the real tail past the cut.
+ */
+export function checkRegister(result: AttemptResult, variable: string | undefined): AttemptResult {
+  if (variable === undefined || result.logError === undefined || !attemptSucceeded(result)) return result;
+  if (!result.logError.path.endsWith(".stdout.log")) return result; // stderr's log only: stdout is whole
+  return { ...result, registerLost: { variable, problem: result.logError.problem } };
 }
 
 /** The error message a forensic task sees, and the journal keeps, for a failed attempt. */
 export function describeFailure(result: AttemptResult, timeoutMs: number | undefined): string {
   if (result.spawnError !== undefined) return `could not start: ${result.spawnError}`;
   if (result.lost !== undefined) return result.lost.neverRan ? `its command never ran: ${result.lost.why}` : `its outcome is unknown: ${result.lost.why}`;
+  if (result.registerLost !== undefined) {
+    const { variable, problem } = result.registerLost;
+    // A full file system says that writes may have failed, not which: "may".
+    if (problem === "disk-full") return `its output may be lost, so "${variable}" cannot be registered: the file system of its log was full while it ran`;
+    return `its output was lost, so "${variable}" cannot be registered: its log could not be opened (${problemName(problem)})`;
+  }
   let head: string;
   if (result.timedOut) head = `timed out after ${formatMs(timeoutMs ?? 0)}`;
   else if (result.slurm !== undefined) head = slurmEnd(result.slurm);
@@ -468,12 +487,14 @@ class Execution {
       });
       return this.halt.signal.aborted ? "failed" : "again";
     }
-    const succeeded = attemptSucceeded(result);
+    const checked = checkRegister(result, registeredName(node));
+    const succeeded = attemptSucceeded(checked);
     const stopping = this.halt.signal.aborted;
-    await this.journalResult(task, attempt, result, {
-      register: registeredName(node), error: describeFailure(result, node.task.timeoutMs),
+    await this.journalResult(task, attempt, checked, {
+      register: registeredName(node), error: describeFailure(checked, node.task.timeoutMs),
       willRetry: !stopping, ignored: stopping && node.task.ignoreFailure, tag: { adopted: true },
     });
+    this.warnLogError(task, checked);
     if (succeeded) return "succeeded";
     return stopping ? "failed" : "again";
   }
@@ -522,7 +543,7 @@ class Execution {
       // A process whose start is not durable must not run.
       if (this.journalFailure !== undefined) return { ok: false, message: JOURNAL_FAILED };
       const spawned: Promise<void>[] = [];
-      const result = await this.deps.spawner.run(
+      const ran = await this.deps.spawner.run(
         {
           cmd: rendered.text,
           cwd: def.workingDir === undefined ? this.opts.cwd : resolve(this.opts.cwd, renderTemplate(def.workingDir, (n) => vars.get(n)).text),
@@ -552,26 +573,32 @@ class Execution {
         this.halt.signal,
       );
       await Promise.all(spawned);
+      const register = forensic === undefined ? registeredName(node) : undefined;
+      const result = checkRegister(ran, register);
       const succeeded = attemptSucceeded(result);
       // An attempt that may have run, with no record of how it ended, is not tried again unless its task allows it.
       const unknown = result.lost !== undefined && !result.lost.neverRan;
       const last = i === maxAttempts - 1 || this.halt.signal.aborted || (unknown && !def.resumable);
       message = succeeded ? "" : describeFailure(result, def.timeoutMs);
       await this.journalResult(task, attempt, result, {
-        register: forensic === undefined ? registeredName(node) : undefined, error: message,
+        register, error: message,
         willRetry: !last, ignored: def.ignoreFailure && forensic === undefined, tag: unknown ? { ...tag, outcome_unknown: true } : tag,
       });
       if (this.journalFailure === undefined) this.deps.spawner.journaled?.(join(this.deps.runDir, statusFile));
-      if (result.logError !== undefined && this.journalFailure === undefined) {
-        const { path, problem } = result.logError;
-        this.deps.reporter.problem({ kind: "fs", action: `write the log of task "${task}" to`, path, problem });
-      }
+      this.warnLogError(task, result);
       if (succeeded) return { ok: true };
       if (last) break;
       await this.sleep(def.retryDelayMs, this.halt.signal);
       if (this.halt.signal.aborted) break;
     }
     return { ok: false, message };
+  }
+
+  /** Says on the terminal that an attempt's log was lost (its task_finished has `log_error`). */
+  private warnLogError(task: string, result: AttemptResult): void {
+    if (result.logError === undefined || this.journalFailure !== undefined) return;
+    const { path, problem } = result.logError;
+    this.deps.reporter.problem({ kind: "fs", action: `write the log of task "${task}" to`, path, problem });
   }
 
   /** Runs a forensic task for `target` (a node, or `*` for the workflow). Its outcome never changes the run's. */

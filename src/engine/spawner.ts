@@ -58,6 +58,12 @@ export interface AttemptResult {
    * never ran (`neverRan` true); `why` says what is known.
    */
   readonly lost?: { readonly neverRan: boolean; readonly why: string };
+  /**
+   * The command succeeded, but the variable its task registers (`variable`)
+   * cannot be read: its stdout log was lost (`logError`), so the last line
+   * kept is not known to be the last line printed. The attempt fails.
+   */
+  readonly registerLost?: { readonly variable: string; readonly problem: FsProblem };
 }
 
 /** A job started by an earlier `wf` that a resume waits for. */

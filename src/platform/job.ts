@@ -14,8 +14,8 @@
  *                   unless wf acknowledged that its journal has the result
  */
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statfsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 
 /** Who a local job is: a pid alone may be reused, a pid with its start time and the boot id may not. */
@@ -35,7 +35,10 @@ export interface JobResult {
   readonly duration_ms: number;
   /** A log grew past the cap: what came after the cap is not in the file. */
   readonly log_truncated: boolean;
-  /** A log could not be opened: that stream's output is lost. */
+  /**
+   * A log could not be opened, or its file system was full while the job ran
+   * (`disk-full`, see logsFull): that stream's output is lost, or may be.
+   */
   readonly log_error?: { readonly path: string; readonly problem: string };
   /** The job could not be started at all, and why. */
   readonly spawn_error?: string;
@@ -276,18 +279,41 @@ export function fileMtimeMs(path: string): number | undefined {
 }
 
 /**
+ * Below this many bytes available (to a user without the root reserve, as
+ * `df` shows "Avail"), a log's file system counts as full. A job's write never
+ * tells anyone but the job that it failed (the job writes to its log itself),
+ * so a full file system is the sign that some of its output may be lost:
+ * after a failed write, what is left is less than that write needed.
+ */
+export const FULL_BELOW_BYTES = 64 * 1024;
+
+/** Whether the file system holding `dir` has less than FULL_BELOW_BYTES available; false when that cannot be known. */
+export function logsFull(dir: string): boolean {
+  try {
+    const s = statfsSync(dir);
+    return Number(s.bavail) * Number(s.bsize) < FULL_BELOW_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A result from the job's own shell: its exit status (128 + N read as signal
  * N), the tails read from its log files, and a duration up to `endedMs` (when
- * the watcher saw it end) or else the last write to its logs.
+ * the watcher saw it end) or else the last write to its logs. Its
+ * `log_error` is `disk-full` when the logs' file system is full as it is read.
  */
 export function shellResult(code: number, job: { readonly statusPath: string; readonly startedMs: number }, endedMs?: number): JobResult {
   const base = job.statusPath.replace(/\.status$/, "");
   const logs = [`${base}.stdout.log`, `${base}.stderr.log`];
   const lastWrite = Math.max(...logs.map((p) => fileMtimeMs(p) ?? 0));
   const ended = endedMs ?? (lastWrite || Date.now());
+  // No launcher watched its file system: what it is now (when wf saw the job end, or at a resume) is all there is.
+  const full = logsFull(dirname(logs[0]!));
   return {
     ...shellStatus(code), timed_out: false, duration_ms: Math.max(0, Math.round(ended - job.startedMs)),
     log_truncated: false, stdout_tail: readTail(logs[0]!), stderr_tail: readTail(logs[1]!),
+    ...(full ? { log_error: { path: logs[0]!, problem: "disk-full" } } : {}),
   };
 }
 

@@ -13,6 +13,8 @@
  * start; its result goes to `wf`, and to a status file beside its logs unless
  * `wf` acknowledges that the journal has it. The job's shell also appends the
  * command's exit status to the spawn log, so the result outlives the launcher.
+ * Only the job sees its writes to a log fail: a file system under the logs
+ * found full at a cap check or at the job's end makes its `log_error` disk-full.
  *
  *   stdin open ──start──> job running ──exits──> report ──ack──> done (no status file)
  *       │                    │                      └──wf gone before ack──> status file
@@ -29,7 +31,7 @@ import process from "node:process";
 import { fsProblem, problemName } from "../util/failure.ts";
 import { type LongTimer, setLongTimeout } from "../util/timer.ts";
 import { bootId, KILL_GRACE_MS, killGroup, procStart } from "./process.ts";
-import { formatStatus, type JobIdentity, type JobResult, type JobSpec, type JobStatus, type LauncherReport, type LauncherRequest, type SpawnLogLine, TAIL_BYTES, type WireEnv } from "./job.ts";
+import { formatStatus, type JobIdentity, type JobResult, type JobSpec, type JobStatus, type LauncherReport, type LauncherRequest, logsFull, type SpawnLogLine, TAIL_BYTES, type WireEnv } from "./job.ts";
 
 /** The argument that makes `wf` run as the launcher (it is never a command name). */
 export const LAUNCHER_ARG = "__wf-launcher";
@@ -189,6 +191,8 @@ interface Running {
   readonly err: Log;
   readonly timers: LongTimer[];
   timedOut: boolean;
+  /** Its logs' file system was seen full while it ran: some of its output may be lost. */
+  full: boolean;
 }
 
 /**
@@ -238,6 +242,14 @@ export function runLauncher(parent: number): void {
     }
   };
   const capTimer = setInterval(() => {
+    // Before the cap checks, which may free space. One look per folder and tick, however many jobs write there.
+    const full = new Map<string, boolean>();
+    for (const job of jobs.values()) {
+      if (job.full) continue;
+      const dir = dirname(job.out.path);
+      if (!full.has(dir)) full.set(dir, logsFull(dir));
+      job.full = full.get(dir)!;
+    }
     for (const job of jobs.values()) {
       job.out.check();
       job.err.check();
@@ -268,7 +280,12 @@ export function runLauncher(parent: number): void {
     };
     const out = new Log(spec.stdout, o.fd, spec.cap);
     const err = new Log(spec.stderr, e.fd, spec.cap);
-    const logError = o.problem !== undefined ? { path: spec.stdout, problem: o.problem } : e.problem !== undefined ? { path: spec.stderr, problem: e.problem } : undefined;
+    // One log_error: stdout's first, as `register` reads it; a full file system holds both logs.
+    const logError = (full: boolean) =>
+      o.problem !== undefined ? { path: spec.stdout, problem: o.problem }
+      : full ? { path: spec.stdout, problem: "disk-full" }
+      : e.problem !== undefined ? { path: spec.stderr, problem: e.problem }
+      : undefined;
     // wf died after asking: a resume decides about this attempt now, so it must never start.
     if (process.ppid !== parent) {
       out.finish();
@@ -296,7 +313,7 @@ export function runLauncher(parent: number): void {
     const pid = child.pid;
     if (pid === undefined) return; // the error event follows
     const identity = { pid, proc_start: procStart(pid), boot_id: boot };
-    const job: Running = { pid, out, err, timers: [], timedOut: false };
+    const job: Running = { pid, out, err, timers: [], timedOut: false, full: false };
     jobs.set(id, job);
     const deadline = spec.timeout_ms === undefined ? undefined : began + spec.timeout_ms;
     // In the spawn log before the command may start, and before wf hears of it: a wf or launcher killed
@@ -317,10 +334,12 @@ export function runLauncher(parent: number): void {
     child.on("exit", (code, signal) => {
       for (const t of job.timers) t.clear();
       jobs.delete(id);
+      // Looked at before finish(), whose cut at the cap may free space.
+      const problem = logError(job.full || (o.fd !== undefined && logsFull(dirname(spec.stdout))));
       const result: JobResult = {
         exit_code: code, signal, timed_out: job.timedOut, duration_ms: Date.now() - began,
         log_truncated: false, stdout_tail: out.finish(), stderr_tail: err.finish(),
-        ...(logError === undefined ? {} : { log_error: logError }),
+        ...(problem === undefined ? {} : { log_error: problem }),
       };
       finishJob(id, spec, startedAt, { ...result, log_truncated: out.truncated || err.truncated }, identity);
     });

@@ -33,6 +33,8 @@ export function formatDuration(ms: number): string {
 export function failureSummary(e: EventOf<"task_finished">): string {
   if (e.timed_out) return "timed out";
   if (e.signal !== null) return `killed by ${e.signal}`;
+  // Failed though it exited 0: what it registers was lost with its log (log_error).
+  if (e.exit_code === 0 && e.log_error !== undefined) return "exit 0, output lost";
   if (e.exit_code !== null) return `exit ${e.exit_code}`;
   return e.error ?? "did not start";
 }

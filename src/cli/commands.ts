@@ -22,6 +22,7 @@ import { HumanReporter } from "../report/human.ts";
 import { JsonReporter } from "../report/json.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { resolveStateDir } from "../runs/paths.ts";
+import { checkStateDir } from "../runs/trust.ts";
 import type { Failure, Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import { VERSION } from "../version.ts";
@@ -69,7 +70,11 @@ function workflowsDirOf(f: FlagReader, io: Io): { workflowsDir?: string } {
 
 /** The state directory from `--state-dir` and the environment. */
 function stateDirOf(f: FlagReader, io: Io): Result<string, Failure> {
-  return resolveStateDir({ flag: f.text("stateDir"), env: io.env });
+  const dir = resolveStateDir({ flag: f.text("stateDir"), env: io.env });
+  if (!dir.ok) return dir;
+  // Before anything in it is read or written (runs/trust.ts).
+  const trusted = checkStateDir(dir.value);
+  return trusted.ok ? dir : trusted;
 }
 
 /** Runs `body` unless a flag was bad, with the state directory resolved. */

@@ -13,6 +13,7 @@ import type { AppendableEvent, Mode } from "../journal/events.ts";
 import { activeRunOf, busyFailure } from "../runs/active.ts";
 import { acquireLock } from "../runs/lock.ts";
 import { ensureDir, newRunId, resolveStateDir, runPaths, workflowLockPath } from "../runs/paths.ts";
+import { checkStateDir } from "../runs/trust.ts";
 import { appendRunIndex } from "../runs/index.ts";
 import { createJournal, type JournalWriter } from "../journal/writer.ts";
 import type { Io } from "../platform/io.ts";
@@ -51,6 +52,8 @@ export async function runCommand(target: string, flags: RunFlags, reporter: Repo
   }
   const stateDir = resolveStateDir({ flag: flags.stateDir, env: io.env });
   if (!stateDir.ok) return stateDir;
+  const trusted = checkStateDir(stateDir.value);
+  if (!trusted.ok) return trusted;
   if (slurmTask !== undefined) {
     // Before the run exists: a state directory the compute nodes cannot see leaves no run behind.
     const runs = join(stateDir.value, "runs");
@@ -85,6 +88,9 @@ async function createRun(
 ): Promise<Result<{ runId: string; dir: string; journal: JournalWriter }, Failure>> {
   const made = await fsCall("create the state directory", stateDir, () => ensureDir(join(stateDir, "runs")));
   if (!made.ok) return made;
+  // Again once it exists: another user may have made it first, between the first look and the mkdir.
+  const trusted = checkStateDir(stateDir);
+  if (!trusted.ok) return trusted;
   if (flags.exclusive) {
     const lockPath = workflowLockPath(stateDir, dag.workflow.name);
     const guard = await fsCall("take the lock", lockPath, async () => {

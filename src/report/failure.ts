@@ -94,6 +94,14 @@ export function describeFailure(f: Failure): string {
     }
     case "no-state-dir":
       return "Cannot find the state directory: HOME is not set; pass --state-dir or set WF_STATE_DIR";
+    case "untrusted-state": {
+      const person = (u: { uid: number; name?: string }) => (u.name === undefined ? `uid ${u.uid}` : `${u.name} (uid ${u.uid})`);
+      const mode = f.mode.toString(8).padStart(4, "0");
+      const why = f.why === "owner"
+        ? `it is owned by ${person(f.owner)}, not by ${person(f.user)} who runs wf (mode ${mode})`
+        : `its mode ${mode} lets group or others write to it (owner ${person(f.owner)})`;
+      return `Refusing the state directory at "${f.path}": ${why}; fix its owner and mode, or set WF_SHARED_STATE_DIR=1 if it is shared on purpose`;
+    }
     case "run-not-found":
       return `No run matches "${f.prefix}" in "${f.stateDir}"`;
     case "run-ambiguous": {

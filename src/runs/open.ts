@@ -15,6 +15,7 @@ import { type Failure, fsCall, fsProblem, type RunAction, type RunProblem } from
 import { err, ok, type Result } from "../util/result.ts";
 import { lockHolder } from "./lock.ts";
 import { resolveRunId, runPaths } from "./paths.ts";
+import { checkRunDir } from "./trust.ts";
 
 /** A run's journal, read, checked and folded, without its records. */
 export interface RunSummary {
@@ -102,6 +103,9 @@ export async function readRun(stateDir: string, id: string, action: RunAction, o
 export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions): Promise<Result<RunSummary | OpenedRun, Failure>>;
 export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions = { keepRecords: true }): Promise<Result<RunSummary | OpenedRun, Failure>> {
   const paths = runPaths(stateDir, id);
+  // A run's folder another user could have written is never read, let alone resumed.
+  const trusted = checkRunDir(paths.dir);
+  if (!trusted.ok) return trusted;
   const unusable = (problem: RunProblem): Result<never, Failure> => err({ kind: "run-unusable", action, runId: id, problem });
   const records: JournalRecord[] | undefined = opts.keepRecords ? [] : undefined;
   // The journal is read, checked and folded as it is read, a few MiB at a time, then the lock tells whether it is live.

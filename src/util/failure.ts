@@ -62,6 +62,18 @@ export type Failure =
     }
   /** No state directory can be found (exit 2). */
   | { readonly kind: "no-state-dir" }
+  /**
+   * The state directory, a folder or file wf uses in it, or a run's folder is owned by another
+   * user or writable by group or others (exit 2): runs/trust.ts.
+   */
+  | {
+      readonly kind: "untrusted-state";
+      readonly path: string;
+      readonly owner: { readonly uid: number; readonly name?: string };
+      readonly user: { readonly uid: number; readonly name?: string };
+      readonly mode: number;
+      readonly why: "owner" | "writable";
+    }
   /** No run, or more than one, matches what was typed (exit 2). */
   | { readonly kind: "run-not-found"; readonly prefix: string; readonly stateDir: string }
   | { readonly kind: "run-ambiguous"; readonly prefix: string; readonly matches: readonly string[] }
@@ -118,6 +130,7 @@ export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
     case "workflow-unreadable":
     case "missing-variable":
     case "no-state-dir":
+    case "untrusted-state":
     case "run-not-found":
     case "run-ambiguous":
     case "slurm-missing":

@@ -76,7 +76,8 @@ describe("a hostile state directory", () => {
     const child = spawn(
       "setpriv",
       ["--reuid=65534", "--regid=65534", "--clear-groups", cmd!, ...pre, "run", "t.toml"],
-      { cwd: rig.dir, env: rig.env({ HOME: "/nonexistent" }), stdio: ["pipe", "pipe", "pipe"] },
+      // Shared on purpose: root's folder would otherwise be refused before wf tries to enter it (state-trust.test.ts).
+      { cwd: rig.dir, env: rig.env({ HOME: "/nonexistent", WF_SHARED_STATE_DIR: "1" }), stdio: ["pipe", "pipe", "pipe"] },
     );
     const run = await collect(child);
     assert.equal(run.stderr, `Cannot create the state directory "${rig.stateDir}": permission denied\n`);

@@ -47,7 +47,7 @@ function completeLines(text: string): JournalLine[] {
 
 /** Mounts a tmpfs of `size` at `dir`; false (with one printed line) where mounting is not permitted. */
 function mountTmpfs(dir: string, size: string): boolean {
-  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { encoding: "utf8" });
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size},mode=0700`, "tmpfs", dir], { encoding: "utf8" });
   if (r.status === 0) return true;
   console.log(`skipped: cannot mount a tmpfs (${(r.stderr || r.error?.message || "").trim() || "not permitted"})`);
   return false;

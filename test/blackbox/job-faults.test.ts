@@ -191,7 +191,7 @@ cmd = "echo mail >> starts.txt; test -f go || sleep 30"
   test("a full disk when the status file is due (wf dead): the launcher says so in the spawn log, retries, and the resume adopts the file once space is back", async (t) => {
     await using rig = await TestRig.create();
     await mkdir(rig.stateDir, { recursive: true });
-    const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", rig.stateDir], { encoding: "utf8" });
+    const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", rig.stateDir], { encoding: "utf8" });
     if (mounted.status !== 0) return t.skip(`cannot mount a tmpfs: ${mounted.stderr.trim()}`);
     try {
       // pay prints nothing once the disk is full: output to its log would fail, and so would the command.

@@ -3,7 +3,6 @@
  * journal, check the workflow file against the journaled graph, restore
  * variables, and run what did not succeed. Returns the exit code.
  */
-import { checkRunDir } from "../runs/trust.ts";
 import { stat } from "node:fs/promises";
 import type { Io } from "../platform/io.ts";
 import type { InFlight } from "../engine/execute.ts";
@@ -83,9 +82,6 @@ export async function resumeCommand(
     return ok(0);
   }
 
-  // A run's folder another user could have written is never resumed (runs/trust.ts).
-  const trusted = checkRunDir(paths.dir);
-  if (!trusted.ok) return trusted;
   const folder = await checkRunFolder(paths);
   if (!folder.ok) return folder;
   const lock = await fsCall("take the lock", paths.lock, () => acquireLock(paths.lock));

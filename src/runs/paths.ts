@@ -7,6 +7,7 @@ import { JOURNAL_FILE } from "../journal/writer.ts";
 import { type Failure, fsProblem } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
+import { checkRunDir } from "./trust.ts";
 
 /**
  * The state directory: `--state-dir`, `$WF_STATE_DIR`, `$XDG_STATE_HOME/wf`,
@@ -79,9 +80,12 @@ export function runPaths(stateDir: string, runId: string) {
 
 /**
  * Before a writer touches a run: its folder and its logs/ folder must be real
- * folders, not symbolic links planted to send its writes elsewhere.
+ * folders, not symbolic links planted to send its writes elsewhere, and
+ * nobody but the user running wf may have written them (trust.ts).
  */
 export async function checkRunFolder(paths: ReturnType<typeof runPaths>): Promise<Result<void, Failure>> {
+  const trusted = checkRunDir(paths.dir);
+  if (!trusted.ok) return trusted;
   for (const [path, what] of [[paths.dir, "use the run folder"], [paths.logs, "write logs to"]] as const) {
     let entry: Stats;
     try {

@@ -110,6 +110,9 @@ export function logPathIn(runDir: string, logPath: string): string | undefined {
 const CHUNK = 1 << 20;
 
 /** Opens a log without following a symbolic link planted among the logs; undefined when it cannot be read (not created yet, removed, a link). */
+/** Which of an attempt's files an offset is for. */
+const fileKey = (a: LogAttempt, stream: "stdout" | "stderr") => `${a.task}#${a.attempt}#${stream}`;
+
 async function openLog(path: string | undefined): Promise<FileHandle | undefined> {
   if (path === undefined) return undefined;
   return open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
@@ -148,7 +151,7 @@ class LogPrinter {
   }
 
   private async header(a: LogAttempt, stream: "stdout" | "stderr"): Promise<void> {
-    const key = `${a.task}#${a.attempt}#${stream}`;
+    const key = fileKey(a, stream);
     if (this.current === key) return;
     if (!this.atLineStart) await this.write("\n");
     const forensic = a.forensicFor === undefined ? "" : `, forensic for ${a.forensicFor === "*" ? "the workflow" : `"${a.forensicFor}"`}`;
@@ -176,52 +179,47 @@ class LogPrinter {
     if (last !== -1) this.atLineStart = last === 0x0a;
   }
 
-  /** Prints what is new in the attempt's files. `tail` applies to a file seen for the first time. */
-  async print(a: LogAttempt, tail: number | undefined): Promise<void> {
-    const first = !this.offsets.has(`${a.task}#${a.attempt}#stdout`);
-    if (first) await this.header(a, "stdout");
+  /** Calls `body` for each of the attempt's files that grew past what was printed of it, open, with that offset and its size. */
+  private async grown(a: LogAttempt, body: (fh: FileHandle, stream: "stdout" | "stderr", offset: number, size: number) => Promise<void>): Promise<void> {
     for (const stream of ["stdout", "stderr"] as const) {
       if (this.stopped) return;
-      const key = `${a.task}#${a.attempt}#${stream}`;
       const fh = await openLog(logPathIn(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog));
       if (fh === undefined) continue;
       try {
-        const offset = this.offsets.get(key) ?? 0;
+        const offset = this.offsets.get(fileKey(a, stream)) ?? 0;
         const size = (await fh.stat()).size;
-        if (size <= offset) continue;
-        // Only whole lines while following, so a line being written is not cut by a header.
-        const end = (await afterNewlineBack(fh, offset, size, 1)) ?? offset;
-        this.offsets.set(key, end);
-        if (end === offset) continue;
-        const start = first && tail !== undefined ? ((await afterNewlineBack(fh, offset, end, tail + 1)) ?? offset) : offset;
-        if (start === end) continue;
-        await this.header(a, stream);
-        await this.copy(fh, start, end);
+        if (size > offset) await body(fh, stream, offset, size);
       } finally {
         await fh.close();
       }
     }
   }
 
+  /** Prints what is new in the attempt's files. `tail` applies to a file seen for the first time. */
+  async print(a: LogAttempt, tail: number | undefined): Promise<void> {
+    const first = !this.offsets.has(fileKey(a, "stdout"));
+    if (first) await this.header(a, "stdout");
+    await this.grown(a, async (fh, stream, offset, size) => {
+      // Only whole lines while following, so a line being written is not cut by a header.
+      const end = (await afterNewlineBack(fh, offset, size, 1)) ?? offset;
+      this.offsets.set(fileKey(a, stream), end);
+      if (end === offset) return;
+      const start = first && tail !== undefined ? ((await afterNewlineBack(fh, offset, end, tail + 1)) ?? offset) : offset;
+      if (start === end) return;
+      await this.header(a, stream);
+      await this.copy(fh, start, end);
+    });
+  }
+
   /** At the end: what is left after the last newline of each file (a last line without one). */
   async flushPartial(attempts: readonly LogAttempt[]): Promise<void> {
     for (const a of attempts) {
-      for (const stream of ["stdout", "stderr"] as const) {
-        if (this.stopped) return;
-        const key = `${a.task}#${a.attempt}#${stream}`;
-        const fh = await openLog(logPathIn(this.dir, stream === "stdout" ? a.stdoutLog : a.stderrLog));
-        if (fh === undefined) continue;
-        try {
-          const offset = this.offsets.get(key) ?? 0;
-          const size = (await fh.stat()).size;
-          if (size <= offset) continue;
-          this.offsets.set(key, size);
-          await this.header(a, stream);
-          await this.copy(fh, offset, size);
-        } finally {
-          await fh.close();
-        }
-      }
+      if (this.stopped) return;
+      await this.grown(a, async (fh, stream, offset, size) => {
+        this.offsets.set(fileKey(a, stream), size);
+        await this.header(a, stream);
+        await this.copy(fh, offset, size);
+      });
     }
     if (!this.atLineStart) await this.write("\n");
     this.atLineStart = true;

@@ -12,7 +12,7 @@ import type { ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { after, describe, test } from "node:test";
 import {
-  atMoment, FINAL, kill9, KINDS, MODES, MOMENTS, parentOf, type Snapshot, snapshot, startsOf, story, type Strike, TASKS, workflow,
+  atMoment, FINAL, kill, KINDS, MODES, MOMENTS, parentOf, type Snapshot, snapshot, startsOf, story, type Strike, TASKS, workflow,
 } from "./fault-points.ts";
 import { collect, type JournalLine, processesWithEnv, random, type RunResult, TestRig } from "./rig.ts";
 
@@ -84,14 +84,14 @@ async function strike(rig: TestRig, cell: Cell, child: ChildProcess): Promise<{ 
     const launchers = snap.spawned.filter((l) => typeof l["launcher"] === "number").map((l) => l["launcher"] as number);
     const parent = hit.jobPid === undefined ? undefined : await parentOf(hit.jobPid);
     const pid = [parent, hit.launcher].find((p) => p !== undefined && launchers.includes(p)) ?? launchers[0]!;
-    kill9(pid);
+    kill(pid);
     killed.push(`launcher ${pid}${pid === parent || pid === hit.launcher ? ` (of the job of ${hit.task})` : " (the first)"}`);
   } else {
-    kill9(child.pid!); // wf first, so that it starts no launcher after
+    kill(child.pid!); // wf first, so that it starts no launcher after
     killed.push(`wf ${child.pid}`);
     if (cell.victim === "wf and every launcher") {
       for (const pid of await allLaunchers(rig, snap)) {
-        kill9(pid);
+        kill(pid);
         killed.push(`launcher ${pid}`);
       }
     }

@@ -85,6 +85,31 @@ export async function parentOf(pid: number): Promise<number | undefined> {
   return Number.isInteger(ppid) && ppid > 1 ? ppid : undefined;
 }
 
+/** The launcher of a job that runs now: its parent, which must be there (never init). */
+export async function launcherOf(job: number): Promise<number> {
+  const parent = await parentOf(job);
+  if (parent === undefined) throw new Error(`job ${job} has no live parent`);
+  return parent;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends `signal` to `pid` (a negative pid: its group), if it is still there. */
+export function kill(pid: number, signal: NodeJS.Signals = "SIGKILL"): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Gone already.
+  }
+}
+
 /** Where a point strikes: the attempt it targets and, for "one launcher", which launcher. */
 export interface Strike {
   task: string;
@@ -121,14 +146,6 @@ export async function atMoment(s: Snapshot, moment: Moment, tasks: readonly stri
     }
   }
   return undefined;
-}
-
-export function kill9(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // Gone already.
-  }
 }
 
 export async function startsOf(rig: TestRig): Promise<Map<string, number>> {

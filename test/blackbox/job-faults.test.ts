@@ -16,29 +16,7 @@ import { describe, test } from "node:test";
 import { encodeLine } from "../../src/journal/line.ts";
 import type { Event } from "../../src/journal/events.ts";
 import { collect, type JournalLine, TestRig, until } from "./rig.ts";
-
-/** The parent of a live process (field 4 of /proc/<pid>/stat). */
-async function parentOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function kill(pid: number, signal: NodeJS.Signals = "SIGKILL"): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Gone already.
-  }
-}
+import { alive, kill, launcherOf } from "./fault-points.ts";
 
 /** How many times each task's command started (each writes its name to starts.txt first). */
 async function starts(rig: TestRig): Promise<string[]> {
@@ -67,7 +45,7 @@ describe("faults of the job machinery", { concurrency: 2 }, () => {
       const ran = collect(child);
       const id = await until("the run exists", async () => (await rig.runIds()).length > 0).then(() => rig.lastRunId());
       const job = await rig.spawnedPid(id, "pay");
-      const launcher = await parentOf(job);
+      const launcher = await launcherOf(job);
       assert.notEqual(launcher, child.pid, "the job's parent is its launcher");
       kill(launcher);
       await until("the launcher is gone", () => !alive(launcher));
@@ -92,7 +70,7 @@ describe("faults of the job machinery", { concurrency: 2 }, () => {
     const ran = collect(child);
     const id = await until("the run exists", async () => (await rig.runIds()).length > 0).then(() => rig.lastRunId());
     const job = await rig.spawnedPid(id, "pay");
-    const launcher = await parentOf(job);
+    const launcher = await launcherOf(job);
     kill(child.pid!);
     kill(launcher);
     await ran;
@@ -128,7 +106,7 @@ cmd = "echo mail >> starts.txt; test -f go || sleep 30"
     const ran = collect(child);
     const id = await until("the run exists", async () => (await rig.runIds()).length > 0).then(() => rig.lastRunId());
     const jobs = [await rig.spawnedPid(id, "charge"), await rig.spawnedPid(id, "mail")];
-    const launchers = await Promise.all(jobs.map(parentOf));
+    const launchers = await Promise.all(jobs.map(launcherOf));
     // A journaled pid is not yet a started command: kill only once both wrote their start.
     await until("both commands started", async () => (await starts(rig)).length === 2);
     kill(child.pid!);
@@ -169,7 +147,7 @@ cmd = "echo mail >> starts.txt; test -f go || sleep 30"
     const ran = collect(child, { timeoutMs: 20_000 });
     const id = await until("the run exists", async () => (await rig.runIds()).length > 0).then(() => rig.lastRunId());
     const job = await rig.spawnedPid(id, "slow");
-    const launcher = await parentOf(job);
+    const launcher = await launcherOf(job);
     kill(launcher, "SIGSTOP");
     try {
       const r = await ran;
@@ -200,7 +178,7 @@ cmd = "echo mail >> starts.txt; test -f go || sleep 30"
       const ran = collect(child);
       const id = await until("the run exists", async () => (await rig.runIds()).length > 0).then(() => rig.lastRunId());
       const job = await rig.spawnedPid(id, "pay");
-      const launcher = await parentOf(job);
+      const launcher = await launcherOf(job);
       kill(child.pid!);
       await ran;
       // Fill the file system, then let the job end: its status file cannot be written.
@@ -233,7 +211,7 @@ cmd = "echo mail >> starts.txt; test -f go || sleep 30"
     const ran = collect(child);
     const id = await until("the run exists", async () => (await rig.runIds()).length > 0).then(() => rig.lastRunId());
     const job = await rig.spawnedPid(id, "slow");
-    const launcher = await parentOf(job);
+    const launcher = await launcherOf(job);
     await until("the command started", async () => (await starts(rig)).length === 1);
     kill(child.pid!);
     kill(launcher);

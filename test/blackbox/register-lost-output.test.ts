@@ -18,6 +18,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { collect, type JournalLine, TestRig, until } from "./rig.ts";
+import { alive, launcherOf } from "./fault-points.ts";
 
 /** Whether this process may mount a tmpfs (root, outside a locked-down container). */
 async function canMount(rig: TestRig): Promise<string | undefined> {
@@ -51,21 +52,6 @@ depends_on = ["build"]
 const durations = (text: string) => text.replace(/in \d+(\.\d)?s\b/g, "in Xs");
 
 const finished = (journal: JournalLine[], task: string) => journal.filter((l) => l.type === "task_finished" && l["task"] === task);
-
-/** The parent of a live process (field 4 of /proc/<pid>/stat). */
-async function parentOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Starts `wf run w.toml`, mounts a 1 MiB tmpfs over the run's logs folder once
@@ -154,7 +140,7 @@ describe("register when the output was lost", { concurrency: 2 }, () => {
     try {
       await rig.write("go", "");
       const job = await rig.spawnedPid(id, "build");
-      const launcher = await parentOf(job);
+      const launcher = await launcherOf(job);
       process.kill(launcher, "SIGKILL");
       await until("the launcher is gone", () => !alive(launcher));
       await rig.write("go2", "");

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { describe, test } from "node:test";
-import { atMoment, FINAL, kill9, KINDS, MODES, MOMENTS, snapshot, startsOf, story, type Strike, TASKS, workflow } from "./fault-points.ts";
+import { atMoment, FINAL, kill, KINDS, MODES, MOMENTS, snapshot, startsOf, story, type Strike, TASKS, workflow } from "./fault-points.ts";
 import { collect, type JournalLine, type RunResult, TestRig, until } from "./rig.ts";
 import { slurmCluster, slurmSuite } from "./slurm.ts";
 
@@ -32,7 +32,7 @@ async function strike(rig: TestRig, cell: Cell, child: ChildProcess): Promise<St
     if (snap === undefined) continue;
     const hit = await atMoment(snap, cell.moment, KINDS[cell.kind]);
     if (hit !== undefined) {
-      kill9(child.pid!);
+      kill(child.pid!);
       return hit;
     }
   }

@@ -2,10 +2,12 @@
  * Wiring only: parse argv, run the command, render an expected failure as one
  * sentence (report/failure.ts) and pick the exit code (docs/errors.md). A
  * throw that reaches this file is a bug, and only a bug prints
- * "Internal error".
+ * "Internal error". Every sentence is made inert on its way out: it may
+ * quote a task's error, a name or a path (report/inert.ts).
  */
 import { formatDiagnostics } from "../report/diagnostics.ts";
 import { describeFailure } from "../report/failure.ts";
+import { inert } from "../report/inert.ts";
 import { exitCodeOf, type Failure } from "../util/failure.ts";
 import { buildCli } from "./commands.ts";
 import { type Io, processIo, useColor } from "../platform/io.ts";
@@ -18,7 +20,7 @@ export function printFailure(failure: Failure, io: Io): number {
     const errors = failure.diagnostics.filter((d) => d.severity === "error");
     if (errors.length > 0) io.err(formatDiagnostics(errors, failure.sources, useColor(io, "stderr")));
   }
-  io.err(`${describeFailure(failure)}\n`);
+  io.err(`${inert(describeFailure(failure))}\n`);
   return exitCodeOf(failure);
 }
 
@@ -36,7 +38,7 @@ async function settle(code: number, io: Io): Promise<number> {
   const failed = await io.flush?.();
   if (failed === undefined) return code;
   if (failed.kind === "output" && failed.stream === "stdout") {
-    io.err(`${describeFailure(failed)}\n`);
+    io.err(`${inert(describeFailure(failed))}\n`);
     await io.flush?.();
   }
   return code === 0 ? exitCodeOf(failed) : code;
@@ -51,8 +53,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
     return outcome.ok ? outcome.value : printFailure(outcome.error, io);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    io.err(`${message.startsWith("Internal error") ? message : `Internal error: ${message}`}\n`);
-    if (debug && e instanceof Error) io.err(`${e.stack}\n`);
+    io.err(`${inert(message.startsWith("Internal error") ? message : `Internal error: ${message}`)}\n`);
+    if (debug && e instanceof Error) io.err(`${inert(e.stack ?? "")}\n`);
     else io.err("Run again with --debug for a stack trace, and please report it\n");
     return 1;
   }

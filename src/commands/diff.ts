@@ -6,6 +6,7 @@ import { openRun, type OpenedRun as LoadedRun } from "../runs/open.ts";
 import type { Outcome } from "../util/failure.ts";
 import { ok } from "../util/result.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
+import { inert, jsonText } from "../report/inert.ts";
 
 interface TaskSide {
   readonly state: string;
@@ -50,7 +51,7 @@ export async function diffCommand(stateDir: string, prefixA: string, prefixB: st
   const b = await openRun(stateDir, prefixB, "diff");
   if (!b.ok) return b;
   const d = diffRuns(a.value, b.value);
-  io.out(opts.json ? `${JSON.stringify(diffJson(d), null, 2)}\n` : formatDiff(d));
+  io.out(opts.json ? `${jsonText(diffJson(d), 2)}\n` : inert(formatDiff(d)));
   return ok(0);
 }
 

@@ -5,6 +5,7 @@ import { openRun } from "../runs/open.ts";
 import type { Failure, Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import { graphFromDag, graphFromRun, renderDot, renderJson, renderMermaid, renderText, type GraphModel } from "../report/graph.ts";
+import { inert, inertDeep } from "../report/inert.ts";
 import { loadForRun } from "./load.ts";
 
 export const GRAPH_FORMATS = ["text", "dot", "mermaid", "json"] as const;
@@ -43,10 +44,11 @@ export async function graphCommand(workflow: string | undefined, opts: GraphOpti
     }
     model ??= graphFromRun(run.state.started, run.state.forensic.map((f) => ({ task: f.task, target: f.target })));
   }
+  // Names come from a workflow file or a journal: shown inert, but for JSON, which keeps them exact.
   switch (opts.format) {
-    case "text": out(renderText(model!, states, opts.color)); break;
-    case "dot": out(renderDot(model!, states)); break;
-    case "mermaid": out(renderMermaid(model!, states)); break;
+    case "text": out(renderText(inertDeep(model!), inertDeep(states), opts.color)); break;
+    case "dot": out(inert(renderDot(model!, states))); break;
+    case "mermaid": out(inert(renderMermaid(model!, states))); break;
     case "json": out(renderJson(model!, states)); break;
   }
   return ok(0);

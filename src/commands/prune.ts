@@ -21,6 +21,7 @@ import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
 import { unreachable } from "../util/unreachable.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import { parseDuration } from "../workflow/duration.ts";
+import { inert } from "../report/inert.ts";
 
 /** `30d`, `2w`, `1d12h`, `90m`: a Go duration with days (`d`) and weeks (`w`) allowed in front. */
 export function parseAge(text: string): number | undefined {
@@ -114,7 +115,8 @@ function activeReason(a: Activity | LockConflict): string {
 }
 
 export async function pruneCommand(stateDir: string, opts: PruneOptions, io: Io): Promise<Outcome> {
-  const out = io.out;
+  // Workflow names and the problems of unreadable runs come from files: shown inert.
+  const out = (text: string) => io.out(inert(text));
   if (opts.olderThanMs === undefined && opts.keep === undefined) {
     return err({ kind: "usage", message: "Nothing to prune by: pass --older-than (e.g. 30d), --keep N, or both" });
   }

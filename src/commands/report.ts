@@ -7,6 +7,7 @@ import { renderReport } from "../report/html/render.ts";
 import { openRun } from "../runs/open.ts";
 import type { Outcome } from "../util/failure.ts";
 import { ok } from "../util/result.ts";
+import { inert } from "../report/inert.ts";
 
 export interface ReportOptions {
   /** The file to write, relative to the directory wf was started in; `-` for stdout; default `<run id>.html`. */
@@ -29,6 +30,6 @@ export async function reportCommand(stateDir: string, prefix: string, opts: Repo
   const written = await writeFileAtomically(path, path, 0o666, async (sink) => void (await sink.write(html)));
   if (!written.ok) return written;
   // The path written, so that `open "$(wf report 7fQ2)"` works.
-  io.out(`${path}\n`);
+  io.out(`${inert(path)}\n`);
   return ok(0);
 }

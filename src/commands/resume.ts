@@ -28,6 +28,7 @@ import { cancel } from "../platform/slurm.ts";
 import { executorOf } from "../workflow/slurm.ts";
 import { checkSbatch, checkSharedDir } from "./slurm-check.ts";
 import { loadForRun } from "./load.ts";
+import { inert } from "../report/inert.ts";
 
 export interface ResumeFlags {
   readonly mode?: Mode;
@@ -78,7 +79,7 @@ export async function resumeCommand(
     const prepared = await prepare(state, flags, reporter, paths.workflowCopy, jobs);
     if (!prepared.ok) return prepared;
     const { dag, plan, cwd } = prepared.value;
-    io.out(describeResumePlan(state, dag, plan, tornBytes, live, cwd === flags.startedIn ? undefined : cwd));
+    io.out(inert(describeResumePlan(state, dag, plan, tornBytes, live, cwd === flags.startedIn ? undefined : cwd)));
     return ok(0);
   }
 

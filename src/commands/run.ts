@@ -27,6 +27,7 @@ import { type ExecutionFlags, executeRun } from "./execute-run.ts";
 import { loadForRun } from "./load.ts";
 import { describePlan } from "./plan.ts";
 import { checkSbatch, checkSharedDir, firstSlurmTask } from "./slurm-check.ts";
+import { inert } from "../report/inert.ts";
 
 export interface RunFlags extends ExecutionFlags {
   readonly dryRun: boolean;
@@ -42,7 +43,7 @@ export async function runCommand(target: string, flags: RunFlags, reporter: Repo
   const vars = checkVariables(dag, new Set(Object.keys(flags.vars)), reporter);
   if (!vars.ok) return vars;
   if (flags.dryRun) {
-    io.out(describePlan(dag, flags.mode, flags.maxParallel));
+    io.out(inert(describePlan(dag, flags.mode, flags.maxParallel)));
     return ok(0);
   }
   const slurmTask = firstSlurmTask(dag, flags.executor);

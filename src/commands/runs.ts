@@ -7,6 +7,7 @@ import { listRuns, type ListFilter, type RunSummary } from "../runs/list.ts";
 import { fsProblem, type Outcome } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
 import { indexPath } from "../runs/paths.ts";
+import { inert, jsonText } from "../report/inert.ts";
 
 export const RUN_LIST_STATUSES = ["running", "resuming", "success", "failed", "cancelled", "interrupted", "unreadable"] as const;
 
@@ -28,15 +29,16 @@ export async function runsCommand(stateDir: string, opts: RunsOptions, io: Io): 
     return err({ kind: "fs", action: "read the run index", path: indexPath(stateDir), problem });
   }
   if (opts.json) {
-    out(`${JSON.stringify(runs.map(runJson), null, 2)}\n`);
+    out(`${jsonText(runs.map(runJson), 2)}\n`);
     return ok(0);
   }
   if (runs.length === 0) {
     const filtered = opts.workflow !== undefined || opts.status !== undefined || opts.tag !== undefined;
-    out(filtered ? "No runs match the filters\n" : `No runs in "${stateDir}"\n`);
+    out(filtered ? "No runs match the filters\n" : inert(`No runs in "${stateDir}"\n`));
     return ok(0);
   }
-  out(renderTable(
+  // Workflow names come from the journals: shown inert.
+  out(inert(renderTable(
     ["ID", "WORKFLOW", "STATUS", "STARTED", "DURATION", "TASKS"],
     runs.map((r) => [
       r.id,
@@ -46,7 +48,7 @@ export async function runsCommand(stateDir: string, opts: RunsOptions, io: Io): 
       r.durationMs === null ? "-" : formatMs(r.durationMs),
       r.status === "unreadable" ? "-" : `${r.done}/${r.total}`,
     ]),
-  ));
+  )));
   return ok(0);
 }
 

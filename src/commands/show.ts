@@ -11,6 +11,7 @@ import { failureSummary } from "../report/human.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
 import { buildTimeline } from "../report/timeline.ts";
 import { formatTimeline } from "../report/timeline-text.ts";
+import { inert, jsonText } from "../report/inert.ts";
 
 export async function showCommand(stateDir: string, prefix: string, opts: { json: boolean; timeline?: boolean }, io: Io): Promise<Outcome> {
   if (opts.json && opts.timeline === true) return err({ kind: "usage", message: "Choose one of --json and --timeline: both were given" });
@@ -20,7 +21,7 @@ export async function showCommand(stateDir: string, prefix: string, opts: { json
     warnDamage(opened.value, io);
     const run = opened.value;
     const timeline = buildTimeline(run.records, { live: run.live, now: Date.now() });
-    io.out(formatTimeline(timeline, { runId: run.id, workflow: run.state.started.workflow, status: run.state.status }, terminalWidth(io)));
+    io.out(inert(formatTimeline(timeline, { runId: run.id, workflow: run.state.started.workflow, status: run.state.status }, terminalWidth(io))));
     return ok(0);
   }
   if (opts.json) {
@@ -34,7 +35,8 @@ export async function showCommand(stateDir: string, prefix: string, opts: { json
   const opened = await openRun(stateDir, prefix, "show", { keepRecords: true, intactPrefix: true });
   if (!opened.ok) return opened;
   warnDamage(opened.value, io);
-  io.out(formatShow(opened.value));
+  // Names, errors, output tails and values come from the journal: shown inert.
+  io.out(inert(formatShow(opened.value)));
   return ok(0);
 }
 
@@ -149,11 +151,11 @@ const PIECE_CLOSE = "\n  ]\n}";
 
 /**
  * Writes `JSON.stringify(runStateJson(run), null, 2)` and a newline, the same
- * text, a few hundred tasks at a time: the tasks' JSON (most of the document
+ * text (DEL and C1 escaped too: report/inert.ts), a few hundred tasks at a time: the tasks' JSON (most of the document
  * for a big run) is never built as one object or one string.
  */
 export function writeRunStateJson(run: RunSummary, out: (text: string) => void): void {
-  const doc = JSON.stringify(runJson(run, []), null, 2);
+  const doc = jsonText(runJson(run, []), 2);
   const slot = doc.indexOf(TASKS_SLOT);
   if (slot === -1) throw new Error("Internal error: no task list in the run's JSON");
   const tasks = [...run.state.tasks.values()];
@@ -166,7 +168,7 @@ export function writeRunStateJson(run: RunSummary, out: (text: string) => void):
   for (let i = 0; i < tasks.length; i += TASKS_PER_PIECE) {
     const piece = tasks.slice(i, i + TASKS_PER_PIECE).map((t) => taskJson(t, run, nodes));
     // Inside `{ tasks: [...] }` the tasks are indented as in the whole document: keep what is between the brackets.
-    const json = JSON.stringify({ tasks: piece }, null, 2);
+    const json = jsonText({ tasks: piece }, 2);
     out(`${i === 0 ? "" : ","}${json.slice(PIECE_OPEN.length, -PIECE_CLOSE.length)}`);
   }
   out(`\n  ],\n${doc.slice(slot + TASKS_SLOT.length)}\n`);

@@ -4,6 +4,7 @@ import type { Io } from "../platform/io.ts";
 import type { Outcome } from "../util/failure.ts";
 import { ok } from "../util/result.ts";
 import { loadWorkflow } from "./load.ts";
+import { inert, jsonText } from "../report/inert.ts";
 
 export interface ValidateFlags {
   readonly json: boolean;
@@ -24,7 +25,7 @@ export async function validateCommand(
   const errors = loaded.diagnostics.filter((d) => d.severity === "error").length;
   const warnings = loaded.diagnostics.length - errors;
   if (flags.json) {
-    out(`${JSON.stringify(diagnosticsToJson(loaded.diagnostics), null, 2)}\n`);
+    out(`${jsonText(diagnosticsToJson(loaded.diagnostics), 2)}\n`);
     return ok(errors > 0 ? 2 : 0);
   }
   if (loaded.diagnostics.length > 0) {
@@ -32,10 +33,10 @@ export async function validateCommand(
   }
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   if (errors > 0) {
-    err(`Workflow "${loaded.file}" is invalid: ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`);
+    err(inert(`Workflow "${loaded.file}" is invalid: ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`));
     return ok(2);
   }
   const tasks = loaded.dag?.nodes.size ?? 0;
-  out(`Workflow "${loaded.file}" is valid: ${plural(tasks, "task")}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`);
+  out(inert(`Workflow "${loaded.file}" is valid: ${plural(tasks, "task")}${warnings > 0 ? `, ${plural(warnings, "warning")}` : ""}\n`));
   return ok(0);
 }

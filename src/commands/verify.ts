@@ -11,6 +11,7 @@ import { readJournalBytes } from "../runs/open.ts";
 import { resolveRunId, runPaths } from "../runs/paths.ts";
 import type { Failure, Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
+import { inert, jsonText } from "../report/inert.ts";
 
 /** A run id prefix, or a path to a journal file (for a copy kept elsewhere). */
 async function journalPathOf(stateDir: () => Result<string, Failure>, target: string): Promise<Result<{ path: string; runId?: string }, Failure>> {
@@ -43,20 +44,20 @@ export async function verifyCommand(
   }
   const v = verifyJournal(bytes.value);
   if (opts.json) {
-    out(`${JSON.stringify({
+    out(`${jsonText({
       path, kind: v.kind, valid: v.kind !== "corrupt", lines: v.lines,
       torn: v.kind === "torn" ? { offset: v.goodBytes, bytes: v.tornBytes } : null,
       problem: v.kind === "corrupt" ? { line: v.line, offset: v.offset, reason: v.reason } : null,
-    }, null, 2)}\n`);
+    }, 2)}\n`);
     return ok(v.kind === "corrupt" ? 1 : 0);
   }
   const lines = (n: number) => `${n} line${n === 1 ? "" : "s"}`;
   switch (v.kind) {
     case "clean":
-      out(`Journal "${path}" is valid: ${lines(v.lines)}\n`);
+      out(inert(`Journal "${path}" is valid: ${lines(v.lines)}\n`));
       return ok(0);
     case "torn":
-      out(`Journal "${path}" is valid up to line ${v.lines} (byte ${v.goodBytes}), then has a torn tail of ${v.tornBytes} bytes: an interrupted write, which wf resume cuts off\n`);
+      out(inert(`Journal "${path}" is valid up to line ${v.lines} (byte ${v.goodBytes}), then has a torn tail of ${v.tornBytes} bytes: an interrupted write, which wf resume cuts off\n`));
       return ok(0);
     case "corrupt":
       // The verdict of this command, printed as a failure so scripts see exit 1.

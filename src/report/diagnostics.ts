@@ -1,6 +1,7 @@
 /** Prints workflow diagnostics: `file:line:col: error: message`, the line, and a marker under it. */
 import pc from "picocolors";
 import type { Diagnostic } from "../util/result.ts";
+import { inert } from "./inert.ts";
 
 /**
  * Formats diagnostics like rustc or wireit's DiagnosticPrinter:
@@ -12,7 +13,8 @@ import type { Diagnostic } from "../util/result.ts";
  * `sources` maps a file to its text, to show the line; without it only the first line prints.
  * Shows the first MAX_SHOWN diagnostics and counts the rest; a source line longer than
  * MAX_LINE_WIDTH is cut to a window around the marker, so the output stays small however
- * many problems one long line holds. Ends with a newline per line; "" for none.
+ * many problems one long line holds. Ends with a newline per line; "" for none. Paths,
+ * messages and source lines are made inert (control characters shown escaped).
  */
 export function formatDiagnostics(
   diags: readonly Diagnostic[],
@@ -25,8 +27,8 @@ export function formatDiagnostics(
   for (const d of diags.slice(0, MAX_SHOWN)) {
     const label = d.severity === "error" ? c.bold(c.red("error")) : c.bold(c.yellow("warning"));
     const loc = d.location;
-    const where = loc ? `${loc.file}:${loc.line}:${loc.column}: ` : "";
-    out += `${c.bold(where)}${label}: ${d.message}\n`;
+    const where = loc ? `${inert(loc.file)}:${loc.line}:${loc.column}: ` : "";
+    out += `${c.bold(where)}${label}: ${inert(d.message)}\n`;
     const text = loc && sources.get(loc.file);
     if (!loc || text === undefined) continue;
     // Split once per file: splitting per diagnostic made many diagnostics quadratic.
@@ -38,10 +40,10 @@ export function formatDiagnostics(
     const gutter = String(loc.line);
     const pad = " ".repeat(gutter.length);
     // Tabs before the marker are kept as tabs so the marker lines up in any terminal.
-    const before = line.slice(0, column - 1).replace(/[^\t]/g, " ");
+    const before = inert(line.slice(0, column - 1)).replace(/[^\t]/g, " ");
     const length = Math.max(1, Math.min(loc.length ?? 1, end - (column - 1)));
     const marker = `^${"~".repeat(length - 1)}`;
-    out += `${c.dim(`${gutter} |`)} ${line}\n`;
+    out += `${c.dim(`${gutter} |`)} ${inert(line)}\n`;
     out += `${c.dim(`${pad} |`)} ${before}${d.severity === "error" ? c.red(marker) : c.yellow(marker)}\n`;
   }
   const hidden = diags.length - MAX_SHOWN;

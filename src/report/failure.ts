@@ -7,6 +7,7 @@ import type { Io } from "../platform/io.ts";
 import type { RunSummary } from "../runs/open.ts";
 import type { Failure, FsProblem, RunProblem } from "../util/failure.ts";
 import { unreachable } from "../util/unreachable.ts";
+import { inert } from "./inert.ts";
 
 /** A file-system problem as the end of a sentence ("…: the disk is full"). */
 export function describeFsProblem(problem: FsProblem): string {
@@ -61,7 +62,7 @@ export function describeRunProblem(problem: RunProblem): string {
 
 /** A damaged journal read up to its first bad line, for forensics: says so on stderr. */
 export function warnDamage(run: Pick<RunSummary, "id" | "damage" | "lines">, io: Pick<Io, "err">): void {
-  if (run.damage !== undefined) io.err(`warning: ${describeDamage(run.id, run.damage, run.lines)}\n`);
+  if (run.damage !== undefined) io.err(`warning: ${inert(describeDamage(run.id, run.damage, run.lines))}\n`);
 }
 
 /** The warning of a forensic command that read a damaged journal up to its first bad line. */

@@ -7,6 +7,7 @@ import { createColors } from "picocolors";
 import type { Dag } from "../graph/dag.ts";
 import type { EventOf } from "../journal/events.ts";
 import type { TaskState } from "../journal/fold.ts";
+import { jsonText } from "./inert.ts";
 
 export interface GraphNode {
   readonly id: string;
@@ -167,5 +168,5 @@ export function renderJson(g: GraphModel, states: GraphStates | undefined): stri
       ...(states === undefined ? {} : { state: states.get(f.id) ?? null }),
     })),
   };
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  return `${jsonText(doc, 2)}\n`;
 }

@@ -1,6 +1,8 @@
 /**
  * The terminal lines of a run (docs/cli.md), one per event, and on a TTY a live
  * progress line. `quiet` keeps only failures and the final line (for cron).
+ * Every text from the run (names, errors, output, values) is made inert on its
+ * way in, so that only wf's own colours and progress line reach the terminal.
  */
 import process from "node:process";
 import { createColors } from "picocolors";
@@ -9,6 +11,7 @@ import { unreachable } from "../util/unreachable.ts";
 import type { Reporter } from "./reporter.ts";
 import { describeFailure } from "./failure.ts";
 import type { Failure } from "../util/failure.ts";
+import { inert, inertDeep } from "./inert.ts";
 
 export interface HumanOptions {
   readonly quiet: boolean;
@@ -56,7 +59,8 @@ export class HumanReporter implements Reporter {
     this.c = createColors(opts.color);
   }
 
-  record(r: JournalRecord): void {
+  record(record: JournalRecord): void {
+    const r = inertDeep(record);
     switch (r.type) {
       case "header":
       case "task_spawned":
@@ -98,7 +102,7 @@ export class HumanReporter implements Reporter {
   }
 
   output(task: string, _stream: "stdout" | "stderr", line: string): void {
-    this.line(`${this.c.dim(`[${task}]`)} ${line}`, false);
+    this.line(`${this.c.dim(`[${inert(task)}]`)} ${inert(line)}`, false);
   }
 
   problem(failure: Failure): void {
@@ -107,7 +111,7 @@ export class HumanReporter implements Reporter {
 
   warn(message: string): void {
     this.clearProgress();
-    this.opts.writeErr(`${this.c.yellow("warning:")} ${message}\n`);
+    this.opts.writeErr(`${this.c.yellow("warning:")} ${inert(message)}\n`);
     this.drawProgress();
   }
 

@@ -77,3 +77,17 @@ function walk(value: unknown): unknown {
   }
   return changed ? out : value;
 }
+
+const JSON_RAW = /[\x7f-\x9f]/;
+const JSON_RAW_ALL = /[\x7f-\x9f]/g;
+
+/**
+ * `JSON.stringify(value, null, space)` with DEL and the C1 characters escaped
+ * too (as `\u007f` to `\u009f`), the only control characters it leaves as they
+ * are: the text parses back to exactly the same value, and no byte of it acts
+ * on a terminal. For every `--json` output.
+ */
+export function jsonText(value: unknown, space?: number): string {
+  const text = JSON.stringify(value, null, space);
+  return JSON_RAW.test(text) ? text.replace(JSON_RAW_ALL, (ch) => `\\u00${ch.charCodeAt(0).toString(16)}`) : text;
+}

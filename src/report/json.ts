@@ -2,8 +2,12 @@ import type { JournalRecord } from "../journal/events.ts";
 import type { Reporter } from "./reporter.ts";
 import { describeFailure } from "./failure.ts";
 import type { Failure } from "../util/failure.ts";
+import { inert, jsonText } from "./inert.ts";
 
-/** `--json`: every durable record as one JSON object per line on stdout; warnings and task output go to stderr. */
+/**
+ * `--json`: every durable record as one JSON object per line on stdout; warnings and task output go to
+ * stderr, made inert as every human output is.
+ */
 export class JsonReporter implements Reporter {
   constructor(
     private readonly out: (text: string) => void,
@@ -11,11 +15,11 @@ export class JsonReporter implements Reporter {
   ) {}
 
   record(record: JournalRecord): void {
-    this.out(`${JSON.stringify(record)}\n`);
+    this.out(`${jsonText(record)}\n`);
   }
 
   output(task: string, _stream: "stdout" | "stderr", line: string): void {
-    this.err(`[${task}] ${line}\n`);
+    this.err(`[${inert(task)}] ${inert(line)}\n`);
   }
 
   problem(failure: Failure): void {
@@ -23,7 +27,7 @@ export class JsonReporter implements Reporter {
   }
 
   warn(message: string): void {
-    this.err(`warning: ${message}\n`);
+    this.err(`warning: ${inert(message)}\n`);
   }
 
   close(): void {}

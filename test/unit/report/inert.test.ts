@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { inert, inertDeep } from "../../../src/report/inert.ts";
+import { inert, inertDeep, jsonText } from "../../../src/report/inert.ts";
 
 describe("inert", () => {
   test("escapes C0 but tab and newline, DEL and C1; keeps the rest", () => {
@@ -26,5 +26,14 @@ describe("inert", () => {
     const clean = { a: ["b"], m: new Map([["c", 1]]) };
     assert.equal(inertDeep(clean), clean);
     assert.equal(data.name, "a\x1bb", "the input is not changed");
+  });
+
+  test("jsonText parses back to the same value and holds no control character at all", () => {
+    assert.equal(jsonText({ a: "\x1b\x7f\u009b" }), '{"a":"\\u001b\\u007f\\u009b"}');
+    fc.assert(fc.property(fc.jsonValue(), fc.constantFrom(undefined, 2), (v, space) => {
+      const text = jsonText(v, space);
+      assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(v)));
+      assert.ok(!/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(text));
+    }));
   });
 });

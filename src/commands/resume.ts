@@ -267,13 +267,19 @@ async function prepare(
     });
   }
   const cliVars = new Set(Object.keys(flags.vars));
-  const file = flags.file ?? state.started.file;
-  if (flags.file === undefined && !(await stat(file).then((s) => s.isFile(), () => false))) {
-    return err({
-      kind: "resume-refused",
-      runId: state.runId,
-      reason: `its workflow file "${file}" no longer exists: pass --file PATH, or --file ${copyOf} for the copy kept when the run started`,
-    });
+  // The journaled path, unless --file says otherwise; when it is gone, the copy kept when the run started.
+  let file = flags.file ?? state.started.file;
+  const isFile = (path: string) => stat(path).then((s) => s.isFile(), () => false);
+  if (flags.file === undefined && !(await isFile(file))) {
+    if (!(await isFile(copyOf))) {
+      return err({
+        kind: "resume-refused",
+        runId: state.runId,
+        reason: `its workflow file "${file}" no longer exists, nor does the copy kept when the run started ("${copyOf}"): pass --file PATH`,
+      });
+    }
+    reporter.warn(`The workflow file "${file}" no longer exists: resuming from the copy kept when the run started, "${copyOf}"`);
+    file = copyOf;
   }
   const loaded = await loadForRun(file, undefined, cliVars);
   if (!loaded.ok) return loaded;

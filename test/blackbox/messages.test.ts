@@ -3,7 +3,7 @@
  * with the documented exit code.
  */
 import assert from "node:assert/strict";
-import { mkdir, rename } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { TestRig } from "./rig.ts";
@@ -24,22 +24,38 @@ describe("messages that point at the fix", () => {
     assert.equal(name.code, 2);
   });
 
-  test("a resume whose workflow file moved suggests --file and the copy kept in the run's folder", async () => {
+  test("a resume whose workflow file is gone runs from the copy kept in the run's folder, with a warning that names it", async () => {
     await using rig = await TestRig.create();
-    await rig.write("ci.toml", `[tasks.a]\ncmd = "test -f fixed"\n`);
+    await rig.write("ci.toml", `[tasks.first]\ncmd = "echo once >> first.txt"\n[tasks.a]\ndepends_on = ["first"]\ncmd = "test -f fixed"\n`);
     assert.equal((await rig.run(["run", "ci.toml", "--quiet"])).code, 1);
     const id = await rig.lastRunId();
     await rename(rig.path("ci.toml"), rig.path("moved.toml"));
-    const refused = await rig.run(["resume", id]);
+    await rig.write("fixed", "");
     const copy = join(rig.stateDir, "runs", id, "workflow.toml");
+    const plan = await rig.run(["resume", id, "--dry-run"]);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /: 1 of 2 tasks would run\n/);
+    const resumed = await rig.run(["resume", id, "--quiet"]);
+    const warning = `warning: The workflow file "${rig.path("ci.toml")}" no longer exists: resuming from the copy kept when the run started, "${copy}"\n`;
+    assert.equal(resumed.stderr, warning);
+    assert.equal(resumed.code, 0);
+    assert.equal(await rig.read("first.txt"), "once\n", "the task that succeeded is skipped");
+    // With the copy gone too, one sentence; --file still wins.
+    await rm(rig.path("fixed"));
+    assert.equal((await rig.run(["run", "moved.toml", "--quiet"])).code, 1);
+    const second = await rig.lastRunId();
+    await rm(join(rig.stateDir, "runs", second, "workflow.toml"));
+    await rename(rig.path("moved.toml"), rig.path("gone.toml"));
+    const refused = await rig.run(["resume", second]);
+    const secondCopy = join(rig.stateDir, "runs", second, "workflow.toml");
     assert.equal(
       refused.stderr,
-      `Cannot resume run "${id}": its workflow file "${rig.path("ci.toml")}" no longer exists: pass --file PATH, or --file ${copy} for the copy kept when the run started\n`,
+      `Cannot resume run "${second}": its workflow file "${rig.path("moved.toml")}" no longer exists, nor does the copy kept when the run started ("${secondCopy}"): pass --file PATH\n`,
     );
     assert.equal(refused.code, 3);
     await rig.write("fixed", "");
-    const resumed = await rig.run(["resume", id, "--file", copy, "--quiet"]);
-    assert.equal(resumed.code, 0, resumed.stderr);
+    const withFile = await rig.run(["resume", second, "--file", "gone.toml", "--quiet"]);
+    assert.deepEqual([withFile.code, withFile.stderr], [0, ""]);
   });
 
   test("wf logs takes a matrix selector as depends_on does", async () => {

@@ -47,14 +47,17 @@ function withExecutionOptions(command: Command): Command {
     .option("--executor <name>", "local or slurm: run tasks here or as Slurm jobs, unless a task's own executor says otherwise")
     .option("--print-output", "Show task output, each line prefixed with its task id")
     .option("--json", "Print one JSON object per event")
-    .option("--quiet", "Print only failures and the final line");
+    .option("--quiet", "Print only failures and the final line")
+    .option("--metrics-file <path>", "Once the run ends, write its outcome to this file for Prometheus (node_exporter's textfile collector)");
 }
 
-function executionFlags(f: FlagReader): Pick<RunFlags, "keepGoing" | "vars" | "timeoutMs" | "printOutput" | "executor"> {
+function executionFlags(f: FlagReader, io: Io): Pick<RunFlags, "keepGoing" | "vars" | "timeoutMs" | "printOutput" | "executor" | "metricsFile"> {
   const timeoutMs = f.duration("timeout", "--timeout");
   const executor = f.text("executor") === undefined ? undefined : f.oneOf("executor", "--executor", ["local", "slurm"] as const, "local");
+  const metricsFile = f.text("metricsFile");
   return {
     ...(executor === undefined ? {} : { executor }),
+    ...(metricsFile === undefined ? {} : { metricsFile: resolve(io.cwd, metricsFile) }),
     keepGoing: f.bool("keepGoing"),
     vars: f.vars(),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
@@ -119,7 +122,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
       const runFlags: RunFlags = {
         mode: f.mode() ?? "sequential",
         maxParallel: f.wholeNumber("maxParallel", "--max-parallel", 1) ?? 4,
-        ...executionFlags(f),
+        ...executionFlags(f, io),
         cwd: io.cwd,
         dryRun: f.bool("dryRun"),
         exclusive: f.bool("exclusive"),
@@ -155,7 +158,7 @@ export function buildCli(io: Io, argv: readonly string[]) {
       const resumeFlags: ResumeFlags = {
         ...(mode === undefined ? {} : { mode }),
         ...(maxParallel === undefined ? {} : { maxParallel }),
-        ...executionFlags(f),
+        ...executionFlags(f, io),
         from: f.list("from"),
         rerun: f.list("rerun"),
         dryRun: f.bool("dryRun"),

@@ -3,6 +3,7 @@
  * records, executes the DAG while SIGINT, SIGTERM and `--timeout` can cancel
  * it, journals the final status, and returns the exit code.
  */
+import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { SPAWN_LOG } from "../platform/job.ts";
@@ -16,9 +17,12 @@ import type { AppendableEvent, Mode } from "../journal/events.ts";
 import type { JournalWriter } from "../journal/writer.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { setLongTimeout } from "../util/timer.ts";
-import type { Failure, Outcome } from "../util/failure.ts";
-import { err, ok } from "../util/result.ts";
-import { JournalWriteError } from "../journal/writer.ts";
+import { type Failure, type FsProblem, fsProblem, type Outcome } from "../util/failure.ts";
+import { err, ok, type Result } from "../util/result.ts";
+import { JOURNAL_FILE, JournalWriteError } from "../journal/writer.ts";
+import { writeFileAtomically } from "../platform/output.ts";
+import { renderMetrics } from "../report/metrics.ts";
+import { foldJournalFile } from "../runs/open.ts";
 
 /** Each log file is cut at this size, with a note where it was cut. */
 export const LOG_CAP_BYTES = 64 * 1024 * 1024;
@@ -38,6 +42,8 @@ export interface ExecutionFlags {
   readonly cwd: string;
   /** `--executor`: where tasks whose own `executor` key says nothing run. */
   readonly executor?: Executor;
+  /** `--metrics-file`: where the run's outcome is written for Prometheus once it has a final status (an absolute path). */
+  readonly metricsFile?: string;
 }
 
 export interface ExecuteRunInput {
@@ -55,6 +61,44 @@ export interface ExecuteRunInput {
 /** What `sbatch` needs from wf's environment whatever the task's is: where the cluster's configuration is. */
 function slurmClientEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   return env["SLURM_CONF"] === undefined ? {} : { SLURM_CONF: env["SLURM_CONF"] };
+}
+
+/** Permissions of the metrics file (less the umask): node_exporter runs as another user and must read it. */
+const METRICS_MODE = 0o644;
+
+/**
+ * Writes the run's metrics (report/metrics.ts) to `path`, atomically: read
+ * back from the journal, which now ends with the final status, so a resume
+ * counts what earlier executions did as well.
+ */
+async function writeMetrics(input: ExecuteRunInput, path: string): Promise<Result<void, Failure>> {
+  const failed = (problem: FsProblem): Result<never, Failure> => err({ kind: "fs", action: "write the metrics file", path, problem });
+  const replaced = await replaceableProblem(path);
+  if (replaced !== undefined) return failed(replaced);
+  const state = await foldJournalFile(join(input.runDir, JOURNAL_FILE), false);
+  if (!state.ok) return err({ kind: "run-unusable", action: "read", runId: input.runId, problem: state.error });
+  const text = renderMetrics(state.value, { live: false, now: Date.now() });
+  const written = await writeFileAtomically(path, path, METRICS_MODE, async (sink) => void (await sink.write(text)));
+  return written.ok || written.error.kind !== "fs" ? written : failed(written.error.problem);
+}
+
+/**
+ * Why what is at `path` must not be replaced by a file, if it must not: the
+ * rename would put the metrics in place of a folder, a symbolic link or (for
+ * root) a device such as /dev/null. Nothing there, or a regular file, is fine.
+ */
+async function replaceableProblem(path: string): Promise<FsProblem | undefined> {
+  let stats;
+  try {
+    stats = await lstat(path);
+  } catch (e) {
+    const problem = fsProblem(e);
+    if (problem === undefined) throw e;
+    return problem === "missing" ? undefined : problem;
+  }
+  if (stats.isFile()) return undefined;
+  if (stats.isDirectory()) return "is-a-directory";
+  return stats.isSymbolicLink() ? "symbolic-link" : "not-a-file";
 }
 
 /** Runs one execution; its exit code, or the failure that stopped it (a journal that cannot be written). */
@@ -120,6 +164,11 @@ export async function executeRun(input: ExecuteRunInput): Promise<Outcome> {
     });
     await journal.close();
     reporter.record(final);
+    // The outcome is journaled: a metrics file that cannot be written is a warning, and the exit code stays the run's.
+    if (flags.metricsFile !== undefined) {
+      const written = await writeMetrics(input, flags.metricsFile);
+      if (!written.ok) reporter.problem(written.error);
+    }
     if (outcome.status === "success") return ok(0);
     if (outcome.status === "cancelled" && signalled !== undefined) return ok(SIGNAL_EXIT[signalled] ?? 130);
     return ok(1);

@@ -37,6 +37,8 @@ export function describeFsProblem(problem: FsProblem): string {
       return "too many files are open";
     case "not-empty":
       return "it is not empty";
+    case "not-a-file":
+      return "it is not a regular file";
     default:
       return unreachable(problem);
   }

@@ -141,6 +141,21 @@ export async function readRun(stateDir: string, id: string, action: RunAction, o
 }
 
 /**
+ * The state of the run whose journal is at `path`, read a few MiB at a time
+ * and checked as readRun checks it, keeping no record: for the execution that
+ * has just journaled its final status (it holds the run's lock, so it reads
+ * the journal by its path, with no lock to ask).
+ */
+export async function foldJournalFile(path: string, live: boolean): Promise<Result<RunState, RunProblem>> {
+  const fold = new JournalFold();
+  const checked = orderChecked((r) => fold.add(r));
+  const scan = await scanJournalFileOf(path, checked.sink);
+  if (!scan.ok) return scan;
+  const read = finishFold(checked.verdict(scan.value), fold, live);
+  return read.ok ? ok(read.value.state) : read;
+}
+
+/**
  * interpretJournal one record at a time: checks and folds a journal's bytes
  * without keeping its records (`onRecord` sees each one, for a caller that
  * wants them). Pure apart from `onRecord`; the answers are interpretJournal's.

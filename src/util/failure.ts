@@ -24,6 +24,8 @@ export type FsProblem =
   | "exists"
   | "too-many-open-files"
   | "not-empty"
+  /** A device, pipe or socket where wf would write a regular file. */
+  | "not-a-file"
   | { readonly code: string };
 
 /** What a command was doing with a run when it failed: the verb of "Cannot <action> run ...". */
@@ -156,7 +158,7 @@ export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
 
 const PROBLEM_NAMES: ReadonlySet<string> = new Set([
   "missing", "not-a-directory", "is-a-directory", "permission-denied", "read-only", "disk-full",
-  "io-error", "symbolic-link", "name-too-long", "exists", "too-many-open-files", "not-empty",
+  "io-error", "symbolic-link", "name-too-long", "exists", "too-many-open-files", "not-empty", "not-a-file",
 ]);
 
 /** An FsProblem as one word (for the journal and the launcher's reports): its name, or the errno code. */

@@ -116,16 +116,28 @@ export function buildCli(io: Io, argv: readonly string[]) {
       .option("--var <name=value>", "Set a variable (repeatable)")
       .option("--dry-run", "Print what would run, and run nothing")
       .option("--exclusive", "Refuse to start while another run of this workflow is active")
+      .option("--resume-failed [n]", "Resume this workflow's last run instead, if it failed, was cancelled or was interrupted; with =N, only while it was resumed fewer than N times")
       .example("wf run ci.toml --parallel --var TARGET_ENV=prod"),
     (workflow, flags) => () => {
       const f = new FlagReader(flags as Flags, argv);
+      const mode = f.mode();
+      const maxParallel = f.wholeNumber("maxParallel", "--max-parallel", 1);
+      const resumeFailed = optionalValue(argv, "--resume-failed");
+      const maxResumes = resumeFailed === undefined || resumeFailed === true ? undefined : wholeNumberOf(f, resumeFailed, "--resume-failed");
       const runFlags: RunFlags = {
-        mode: f.mode() ?? "sequential",
-        maxParallel: f.wholeNumber("maxParallel", "--max-parallel", 1) ?? 4,
+        mode: mode ?? "sequential",
+        maxParallel: maxParallel ?? 4,
         ...executionFlags(f, io),
         cwd: io.cwd,
         dryRun: f.bool("dryRun"),
         exclusive: f.bool("exclusive"),
+        ...(resumeFailed === undefined ? {} : {
+          resumeFailed: {
+            ...(maxResumes === undefined ? {} : { maxResumes }),
+            ...(mode === undefined ? {} : { mode }),
+            ...(maxParallel === undefined ? {} : { maxParallel }),
+          },
+        }),
         ...(f.text("stateDir") === undefined ? {} : { stateDir: f.text("stateDir")! }),
         ...workflowsDirOf(f, io),
       };
@@ -385,11 +397,36 @@ export function buildCli(io: Io, argv: readonly string[]) {
   };
 }
 
-/** Long and short names of an option (`--max-parallel`, `-o`), and whether it takes a value. */
-function optionNames(options: readonly { rawName: string; required?: boolean; isBoolean?: boolean }[]): Map<string, boolean> {
-  const names = new Map<string, boolean>();
+/**
+ * An option whose value is optional (`--resume-failed[=N]`), from the command line as typed:
+ * undefined when absent, true when given bare, else the last value given after `=`.
+ */
+function optionalValue(argv: readonly string[], long: string): string | true | undefined {
+  let value: string | true | undefined;
+  for (const arg of argv) {
+    if (arg === "--") break;
+    if (arg === long) value = true;
+    else if (arg.startsWith(`${long}=`)) value = arg.slice(long.length + 1);
+  }
+  return value;
+}
+
+/** `text` as a whole number, or undefined with a usage failure kept by `f`. */
+function wholeNumberOf(f: FlagReader, text: string, option: string): number | undefined {
+  if (/^\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  f.failure ??= { kind: "usage", message: `Invalid ${option}=${text}: expected a whole number, such as ${option}=3` };
+  return undefined;
+}
+
+/**
+ * Long and short names of an option (`--max-parallel`, `-o`), and whether it takes a value:
+ * `<value>` does; `[value]` takes one only as `--option=value`, so `--resume-failed ci.toml`
+ * leaves the workflow alone.
+ */
+function optionNames(options: readonly { rawName: string; required?: boolean; isBoolean?: boolean }[]): Map<string, boolean | "optional"> {
+  const names = new Map<string, boolean | "optional">();
   for (const o of options) {
-    const takesValue = /[<[]/.test(o.rawName);
+    const takesValue = /</.test(o.rawName) ? true : /\[/.test(o.rawName) ? "optional" : false;
     for (const part of o.rawName.split(/[ ,]+/)) if (part.startsWith("-")) names.set(part, takesValue);
   }
   return names;
@@ -432,7 +469,7 @@ function checkArgv(cli: ReturnType<typeof cac>, typed: readonly string[]): Resul
     if (takesValue === undefined) {
       return usage(`Unknown option "${name}"${didYouMean(name, [...global.keys()].filter((n) => n.startsWith("--")))}: run "wf --help" for usage`);
     }
-    if (takesValue && !arg.includes("=")) i++;
+    if (takesValue === true && !arg.includes("=")) i++;
   }
   const commandName = argv[i];
   if (commandName === undefined) return ok(argv);
@@ -456,6 +493,11 @@ function checkArgv(cli: ReturnType<typeof cac>, typed: readonly string[]): Resul
     if (/^--?[A-Za-z]/.test(arg) && !options.has(name)) {
       const longs = [...options.keys()].filter((n) => n.startsWith("--"));
       return usage(`Unknown option "${name}" for "wf ${commandName}"${didYouMean(name, longs)}: run "wf ${commandName} --help" for usage`);
+    }
+    if (arg.startsWith("-") && options.get(arg) === "optional") {
+      // Bare: given a value, so that cac does not take the next word for it (the value is read by optionalValue).
+      out.push(`${arg}=true`);
+      continue;
     }
     if (arg.startsWith("-") && options.get(arg) === true && j + 1 < argv.length) {
       // A one-letter alias is written as its long name, so its value may be "-" (`-o -`: stdout).

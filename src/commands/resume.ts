@@ -53,6 +53,8 @@ export interface ResumeFlags {
   readonly cwd?: string;
   /** The directory `wf resume` was started in: used only for a journal that predates journaled directories. */
   readonly startedIn: string;
+  /** Resumed by `wf run --resume-failed`: why, journaled on the `resuming` line. */
+  readonly resumeFailed?: string;
 }
 
 export async function resumeCommand(
@@ -147,7 +149,10 @@ export async function resumeCommand(
       }
       const checked = await checkSlurm(dag, plan, flags.executor, paths.dir, io);
       if (!checked.ok) return checked;
-      opening.push({ type: "run_status", status: "resuming", mode, max_parallel: maxParallel, cwd });
+      opening.push({
+        type: "run_status", status: "resuming", mode, max_parallel: maxParallel, cwd,
+        ...(flags.resumeFailed === undefined ? {} : { resume_failed: flags.resumeFailed }),
+      });
       for (const entry of plan) {
         if (entry.action === "skip") opening.push({ type: "task_skipped", task: entry.id, reason: entry.why });
         // An attempt that left no result is journaled as failed, and says whether its command may have run.

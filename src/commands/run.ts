@@ -28,10 +28,18 @@ import { loadForRun } from "./load.ts";
 import { describePlan } from "./plan.ts";
 import { checkSbatch, checkSharedDir, firstSlurmTask } from "./slurm-check.ts";
 import { inert } from "../report/inert.ts";
+import { describeFailure } from "../report/failure.ts";
+import { lastRunOf, startOrResume } from "../runs/last-run.ts";
+import { resumeCommand, type ResumeFlags } from "./resume.ts";
 
 export interface RunFlags extends ExecutionFlags {
   readonly dryRun: boolean;
   readonly exclusive: boolean;
+  /**
+   * `--resume-failed[=N]`: resume the workflow's last run instead of starting one, when it did
+   * not succeed (runs/last-run.ts); with the mode and parallelism only if they were given.
+   */
+  readonly resumeFailed?: { readonly maxResumes?: number; readonly mode?: Mode; readonly maxParallel?: number };
   readonly stateDir?: string;
   readonly workflowsDir?: string;
 }
@@ -42,6 +50,19 @@ export async function runCommand(target: string, flags: RunFlags, reporter: Repo
   const { dag } = loaded.value;
   const vars = checkVariables(dag, new Set(Object.keys(flags.vars)), reporter);
   if (!vars.ok) return vars;
+  let newRunWhy: string | undefined;
+  if (flags.resumeFailed !== undefined) {
+    const stateDir = resolveStateDir({ flag: flags.stateDir, env: io.env });
+    if (!stateDir.ok) return stateDir;
+    const trusted = checkStateDir(stateDir.value);
+    if (!trusted.ok) return trusted;
+    const last = await lastRunOf(stateDir.value, dag.workflow.name);
+    if (!last.ok) return last;
+    const choice = startOrResume(last.value, flags.resumeFailed.maxResumes, describeFailure);
+    if (choice.action === "resume") return resumeInstead(choice.runId, choice.why, stateDir.value, dag, flags, reporter, io);
+    newRunWhy = choice.why;
+    if (flags.dryRun) io.out(inert(`Would start a new run (--resume-failed): ${newRunWhy}\n`));
+  }
   if (flags.dryRun) {
     io.out(inert(describePlan(dag, flags.mode, flags.maxParallel)));
     return ok(0);
@@ -69,11 +90,70 @@ export async function runCommand(target: string, flags: RunFlags, reporter: Repo
     const created = await createRun(stateDir.value, dag, flags, releases);
     if (!created.ok) return created;
     const { runId, dir, journal } = created.value;
-    const opening: AppendableEvent[] = [runStarted(dag, flags), { type: "run_status", status: "running" }];
+    const opening: AppendableEvent[] = [runStarted(dag, flags, newRunWhy), { type: "run_status", status: "running" }];
     return await executeRun({ dag, flags, journal, reporter, runId, runDir: dir, opening });
   } finally {
     for (const release of releases.reverse()) await release().catch(() => {});
   }
+}
+
+/**
+ * `--resume-failed` chose to resume `runId`: exactly as `wf resume RUN --file FILE` would, the
+ * file's current definition checked against the journal. Under `--exclusive`, the workflow's
+ * guard is held throughout, and another active run of the workflow refuses it.
+ */
+async function resumeInstead(runId: string, why: string, stateDir: string, dag: Dag, flags: RunFlags, reporter: Reporter, io: Io): Promise<Outcome> {
+  const rf = flags.resumeFailed!;
+  const resumeFlags: ResumeFlags = {
+    ...flags,
+    mode: rf.mode,
+    maxParallel: rf.maxParallel,
+    from: [],
+    rerun: [],
+    force: false,
+    killOrphans: false,
+    file: resolve(dag.workflow.file),
+    startedIn: flags.cwd,
+    cwd: undefined,
+    resumeFailed: why,
+  };
+  if (flags.dryRun) {
+    io.out(inert(`Would resume run ${runId} (--resume-failed): ${why}\n`));
+    return resumeCommand(runId, stateDir, resumeFlags, reporter, io);
+  }
+  const releases: (() => Promise<void>)[] = [];
+  try {
+    if (flags.exclusive) {
+      const guarded = await takeExclusive(stateDir, dag.workflow.name, releases, runId);
+      if (!guarded.ok) return guarded;
+    }
+    return await resumeCommand(runId, stateDir, resumeFlags, reporter, io);
+  } finally {
+    for (const release of releases.reverse()) await release().catch(() => {});
+  }
+}
+
+/**
+ * `--exclusive`: takes the workflow's guard (released by `releases`), then refuses if any run of
+ * the workflow is active but `except` (the run a `--resume-failed` goes on with).
+ */
+async function takeExclusive(stateDir: string, workflow: string, releases: (() => Promise<void>)[], except?: string): Promise<Result<void, Failure>> {
+  const lockPath = workflowLockPath(stateDir, workflow);
+  const guard = await fsCall("take the lock", lockPath, async () => {
+    await ensureDir(dirname(lockPath));
+    return acquireLock(lockPath);
+  });
+  if (!guard.ok) return guard;
+  if (!guard.value.ok) {
+    const { pid, host, unreadable } = guard.value.error;
+    return err(unreadable ? { kind: "lock-unreadable", path: lockPath } : { kind: "workflow-busy", workflow, pid, host });
+  }
+  releases.push(guard.value.value.release);
+  // The guard only stops other --exclusive starts: any run of the workflow still alive (a plain
+  // run, a resume, or a task left running by a wf killed with -9) stops this one too.
+  const busy = await activeRunOf(stateDir, workflow, undefined, except);
+  if (!busy.ok) return busy;
+  return busy.value === undefined ? ok(undefined) : err(busyFailure(workflow, busy.value));
 }
 
 /**
@@ -93,22 +173,8 @@ async function createRun(
   const trusted = checkStateDir(stateDir);
   if (!trusted.ok) return trusted;
   if (flags.exclusive) {
-    const lockPath = workflowLockPath(stateDir, dag.workflow.name);
-    const guard = await fsCall("take the lock", lockPath, async () => {
-      await ensureDir(dirname(lockPath));
-      return acquireLock(lockPath);
-    });
-    if (!guard.ok) return guard;
-    if (!guard.value.ok) {
-      const { pid, host, unreadable } = guard.value.error;
-      return err(unreadable ? { kind: "lock-unreadable", path: lockPath } : { kind: "workflow-busy", workflow: dag.workflow.name, pid, host });
-    }
-    releases.push(guard.value.value.release);
-    // The guard only stops other --exclusive starts: any run of the workflow still alive (a plain
-    // run, a resume, or a task left running by a wf killed with -9) stops this one too.
-    const busy = await activeRunOf(stateDir, dag.workflow.name);
-    if (!busy.ok) return busy;
-    if (busy.value !== undefined) return err(busyFailure(dag.workflow.name, busy.value));
+    const guarded = await takeExclusive(stateDir, dag.workflow.name, releases);
+    if (!guarded.ok) return guarded;
   }
   const runId = newRunId();
   const paths = runPaths(stateDir, runId);
@@ -160,7 +226,7 @@ export function checkVariables(dag: Dag, available: ReadonlySet<string>, reporte
   return ok(undefined);
 }
 
-function runStarted(dag: Dag, flags: RunFlags): AppendableEvent {
+function runStarted(dag: Dag, flags: RunFlags, resumeFailed: string | undefined): AppendableEvent {
   return {
     type: "run_started",
     workflow: dag.workflow.name,
@@ -179,5 +245,6 @@ function runStarted(dag: Dag, flags: RunFlags): AppendableEvent {
     wf_version: VERSION,
     runtime: runtimeName(),
     cwd: flags.cwd,
+    ...(resumeFailed === undefined ? {} : { resume_failed: resumeFailed }),
   };
 }

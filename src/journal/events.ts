@@ -46,6 +46,8 @@ export const RunStarted = v.strictObject({
   runtime: str,
   /** The directory tasks run in (and `working_dir` is resolved against); absent in journals of wf before 0.2. */
   cwd: v.optional(str),
+  /** Started by `wf run --resume-failed` rather than resuming: why (`the last run, X, succeeded`). */
+  resume_failed: v.optional(str),
 });
 
 /** The run's status changed; the last one is the outcome. */
@@ -58,6 +60,8 @@ export const RunStatus = v.strictObject({
   max_parallel: v.optional(v.pipe(int, v.minValue(1))),
   /** On `resuming`: the directory this execution's tasks run in. */
   cwd: v.optional(str),
+  /** On `resuming` by `wf run --resume-failed`: why this run was resumed (`it failed`). */
+  resume_failed: v.optional(str),
 });
 
 /** An attempt is about to start; durable before its process is spawned. */

@@ -53,6 +53,8 @@ export class HumanReporter implements Reporter {
   private total = 0;
   private ended = 0;
   private progressShown = false;
+  /** Why `--resume-failed` started this run rather than resuming one: said once its `running` line comes. */
+  private newRunWhy: string | undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly opts: HumanOptions) {
@@ -72,11 +74,18 @@ export class HumanReporter implements Reporter {
         this.workflow = r.workflow;
         this.startedAt = Date.parse(r.ts);
         this.total = r.nodes.length;
+        this.newRunWhy = r.resume_failed;
         if (this.opts.live) this.ticker = setInterval(() => this.drawProgress(), 1000);
         return;
       case "run_status":
         if (r.status === "resuming") this.startedAt = Date.parse(r.ts);
-        if (r.status === "running" || r.status === "resuming") return;
+        if (r.status === "running" || r.status === "resuming") {
+          // A resume replays the run's start line first: only a `running` line follows a new start.
+          const why = r.status === "running" ? this.newRunWhy : r.resume_failed;
+          this.newRunWhy = undefined;
+          if (why !== undefined) this.line(`${this.c.dim(r.status === "running" ? "→" : "↻")} ${r.status === "running" ? "new run" : "resuming run"} ${r.run} (--resume-failed): ${why}`, false);
+          return;
+        }
         return this.finalLine(r);
       case "task_started":
         this.maxAttempts.set(r.task, r.max_attempts);

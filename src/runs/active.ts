@@ -110,10 +110,10 @@ export async function intactRecords(stateDir: string, runId: string): Promise<Jo
 }
 
 /**
- * The first active run of `workflow`, newest first, found through the run
- * index: only runs of that workflow with a lock file are read.
+ * The first active run of `workflow` but `except`, newest first, found through
+ * the run index: only runs of that workflow with a lock file are read.
  */
-export async function activeRunOf(stateDir: string, workflow: string, probe: TaskProbe = localProbe): Promise<Result<Activity | undefined, Failure>> {
+export async function activeRunOf(stateDir: string, workflow: string, probe: TaskProbe = localProbe, except?: string): Promise<Result<Activity | undefined, Failure>> {
   const indexed = await fsCall("read the run index", indexPath(stateDir), () => ensureFreshIndex(stateDir));
   if (!indexed.ok) return indexed;
   if (!indexed.value) return ok(undefined);
@@ -121,7 +121,7 @@ export async function activeRunOf(stateDir: string, workflow: string, probe: Tas
   if (!entries.ok) return entries;
   for (const entry of entries.value.reverse()) {
     // "": a run indexed while being created, before its journal named the workflow.
-    if (entry.workflow !== workflow && entry.workflow !== "") continue;
+    if ((entry.workflow !== workflow && entry.workflow !== "") || entry.id === except) continue;
     if (!mayHaveLock(stateDir, entry.id)) continue;
     const activity = await runActivity(stateDir, entry.id, probe);
     if (!activity.ok) return activity;

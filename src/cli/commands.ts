@@ -23,6 +23,7 @@ import { JsonReporter } from "../report/json.ts";
 import type { Reporter } from "../report/reporter.ts";
 import { resolveStateDir } from "../runs/paths.ts";
 import { checkStateDir } from "../runs/trust.ts";
+import { recoverCommand } from "../commands/recover.ts";
 import type { Failure, Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import { VERSION } from "../version.ts";
@@ -162,6 +163,8 @@ export function buildCli(io: Io, argv: readonly string[]) {
       .option("--file <path>", "Read the workflow from this file instead of the journaled path")
       .option("--workflow <name>", "Without a run id: the most recent resumable run of this workflow")
       .option("--cwd <dir>", "Run the remaining tasks in this directory instead of the one the run used")
+      .option("--all-interrupted", "Resume every run whose wf died (after a reboot or a crash), each under its own lock, oldest first")
+      .option("--max-runs <n>", "With --all-interrupted: at most this many runs at once (default: 1)")
       .example("wf resume 7fQ2kLx9 --from build"),
     (runId, flags) => () => {
       const f = new FlagReader(flags as Flags, argv);
@@ -181,6 +184,13 @@ export function buildCli(io: Io, argv: readonly string[]) {
         ...(f.text("cwd") === undefined ? {} : { cwd: resolve(io.cwd, f.text("cwd")!) }),
         startedIn: io.cwd,
       };
+      if (f.bool("allInterrupted")) {
+        const maxRuns = f.wholeNumber("maxRuns", "--max-runs", 1) ?? 1;
+        const alone = [runId === undefined ? undefined : "run id", ...(["file", "from", "rerun", "cwd"] as const).map((o) => (f.list(o).length > 0 ? `--${o}` : undefined))].find((x) => x !== undefined);
+        if (alone !== undefined) return Promise.resolve(err({ kind: "usage", message: `--all-interrupted resumes every interrupted run as it is: it takes no ${alone}` }));
+        return withState(f, io, (stateDir) => recoverCommand(stateDir, { ...resumeFlags, maxRuns, json: f.bool("json") }, io));
+      }
+      if (f.text("maxRuns") !== undefined) return Promise.resolve(err({ kind: "usage", message: "--max-runs goes with --all-interrupted" }));
       return withState(f, io, (stateDir) =>
         resumeCommand(runId === undefined ? undefined : String(runId), stateDir, resumeFlags, reporterFor(f, io), io),
       );
@@ -479,10 +489,14 @@ function checkArgv(cli: ReturnType<typeof cac>, typed: readonly string[]): Resul
   }
   const options = new Map([...global, ...optionNames(command.options)]);
   const out = argv.slice(0, i + 1);
+  // Options that take no value go last: cac would take the word after `--dry-run` for its value,
+  // so `wf resume --dry-run RUN` would resume the latest run, for real.
+  const switches: string[] = [];
+  let rest: string[] = [];
   for (let j = i + 1; j < argv.length; j++) {
     const arg = argv[j]!;
     if (arg === "--") {
-      out.push(...argv.slice(j));
+      rest = argv.slice(j);
       break;
     }
     if (arg === "--version" || arg === "-v") {
@@ -493,6 +507,10 @@ function checkArgv(cli: ReturnType<typeof cac>, typed: readonly string[]): Resul
     if (/^--?[A-Za-z]/.test(arg) && !options.has(name)) {
       const longs = [...options.keys()].filter((n) => n.startsWith("--"));
       return usage(`Unknown option "${name}" for "wf ${commandName}"${didYouMean(name, longs)}: run "wf ${commandName} --help" for usage`);
+    }
+    if (arg.startsWith("--") && options.get(arg) === false) {
+      switches.push(arg);
+      continue;
     }
     if (arg.startsWith("-") && options.get(arg) === "optional") {
       // Bare: given a value, so that cac does not take the next word for it (the value is read by optionalValue).
@@ -507,7 +525,7 @@ function checkArgv(cli: ReturnType<typeof cac>, typed: readonly string[]): Resul
     }
     out.push(arg);
   }
-  return ok(out);
+  return ok([...out, ...switches, ...rest]);
 }
 
 /** cac's own messages, in our sentence style. */

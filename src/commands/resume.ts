@@ -53,6 +53,8 @@ export interface ResumeFlags {
   readonly cwd?: string;
   /** The directory `wf resume` was started in: used only for a journal that predates journaled directories. */
   readonly startedIn: string;
+  /** `--all-interrupted`: once the run is locked, refuse it unless it is still interrupted (another wf may have resumed it). */
+  readonly onlyInterrupted?: boolean;
   /** Resumed by `wf run --resume-failed`: why, journaled on the `resuming` line. */
   readonly resumeFailed?: string;
 }
@@ -103,6 +105,7 @@ export async function resumeCommand(
       const read = foldRecords(records, false);
       if (!read.ok) return err({ kind: "run-unusable", action: "resume", runId, problem: read.error });
       const state = read.value;
+      if (flags.onlyInterrupted === true && state.status !== "interrupted") return err({ kind: "run-moved-on", runId, status: state.status });
       if (state.status === "success") return refused("it already succeeded");
       const opening: AppendableEvent[] = [];
       if (held.tookOver !== undefined) {

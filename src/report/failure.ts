@@ -122,6 +122,8 @@ export function describeFailure(f: Failure): string {
       return `Lock "${f.path}" is unreadable: remove it if no wf process is using it`;
     case "resume-refused":
       return `Cannot resume run "${f.runId}": ${f.reason}`;
+    case "run-moved-on":
+      return `Cannot resume run "${f.runId}": it is no longer interrupted (it is ${f.status} now)`;
     case "no-resumable-run":
       return `No resumable run found${f.workflow === undefined ? "" : ` for workflow "${f.workflow}"`}: nothing failed, was cancelled or was interrupted`;
     case "workflow-busy": {

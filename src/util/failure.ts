@@ -89,6 +89,8 @@ export type Failure =
   | { readonly kind: "lock-unreadable"; readonly path: string }
   /** The run exists but resume will not run it, and `reason` says why (exit 3). */
   | { readonly kind: "resume-refused"; readonly runId: string; readonly reason: string }
+  /** `wf resume --all-interrupted` took a run's lock and found it no longer interrupted: another wf resumed it meanwhile (exit 3). */
+  | { readonly kind: "run-moved-on"; readonly runId: string; readonly status: string }
   /** `wf resume` without an id found nothing to resume (exit 3). */
   | { readonly kind: "no-resumable-run"; readonly workflow?: string }
   /**
@@ -142,6 +144,7 @@ export function exitCodeOf(failure: Failure): 1 | 2 | 3 {
     case "run-locked":
     case "lock-unreadable":
     case "resume-refused":
+    case "run-moved-on":
     case "no-resumable-run":
     case "workflow-busy":
       return 3;

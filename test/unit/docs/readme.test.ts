@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fencedBlocks, readDoc } from "./doc-files.ts";
 
-const DOCS = ["README.md", "docs/packaging.md"];
+const DOCS = ["README.md", "docs/packaging.md", "docs/resume.md"];
 
 test("every crontab line runs wf by its absolute path", () => {
   let jobs = 0;
@@ -18,8 +18,8 @@ test("every crontab line runs wf by its absolute path", () => {
         // A job line starts with five time fields; variable and comment lines do not.
         if (!/^(\S+\s+){5}/.test(line) || line.startsWith("#") || /^\w+=/.test(line)) continue;
         jobs++;
-        const uses = [...line.matchAll(/(^|[\s;&|(=$])([^\s;&|(=$]*)\bwf run\b/g)].map((m) => m[2] ?? "");
-        assert.ok(uses.length > 0, `${doc}: a crontab line without "wf run": ${line}`);
+        const uses = [...line.matchAll(/(^|[\s;&|(=$])([^\s;&|(=$]*)\bwf (run|resume)\b/g)].map((m) => m[2] ?? "");
+        assert.ok(uses.length > 0, `${doc}: a crontab line without "wf run" or "wf resume": ${line}`);
         for (const prefix of uses) assert.match(prefix, /^\/\S*\/$/, `${doc}: wf is not named by its full path in: ${line}`);
       }
     }

@@ -3,7 +3,6 @@
  * records, executes the DAG while SIGINT, SIGTERM and `--timeout` can cancel
  * it, journals the final status, and returns the exit code.
  */
-import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { SPAWN_LOG } from "../platform/job.ts";
@@ -73,32 +72,11 @@ const METRICS_MODE = 0o644;
  */
 async function writeMetrics(input: ExecuteRunInput, path: string): Promise<Result<void, Failure>> {
   const failed = (problem: FsProblem): Result<never, Failure> => err({ kind: "fs", action: "write the metrics file", path, problem });
-  const replaced = await replaceableProblem(path);
-  if (replaced !== undefined) return failed(replaced);
   const state = await foldJournalFile(join(input.runDir, JOURNAL_FILE), false);
   if (!state.ok) return err({ kind: "run-unusable", action: "read", runId: input.runId, problem: state.error });
   const text = renderMetrics(state.value, { live: false, now: Date.now() });
   const written = await writeFileAtomically(path, path, METRICS_MODE, async (sink) => void (await sink.write(text)));
   return written.ok || written.error.kind !== "fs" ? written : failed(written.error.problem);
-}
-
-/**
- * Why what is at `path` must not be replaced by a file, if it must not: the
- * rename would put the metrics in place of a folder, a symbolic link or (for
- * root) a device such as /dev/null. Nothing there, or a regular file, is fine.
- */
-async function replaceableProblem(path: string): Promise<FsProblem | undefined> {
-  let stats;
-  try {
-    stats = await lstat(path);
-  } catch (e) {
-    const problem = fsProblem(e);
-    if (problem === undefined) throw e;
-    return problem === "missing" ? undefined : problem;
-  }
-  if (stats.isFile()) return undefined;
-  if (stats.isDirectory()) return "is-a-directory";
-  return stats.isSymbolicLink() ? "symbolic-link" : "not-a-file";
 }
 
 /** Runs one execution; its exit code, or the failure that stopped it (a journal that cannot be written). */

@@ -5,9 +5,9 @@
  * leaves neither a half file nor the temporary one.
  */
 import { randomBytes } from "node:crypto";
-import { open, rename, unlink } from "node:fs/promises";
+import { lstat, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { type Failure, fsProblem } from "../util/failure.ts";
+import { type Failure, type FsProblem, fsProblem } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
 import type { Io } from "./io.ts";
 
@@ -33,7 +33,9 @@ const encoder = new TextEncoder();
  * Writes `path` with what `produce` writes to its sink: into a temporary file
  * beside it (created, never followed nor reused), synced, then renamed over
  * `path`. On a failure the temporary file is removed and `path` is left as it
- * was; the failure names `shown`, the path as the user gave it.
+ * was; the failure names `shown`, the path as the user gave it. Only nothing
+ * or a regular file at `path` is replaced: the rename would put the file in
+ * place of a folder, a symbolic link or (for root) a device such as /dev/null.
  */
 export async function writeFileAtomically(
   path: string,
@@ -47,6 +49,8 @@ export async function writeFileAtomically(
     if (problem === undefined) throw e;
     return err({ kind: "fs", action: "write", path: shown, problem });
   };
+  const replaced = await replaceableProblem(path);
+  if (replaced !== undefined) return err({ kind: "fs", action: "write", path: shown, problem: replaced });
   let fh;
   try {
     fh = await open(temp, "wx", mode);
@@ -88,4 +92,19 @@ export async function writeFileAtomically(
   }
   await unlink(temp).catch(() => {});
   return failed(problem);
+}
+
+/** Why what is at `path` must not be replaced by a file, if it must not; nothing there, or a regular file, is fine. */
+async function replaceableProblem(path: string): Promise<FsProblem | undefined> {
+  let stats;
+  try {
+    stats = await lstat(path);
+  } catch (e) {
+    const problem = fsProblem(e);
+    if (problem === undefined) throw e;
+    return problem === "missing" ? undefined : problem;
+  }
+  if (stats.isFile()) return undefined;
+  if (stats.isDirectory()) return "is-a-directory";
+  return stats.isSymbolicLink() ? "symbolic-link" : "not-a-file";
 }

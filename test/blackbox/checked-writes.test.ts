@@ -5,8 +5,9 @@
  * quiet, with the command's own exit code (docs/errors.md).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, lstatSync, openSync } from "node:fs";
+import { mkdir, readFile, symlink } from "node:fs/promises";
 import { describe, test } from "node:test";
 import { cliCommand, collect, TestRig } from "./rig.ts";
 
@@ -89,5 +90,32 @@ describe("checked writes", { skip: !existsSync("/dev/full") }, () => {
     } finally {
       closeSync(fd);
     }
+  });
+
+  test("-o replaces only nothing or a regular file: a device, a pipe, a folder or a link at the path is left as it is", async () => {
+    await using rig = await TestRig.create();
+    await rig.write("w.toml", WORKFLOW);
+    assert.equal((await rig.run(["run", "w.toml", "--quiet"])).code, 0);
+    const id = await rig.lastRunId();
+    // A pipe stands in for a device such as /dev/null, which root's rename would replace.
+    assert.equal(spawnSync("mkfifo", [rig.path("pipe")]).status, 0);
+    await mkdir(rig.path("folder"));
+    await rig.write("target.txt", "kept\n");
+    await symlink(rig.path("target.txt"), rig.path("link"));
+    const cases: [string, string][] = [["pipe", "it is not a regular file"], ["folder", "it is a folder"], ["link", "it is a symbolic link, which wf does not follow there"]];
+    for (const [name, why] of cases) {
+      for (const args of [["export", id, "-o", name], ["export", id, "--format", "tar", "-o", name], ["report", id, "-o", name]]) {
+        const r = await rig.run(args);
+        // wf report names the path it writes in full, as it prints it on success.
+        const shown = args[0] === "report" ? rig.path(name) : name;
+        assert.deepEqual({ args, code: r.code, stderr: r.stderr }, { args, code: 1, stderr: `Cannot write "${shown}": ${why}\n` });
+      }
+    }
+    assert.ok(lstatSync(rig.path("pipe")).isFIFO());
+    assert.ok(lstatSync(rig.path("link")).isSymbolicLink());
+    assert.equal(await readFile(rig.path("target.txt"), "utf8"), "kept\n");
+    const written = await rig.run(["export", id, "-o", "target.txt"]);
+    assert.equal(written.code, 0, written.stderr);
+    assert.equal(JSON.parse(await readFile(rig.path("target.txt"), "utf8")).format, "wf-export");
   });
 });

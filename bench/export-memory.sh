@@ -3,11 +3,12 @@
 # --format tar -o FILE`, `wf export` (JSON) and `wf logs` to /dev/null, beside
 # `cat` of the same log files (the reference: the least a reader of them can
 # do) and `tar -cf` of the run's folder. The run is made by wf itself: TASKS
-# tasks, each printing LOG_MB MiB of 64-byte lines. Times come from one
+# tasks, each printing LOG_MB MiB of 64-byte lines (a log is cut at 64 MiB,
+# so that is the most one task's stdout log holds). Times come from one
 # hyperfine session; peak RSS from GNU time, the largest over RUNS runs. The
 # target is a peak under 200 MB whatever the size of the logs.
 #
-#   bench/export-memory.sh                  # 8 tasks x 588 MiB: 4.6 GiB of logs
+#   bench/export-memory.sh                  # 74 tasks x 64 MiB: 4.6 GiB of logs
 #   TASKS=2 LOG_MB=64 RUNS=2 bench/export-memory.sh
 #   WF_CLI='deno run -A src/main.ts' bench/export-memory.sh
 #
@@ -20,8 +21,8 @@ cd "$(dirname "$0")/.."
 
 source bench/lib.sh
 bench_setup export-memory
-tasks=${TASKS:-8}
-log_mb=${LOG_MB:-588}
+tasks=${TASKS:-74}
+log_mb=${LOG_MB:-64}
 runs=${RUNS:-3}
 if [ ! -x /usr/bin/time ]; then
   echo "GNU time is not installed: apt-get update && apt-get install -y time" >&2

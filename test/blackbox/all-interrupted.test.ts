@@ -18,12 +18,14 @@ async function waitFor(path: string): Promise<void> {
   assert.ok(existsSync(path), `${path} appeared`);
 }
 
-/** A workflow whose one task leaves its start in starts.txt, then lasts `seconds`. */
-const workflow = (name: string, seconds: number) =>
-  [`name = "${name}"`, "[tasks.t]", `cmd = "echo ${name} >> starts.txt; touch go-${name}; sleep ${seconds}; echo ${name} >> ends.txt"`, ""].join("\n");
+/** A workflow whose one task leaves its start in starts.txt, then lasts `seconds`, or until release-<name> exists. */
+const workflow = (name: string, seconds: number | "released") => {
+  const wait = seconds === "released" ? `for i in $(seq 600); do test -f release-${name} && break; sleep 0.1; done` : `sleep ${seconds}`;
+  return [`name = "${name}"`, "[tasks.t]", `cmd = "echo ${name} >> starts.txt; touch go-${name}; ${wait}; echo ${name} >> ends.txt"`, ""].join("\n");
+};
 
 /** Runs `name` and kills its wf with -9 once its task started; the job lives on. */
-async function interrupted(rig: TestRig, name: string, seconds: number): Promise<string> {
+async function interrupted(rig: TestRig, name: string, seconds: number | "released"): Promise<string> {
   await rig.write(`${name}.toml`, workflow(name, seconds));
   const before = new Set(await rig.runIds());
   const child = rig.spawn(["run", `${name}.toml`, "--quiet"]);
@@ -47,12 +49,16 @@ describe("wf resume --all-interrupted", () => {
     // a's and b's jobs end while no wf runs (adopted); c's is still running (waited for).
     const a = await interrupted(rig, "a", 0.5);
     const b = await interrupted(rig, "b", 0.5);
-    const c = await interrupted(rig, "c", 3);
+    const c = await interrupted(rig, "c", "released");
     for (let i = 0; i < 200 && (await lines(rig, "ends.txt")).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
     const plan = await rig.run(["resume", "--all-interrupted", "--dry-run"]);
     assert.equal(plan.code, 0, plan.stderr);
     assert.deepEqual(plan.stdout.split("\n").filter((l) => l.startsWith("Run ")).map((l) => l.slice(0, 16)), [`Run "${a}"`, `Run "${b}"`, `Run "${c}"`]);
-    const r = await rig.run(["resume", "--all-interrupted", "--max-runs", "2"]);
+    const resume = collect(rig.spawn(["resume", "--all-interrupted", "--max-runs", "2"]), { timeoutMs: 60_000 });
+    // c's job ends only once the resume waits for it.
+    for (let i = 0; i < 800 && !(await rig.journalText(c)).includes('"task_reattached"'); i++) await new Promise((r) => setTimeout(r, 25));
+    await rig.write("release-c", "");
+    const r = await resume;
     assert.equal(r.code, 0, r.stderr);
     const shown = r.stdout.split("\n").filter(Boolean);
     assert.deepEqual(shown.slice(0, 3).map((l) => l.replace(/in \d+(\.\d+)?m?s$/, "in T")).sort(), [

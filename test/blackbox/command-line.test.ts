@@ -23,7 +23,7 @@ const REFUSED: readonly [args: string[], stderr: string][] = [
   [["run", "t.toml", "--max-parallel", "0x10"], 'Invalid --max-parallel "0x10": expected a whole number of at least 1\n'],
   [["run", "t.toml", "--timeout", "0"], 'Invalid --timeout "0": expected a duration above zero such as 90s, 10m or 1h30m\n'],
   [["run", "t.toml", "--bogus"], 'Unknown option "--bogus" for "wf run": run "wf run --help" for usage\n'],
-  [["run", "t.toml", "--resume-failed"], 'Unknown option "--resume-failed" for "wf run": run "wf run --help" for usage\n'],
+  [["run", "t.toml", "--resume-faild"], 'Unknown option "--resume-faild" for "wf run" (did you mean "--resume-failed"?): run "wf run --help" for usage\n'],
   [["run", "t.toml", "--keep-goin=1"], 'Unknown option "--keep-goin" for "wf run" (did you mean "--keep-going"?): run "wf run --help" for usage\n'],
   [["show", "-x"], 'Unknown option "-x" for "wf show": run "wf show --help" for usage\n'],
 ];

@@ -109,10 +109,10 @@ export function logPathIn(runDir: string, logPath: string): string | undefined {
 
 const CHUNK = 1 << 20;
 
-/** Opens a log without following a symbolic link planted among the logs; undefined when it cannot be read (not created yet, removed, a link). */
 /** Which of an attempt's files an offset is for. */
 const fileKey = (a: LogAttempt, stream: "stdout" | "stderr") => `${a.task}#${a.attempt}#${stream}`;
 
+/** Opens a log without following a symbolic link planted among the logs; undefined when it cannot be read (not created yet, removed, a link). */
 async function openLog(path: string | undefined): Promise<FileHandle | undefined> {
   if (path === undefined) return undefined;
   return open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);

@@ -123,8 +123,8 @@ export function buildCli(io: Io, argv: readonly string[]) {
       const f = new FlagReader(flags as Flags, argv);
       const mode = f.mode();
       const maxParallel = f.wholeNumber("maxParallel", "--max-parallel", 1);
-      const resumeFailed = optionalValue(argv, "--resume-failed");
-      const maxResumes = resumeFailed === undefined || resumeFailed === true ? undefined : wholeNumberOf(f, resumeFailed, "--resume-failed");
+      const resumeFailed = f.optionalWholeNumber("--resume-failed");
+      const maxResumes = resumeFailed === true ? undefined : resumeFailed;
       const runFlags: RunFlags = {
         mode: mode ?? "sequential",
         maxParallel: maxParallel ?? 4,
@@ -408,27 +408,6 @@ export function buildCli(io: Io, argv: readonly string[]) {
 }
 
 /**
- * An option whose value is optional (`--resume-failed[=N]`), from the command line as typed:
- * undefined when absent, true when given bare, else the last value given after `=`.
- */
-function optionalValue(argv: readonly string[], long: string): string | true | undefined {
-  let value: string | true | undefined;
-  for (const arg of argv) {
-    if (arg === "--") break;
-    if (arg === long) value = true;
-    else if (arg.startsWith(`${long}=`)) value = arg.slice(long.length + 1);
-  }
-  return value;
-}
-
-/** `text` as a whole number, or undefined with a usage failure kept by `f`. */
-function wholeNumberOf(f: FlagReader, text: string, option: string): number | undefined {
-  if (/^\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
-  f.failure ??= { kind: "usage", message: `Invalid ${option}=${text}: expected a whole number, such as ${option}=3` };
-  return undefined;
-}
-
-/**
  * Long and short names of an option (`--max-parallel`, `-o`), and whether it takes a value:
  * `<value>` does; `[value]` takes one only as `--option=value`, so `--resume-failed ci.toml`
  * leaves the workflow alone.
@@ -513,7 +492,7 @@ function checkArgv(cli: ReturnType<typeof cac>, typed: readonly string[]): Resul
       continue;
     }
     if (arg.startsWith("-") && options.get(arg) === "optional") {
-      // Bare: given a value, so that cac does not take the next word for it (the value is read by optionalValue).
+      // Bare: given a value, so that cac does not take the next word for it (FlagReader.optionalWholeNumber reads the real one).
       out.push(`${arg}=true`);
       continue;
     }

@@ -10,6 +10,11 @@ export { type Io, useColor } from "../platform/io.ts";
 
 type Flags = Record<string, unknown>;
 
+/** Decimal digits only, and a number JavaScript holds exactly. */
+function isWholeNumber(text: string): boolean {
+  return /^\d+$/.test(text) && Number.isSafeInteger(Number(text));
+}
+
 /** One-letter aliases of options that take a value. */
 const SHORT: Readonly<Record<string, string>> = { output: "-o" };
 
@@ -77,10 +82,26 @@ export class FlagReader {
     if (this.flags[name] === undefined) return undefined;
     const value = this.text(name) ?? "";
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+    if (!isWholeNumber(value.trim()) || n < min) {
       return this.usage(`Invalid ${option} "${value}": expected a whole number of at least ${min}`);
     }
     return n;
+  }
+
+  /**
+   * An option whose value is optional, `--<option>[=N]`, read from the command line as typed
+   * (its value only ever after `=`): undefined when absent, true when given bare, else a whole number.
+   */
+  optionalWholeNumber(option: string): number | true | undefined {
+    let value: string | true | undefined;
+    for (const arg of this.argv) {
+      if (arg === "--") break;
+      if (arg === option) value = true;
+      else if (arg.startsWith(`${option}=`)) value = arg.slice(option.length + 1);
+    }
+    if (value === undefined || value === true) return value;
+    if (isWholeNumber(value)) return Number(value);
+    return this.usage(`Invalid ${option}=${value}: expected a whole number, such as ${option}=3`);
   }
 
   /** A Go-style duration above zero. */

@@ -21,8 +21,7 @@ import { runtimeName } from "../platform/runtime.ts";
 import { HumanReporter } from "../report/human.ts";
 import { JsonReporter } from "../report/json.ts";
 import type { Reporter } from "../report/reporter.ts";
-import { resolveStateDir } from "../runs/paths.ts";
-import { checkStateDir } from "../runs/trust.ts";
+import { trustedStateDir } from "../runs/paths.ts";
 import { recoverCommand } from "../commands/recover.ts";
 import type { Failure, Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
@@ -74,11 +73,7 @@ function workflowsDirOf(f: FlagReader, io: Io): { workflowsDir?: string } {
 
 /** The state directory from `--state-dir` and the environment. */
 function stateDirOf(f: FlagReader, io: Io): Result<string, Failure> {
-  const dir = resolveStateDir({ flag: f.text("stateDir"), env: io.env });
-  if (!dir.ok) return dir;
-  // Before anything in it is read or written (runs/trust.ts).
-  const trusted = checkStateDir(dir.value);
-  return trusted.ok ? dir : trusted;
+  return trustedStateDir({ flag: f.text("stateDir"), env: io.env });
 }
 
 /** Runs `body` unless a flag was bad, with the state directory resolved. */

@@ -12,7 +12,7 @@ import type { Dag } from "../graph/dag.ts";
 import type { AppendableEvent, Mode } from "../journal/events.ts";
 import { activeRunOf, busyFailure } from "../runs/active.ts";
 import { acquireLock } from "../runs/lock.ts";
-import { ensureDir, newRunId, resolveStateDir, runPaths, workflowLockPath } from "../runs/paths.ts";
+import { ensureDir, newRunId, runPaths, trustedStateDir, workflowLockPath } from "../runs/paths.ts";
 import { checkStateDir } from "../runs/trust.ts";
 import { appendRunIndex } from "../runs/index.ts";
 import { createJournal, type JournalWriter } from "../journal/writer.ts";
@@ -51,15 +51,15 @@ export async function runCommand(target: string, flags: RunFlags, reporter: Repo
   const vars = checkVariables(dag, new Set(Object.keys(flags.vars)), reporter);
   if (!vars.ok) return vars;
   let newRunWhy: string | undefined;
+  // Found before anything else under --resume-failed, which reads it to choose; else once the run is due.
+  let found: Result<string, Failure> | undefined;
   if (flags.resumeFailed !== undefined) {
-    const stateDir = resolveStateDir({ flag: flags.stateDir, env: io.env });
-    if (!stateDir.ok) return stateDir;
-    const trusted = checkStateDir(stateDir.value);
-    if (!trusted.ok) return trusted;
-    const last = await lastRunOf(stateDir.value, dag.workflow.name);
+    found = trustedStateDir({ flag: flags.stateDir, env: io.env });
+    if (!found.ok) return found;
+    const last = await lastRunOf(found.value, dag.workflow.name);
     if (!last.ok) return last;
     const choice = startOrResume(last.value, flags.resumeFailed.maxResumes, describeFailure);
-    if (choice.action === "resume") return resumeInstead(choice.runId, choice.why, stateDir.value, dag, flags, reporter, io);
+    if (choice.action === "resume") return resumeInstead(choice.runId, choice.why, found.value, dag, flags, reporter, io);
     newRunWhy = choice.why;
     if (flags.dryRun) io.out(inert(`Would start a new run (--resume-failed): ${newRunWhy}\n`));
   }
@@ -72,10 +72,8 @@ export async function runCommand(target: string, flags: RunFlags, reporter: Repo
     const sbatch = checkSbatch(slurmTask, io.env);
     if (!sbatch.ok) return sbatch;
   }
-  const stateDir = resolveStateDir({ flag: flags.stateDir, env: io.env });
+  const stateDir = found ?? trustedStateDir({ flag: flags.stateDir, env: io.env });
   if (!stateDir.ok) return stateDir;
-  const trusted = checkStateDir(stateDir.value);
-  if (!trusted.ok) return trusted;
   if (slurmTask !== undefined) {
     // Before the run exists: a state directory the compute nodes cannot see leaves no run behind.
     const runs = join(stateDir.value, "runs");

@@ -7,7 +7,7 @@ import { JOURNAL_FILE } from "../journal/writer.ts";
 import { type Failure, fsProblem } from "../util/failure.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
-import { checkRunDir } from "./trust.ts";
+import { checkRunDir, checkStateDir } from "./trust.ts";
 
 /**
  * The state directory: `--state-dir`, `$WF_STATE_DIR`, `$XDG_STATE_HOME/wf`,
@@ -20,6 +20,14 @@ export function resolveStateDir(opts: { flag?: string | undefined; env: Record<s
   if (env["XDG_STATE_HOME"]) return ok(join(env["XDG_STATE_HOME"], "wf"));
   if (env["HOME"]) return ok(join(env["HOME"], ".local", "state", "wf"));
   return err({ kind: "no-state-dir" });
+}
+
+/** resolveStateDir's answer, once it passed the ownership check (trust.ts): before anything in it is read or written. */
+export function trustedStateDir(opts: { flag?: string | undefined; env: Record<string, string | undefined> }): Result<string, Failure> {
+  const dir = resolveStateDir(opts);
+  if (!dir.ok) return dir;
+  const trusted = checkStateDir(dir.value);
+  return trusted.ok ? dir : trusted;
 }
 
 /**

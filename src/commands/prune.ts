@@ -8,15 +8,14 @@
  * The index keeps the deleted runs' lines (listing skips them) and is touched,
  * so no rebuild follows; `wf runs --reindex` compacts it.
  */
-import { readdir, rm, utimes } from "node:fs/promises";
-import { join } from "node:path";
+import { rm, utimes } from "node:fs/promises";
 import type { Io } from "../platform/io.ts";
 import { describeFailure, describeRunProblem } from "../report/failure.ts";
 import { formatTime } from "../report/table.ts";
 import { type Activity, intactRecords, runActivity } from "../runs/active.ts";
 import { acquireLock, type LockConflict } from "../runs/lock.ts";
 import { readRun } from "../runs/open.ts";
-import { indexPath, isRunId, runDir, runPaths } from "../runs/paths.ts";
+import { indexPath, runDir, runFolderIds, runPaths } from "../runs/paths.ts";
 import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
 import { unreachable } from "../util/unreachable.ts";
 import { err, ok, type Result } from "../util/result.ts";
@@ -121,9 +120,7 @@ export async function pruneCommand(stateDir: string, opts: PruneOptions, io: Io)
     return err({ kind: "usage", message: "Nothing to prune by: pass --older-than (e.g. 30d), --keep N, or both" });
   }
   const now = opts.now ?? Date.now();
-  const ids = (await readdir(join(stateDir, "runs"), { withFileTypes: true }).catch(() => []))
-    .filter((d) => d.isDirectory() && isRunId(d.name))
-    .map((d) => d.name);
+  const ids = await runFolderIds(stateDir);
   const runs: Candidate[] = [];
   for (const id of ids) runs.push(await describeRun(stateDir, id));
   // Newest first; an unreadable run with no date last.

@@ -6,15 +6,13 @@
  * outage"). A run that failed or was cancelled is left alone, and so is one
  * that another wf takes first: two of these racing resume every run once.
  */
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { Io } from "../platform/io.ts";
 import { formatDuration } from "../report/human.ts";
 import { inert, jsonText } from "../report/inert.ts";
 import { describeFailure } from "../report/failure.ts";
 import { RunEndReporter } from "../report/run-end.ts";
 import { readRun } from "../runs/open.ts";
-import { isRunId } from "../runs/paths.ts";
+import { runFolderIds } from "../runs/paths.ts";
 import { exitCodeOf, type Failure, type Outcome } from "../util/failure.ts";
 import { ok } from "../util/result.ts";
 import { resumeCommand, type ResumeFlags } from "./resume.ts";
@@ -39,11 +37,8 @@ type RunOutcome =
 
 /** The interrupted runs, oldest first: no final status, and no live wf holds their lock. Unreadable runs are not among them. */
 async function interruptedRuns(stateDir: string, workflow: string | undefined): Promise<Candidate[]> {
-  const ids = (await readdir(join(stateDir, "runs"), { withFileTypes: true }).catch(() => []))
-    .filter((d) => d.isDirectory() && isRunId(d.name))
-    .map((d) => d.name);
   const found: Candidate[] = [];
-  for (const id of ids) {
+  for (const id of await runFolderIds(stateDir)) {
     const read = await readRun(stateDir, id, "resume", { keepRecords: false });
     if (!read.ok || read.value.live || read.value.state.status !== "interrupted") continue;
     const started = read.value.state.started;

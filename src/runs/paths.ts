@@ -1,5 +1,5 @@
 /** Where runs live (the state directory of journal-format.md), run ids, and run-id prefixes. */
-import { lstat, mkdir, stat } from "node:fs/promises";
+import { lstat, mkdir, readdir, stat } from "node:fs/promises";
 import { readdirSync, type Stats } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { customAlphabet } from "nanoid";
@@ -120,6 +120,12 @@ export function indexPath(stateDir: string): string {
 }
 
 const INDEX_FILE = "index.jsonl";
+
+/** The ids of the run folders in the state directory, by listing `runs/` (none when it cannot be read). */
+export async function runFolderIds(stateDir: string): Promise<string[]> {
+  const entries = await readdir(join(stateDir, "runs"), { withFileTypes: true }).catch(() => []);
+  return entries.filter((d) => d.isDirectory() && isRunId(d.name)).map((d) => d.name);
+}
 
 /** A well-formed run id (or prefix of one). */
 export function isRunId(text: string): boolean {

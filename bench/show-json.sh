@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Times `wf show <run> --json` on a 1,000,000-line journal against a floor
-# measured in the same hyperfine session: node reading the same file, splitting
-# it into lines and JSON.parse-ing each one (bench/show-json.floor.mjs). Prints
-# the ratio (the target is at most 2) and each command's peak RSS.
+# Times the commands that read a whole journal on a 1,000,000-line one, against
+# a floor measured in the same hyperfine session: node reading the same file,
+# splitting it into lines and JSON.parse-ing each one
+# (bench/show-json.floor.mjs). The commands: `wf show <run> --json`, `wf show`,
+# `wf show --timeline`, `wf report -o FILE`, `wf resume --dry-run`, and the
+# journal pass of a real `wf resume` (bench/resume-open.mjs: open for append,
+# check and fold, append nothing). Prints each one's ratio to the floor (the
+# target is at most 2) and peak RSS; exits 1 when `wf show --json` misses it.
 #
 #   bench/show-json.sh                          # uses node bin/wf.js (npm run build first)
 #   WF_CLI='deno run -A src/main.ts' bench/show-json.sh
@@ -30,15 +34,27 @@ echo "  $(wc -c <"$journal") bytes"
 
 floor="node bench/show-json.floor.mjs $journal"
 show="$wf show $run --json --state-dir $work"
+table="$wf show $run --state-dir $work"
+timeline="$wf show $run --timeline --state-dir $work"
+report="$wf report $run -o $work/report.html --state-dir $work"
+dryrun="$wf resume $run --dry-run --state-dir $work"
+reopen="node bench/resume-open.mjs $journal $run"
 
-# Fail early, with the CLI's own message, if it cannot show the run.
-$show >/dev/null
+# Fail early, with the CLI's own message, if one cannot read the run.
+for c in "$show" "$table" "$timeline" "$report" "$dryrun" "$reopen"; do $c >/dev/null; done
 
+uptime
 hyperfine \
   --runs "$runs" --warmup 1 \
   --export-json "$json" --export-markdown "$md" \
   --command-name floor "$floor" \
-  --command-name show-json "$show >/dev/null"
+  --command-name show-json "$show >/dev/null" \
+  --command-name show "$table >/dev/null" \
+  --command-name timeline "$timeline >/dev/null" \
+  --command-name report "$report >/dev/null" \
+  --command-name resume-dry-run "$dryrun >/dev/null" \
+  --command-name resume-open "$reopen"
+uptime
 
 # Peak RSS of one run of each, in KiB, from GNU time.
 peak() {
@@ -48,21 +64,22 @@ peak() {
     echo "?"
   fi
 }
-floor_rss=$(peak "$floor")
-show_rss=$(peak "$show")
+rss=""
+for c in "$floor" "$show" "$table" "$timeline" "$report" "$dryrun" "$reopen"; do rss="$rss $(peak "$c")"; done
 
 echo
 node --input-type=module -e '
   import { readFileSync } from "node:fs";
-  const [file, floorRss, showRss] = process.argv.slice(1);
+  const [file, ...rss] = process.argv.slice(1);
   const { results } = JSON.parse(readFileSync(file, "utf8"));
-  const [floor, show] = results;
   const mib = (kib) => (Number.isFinite(Number(kib)) ? `${(Number(kib) / 1024).toFixed(0)} MiB` : "unknown");
-  for (const [r, rss] of [[floor, floorRss], [show, showRss]]) {
-    console.log(`  ${r.command.padEnd(10)} ${r.mean.toFixed(2)} s ± ${r.stddev.toFixed(2)}   peak RSS ${mib(rss)}`);
-  }
-  const ratio = show.mean / floor.mean;
+  const floor = results[0];
+  results.forEach((r, i) => {
+    const ratio = i === 0 ? "" : `x${(r.mean / floor.mean).toFixed(2)}`;
+    console.log(`  ${r.command.padEnd(15)} ${r.mean.toFixed(2)} s ± ${r.stddev.toFixed(2)}  ${ratio.padStart(6)}   peak RSS ${mib(rss[i])}`);
+  });
+  const ratio = results[1].mean / floor.mean;
   console.log(`Ratio show-json / floor: x${ratio.toFixed(2)} (target: at most x2.00) ${ratio <= 2 ? "PASS" : "FAIL"}`);
   process.exitCode = ratio <= 2 ? 0 : 1;
-' "$root/$json" "$floor_rss" "$show_rss"
+' "$root/$json" $rss
 echo "Saved: $json and $md"

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Io } from "../platform/io.ts";
 import { writeFileAtomically } from "../platform/output.ts";
 import { warnDamage } from "../report/failure.ts";
-import { renderReport } from "../report/html/render.ts";
+import { renderReport, ReportRecords } from "../report/html/render.ts";
 import { openRun } from "../runs/open.ts";
 import type { Outcome } from "../util/failure.ts";
 import { ok } from "../util/result.ts";
@@ -16,11 +16,13 @@ export interface ReportOptions {
 
 export async function reportCommand(stateDir: string, prefix: string, opts: ReportOptions, io: Io): Promise<Outcome> {
   // For forensics, as wf show: a damaged journal is drawn from its intact lines, with a warning.
-  const opened = await openRun(stateDir, prefix, "report", { keepRecords: true, intactPrefix: true });
+  // One pass: the page's timeline and values are collected as the journal is read, and no record is kept.
+  const records = new ReportRecords();
+  const opened = await openRun(stateDir, prefix, "report", { keepRecords: false, intactPrefix: true, onRecord: (r) => records.add(r) });
   if (!opened.ok) return opened;
   const run = opened.value;
   warnDamage(run, io);
-  const html = renderReport(run, { now: Date.now() });
+  const html = renderReport(run, records, { now: Date.now() });
   if (opts.output === "-") {
     io.out(html);
     return ok(0);

@@ -10,7 +10,7 @@ import { compareDefinitions, type PlanEntry, planResume, resumeVariables } from 
 import { nodesOfTask } from "../graph/build.ts";
 import type { Dag, NodeId } from "../graph/dag.ts";
 import type { AppendableEvent, JournalRecord, Mode } from "../journal/events.ts";
-import type { RunState } from "../journal/fold.ts";
+import { JournalFold, type RunState } from "../journal/fold.ts";
 import { openJournalForAppend } from "../journal/writer.ts";
 import { endGroup, hasEnvironmentEntry } from "../platform/process.ts";
 import { describeFailure } from "../report/failure.ts";
@@ -18,7 +18,7 @@ import type { Reporter } from "../report/reporter.ts";
 import { ensureFreshIndex, linesBackwards, parseIndexLine } from "../runs/index.ts";
 import { acquireLock } from "../runs/lock.ts";
 import { findJobs, type JobFinding, settleLaunchers } from "../runs/jobs.ts";
-import { foldRecords, readRun } from "../runs/open.ts";
+import { readRun } from "../runs/open.ts";
 import { checkRunFolder, indexPath, resolveRunId, runPaths } from "../runs/paths.ts";
 import { type Failure, fsCall, type Outcome } from "../util/failure.ts";
 import { err, ok, type Result } from "../util/result.ts";
@@ -74,7 +74,7 @@ export async function resumeCommand(
 
   if (flags.dryRun) {
     // The read path every command uses; read-only, no lock.
-    const read = await readRun(stateDir, runId, "resume");
+    const read = await readRun(stateDir, runId, "resume", { keepRecords: false });
     if (!read.ok) return read;
     const { state, live, tornBytes } = read.value;
     if (state.status === "success") return refused("it already succeeded");
@@ -97,13 +97,15 @@ export async function resumeCommand(
   }
   const held = lock.value.value;
   try {
-    const opened = await openJournalForAppend({ path: paths.journal, runId, writer: "wf" });
+    // One pass: the journal is checked, folded and opened for append as it is read, keeping no record.
+    const fold = new JournalFold();
+    const opened = await openJournalForAppend({ path: paths.journal, runId, writer: "wf", onRecord: (r) => fold.add(r) });
     if (!opened.ok) return err({ kind: "run-unusable", action: "resume", runId, problem: opened.error });
-    const { writer: journal, records } = opened.value;
+    const { writer: journal } = opened.value;
     let handedOver = false; // executeRun closes the journal itself
     try {
-      const read = foldRecords(records, false);
-      if (!read.ok) return err({ kind: "run-unusable", action: "resume", runId, problem: read.error });
+      const read = fold.finish(false);
+      if (!read.ok) return err({ kind: "run-unusable", action: "resume", runId, problem: { kind: "incomplete" } });
       const state = read.value;
       if (flags.onlyInterrupted === true && state.status !== "interrupted") return err({ kind: "run-moved-on", runId, status: state.status });
       if (state.status === "success") return refused("it already succeeded");
@@ -221,7 +223,7 @@ async function latestResumable(stateDir: string, workflow: string | undefined): 
       const entry = parseIndexLine(line);
       if (entry === undefined || seen.has(entry.id)) continue;
       seen.add(entry.id);
-      const loaded = await readRun(stateDir, entry.id, "resume");
+      const loaded = await readRun(stateDir, entry.id, "resume", { keepRecords: false });
       if (!loaded.ok) continue;
       const { state, live } = loaded.value;
       if (live || state.status === "success" || (workflow !== undefined && state.started.workflow !== workflow)) continue;

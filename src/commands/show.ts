@@ -3,24 +3,25 @@ import process from "node:process";
 import type { AttemptState, TaskFold } from "../journal/fold.ts";
 import type { Io } from "../platform/io.ts";
 import { runDurationMs } from "../runs/list.ts";
-import { openRun, type OpenedRun as LoadedRun, type RunSummary } from "../runs/open.ts";
+import { openRun, type RunSummary } from "../runs/open.ts";
 import { err, ok } from "../util/result.ts";
 import type { Outcome } from "../util/failure.ts";
 import { warnDamage } from "../report/failure.ts";
 import { failureSummary } from "../report/human.ts";
 import { formatMs, formatTime, renderTable } from "../report/table.ts";
-import { buildTimeline } from "../report/timeline.ts";
+import { TimelineBuilder } from "../report/timeline.ts";
 import { formatTimeline } from "../report/timeline-text.ts";
 import { inert, jsonText } from "../report/inert.ts";
 
 export async function showCommand(stateDir: string, prefix: string, opts: { json: boolean; timeline?: boolean }, io: Io): Promise<Outcome> {
   if (opts.json && opts.timeline === true) return err({ kind: "usage", message: "Choose one of --json and --timeline: both were given" });
   if (opts.timeline === true) {
-    const opened = await openRun(stateDir, prefix, "show", { keepRecords: true, intactPrefix: true });
+    const builder = new TimelineBuilder();
+    const opened = await openRun(stateDir, prefix, "show", { keepRecords: false, intactPrefix: true, onRecord: (r) => builder.add(r) });
     if (!opened.ok) return opened;
     warnDamage(opened.value, io);
     const run = opened.value;
-    const timeline = buildTimeline(run.records, { live: run.live, now: Date.now() });
+    const timeline = builder.finish({ live: run.live, now: Date.now() });
     io.out(inert(formatTimeline(timeline, { runId: run.id, workflow: run.state.started.workflow, status: run.state.status }, terminalWidth(io))));
     return ok(0);
   }
@@ -32,7 +33,7 @@ export async function showCommand(stateDir: string, prefix: string, opts: { json
     writeRunStateJson(opened.value, io.out);
     return ok(0);
   }
-  const opened = await openRun(stateDir, prefix, "show", { keepRecords: true, intactPrefix: true });
+  const opened = await openRun(stateDir, prefix, "show", { keepRecords: false, intactPrefix: true });
   if (!opened.ok) return opened;
   warnDamage(opened.value, io);
   // Names, errors, output tails and values come from the journal: shown inert.
@@ -185,7 +186,7 @@ function exitCodes(t: TaskFold): string {
   return parts.length === 0 ? "-" : parts.join(",");
 }
 
-function taskMs(t: TaskFold, run: LoadedRun): number | null {
+function taskMs(t: TaskFold, run: RunSummary): number | null {
   let total: number | null = null;
   t.attempts.forEach((a, i) => {
     const ms = attemptMs(a, attemptOutcome(a, run, i === t.attempts.length - 1));
@@ -199,7 +200,7 @@ function firstLine(text: string): string {
   return line.length > 80 ? `${line.slice(0, 77)}...` : line;
 }
 
-export function formatShow(run: LoadedRun): string {
+export function formatShow(run: RunSummary): string {
   const s = run.state;
   const last = s.statuses.at(-1);
   const reason = s.status === last?.status && last.reason !== undefined ? `: ${last.reason}` : "";
@@ -217,7 +218,7 @@ export function formatShow(run: LoadedRun): string {
   );
   const resumes = s.statuses.filter((x) => x.status === "resuming").map((x) => formatTime(x.ts));
   head.push(["Resumes", resumes.length === 0 ? "0" : `${resumes.length} (${resumes.join(", ")})`]);
-  if (run.tornBytes > 0) head.push(["Journal", `torn tail of ${run.tornBytes} bytes after line ${run.records.length} (ignored; wf resume repairs it)`]);
+  if (run.tornBytes > 0) head.push(["Journal", `torn tail of ${run.tornBytes} bytes after line ${run.lines} (ignored; wf resume repairs it)`]);
   let text = head.map(([k, v]) => `${k.padEnd(9)} ${v}`).join("\n") + "\n\n";
 
   text += renderTable(

@@ -7,6 +7,7 @@
  * same write, so that write did not finish. Anything else that is wrong is
  * corrupt. Reading never modifies the file; repair is openJournalForAppend's.
  */
+import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { decodeLine, decodeLineBytes, exactUtf8Chunk, hasValidCrc } from "./line.ts";
 import type { JournalRecord } from "./events.ts";
@@ -272,12 +273,13 @@ const CARRY_BYTES = 256 << 10;
  * whole: memory does not grow with the journal, and the next piece is read
  * while one is scanned. Reads to the end of the file whatever the verdict,
  * so that an error reading any of it is thrown as reading it whole would.
+ * Never through a symbolic link planted in the journal's place (ELOOP).
  * Throws what the file system throws (open.ts makes it a failure). `sizes`
  * are for tests.
  */
 export async function scanJournalFile(path: string, onRecord: RecordSink, sizes = { read: READ_BYTES, carry: CARRY_BYTES }): Promise<Scan> {
   const { read: readBytes, carry: carryBytes } = sizes;
-  const file = await open(path, "r");
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   let reading: Promise<unknown> | undefined;
   try {
     const scan = new JournalScan(onRecord);

@@ -9,11 +9,12 @@
  * Retrying an fsync is unsafe (the kernel may have dropped the dirty pages).
  */
 import { constants } from "node:fs";
-import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { encodeRecord } from "./line.ts";
-import { checkJournal } from "./order.ts";
+import { orderChecked, type Verdict } from "./order.ts";
+import { type RecordSink, scanJournalFile } from "./reader.ts";
 import type { AppendableEvent, JournalRecord } from "./events.ts";
 import { err, ok } from "../util/result.ts";
 import type { Result } from "../util/result.ts";
@@ -182,9 +183,11 @@ export async function openJournalForAppend(opts: {
   runId: string;
   writer: string;
   now?: () => Date;
+  /** Sees each record as it is read and checked (a fold, say): the journal is read once, a few MiB at a time, and no record is kept. */
+  onRecord?: RecordSink;
 }): Promise<
   Result<
-    { writer: JournalWriter; records: JournalRecord[]; recovered?: { droppedBytes: number; savedTo: string } },
+    { writer: JournalWriter; lines: number; recovered?: { droppedBytes: number; savedTo: string } },
     RunProblem
   >
 > {
@@ -198,16 +201,19 @@ export async function openJournalForAppend(opts: {
     if (problem === "missing" && !writing) return { kind: "no-journal" };
     return { kind: "fs", path, problem, ...(writing ? { writing: true } : {}) };
   };
-  let bytes: Uint8Array;
+  let header: JournalRecord | undefined;
+  const checked = orderChecked((r, offset) => {
+    header ??= r;
+    opts.onRecord?.(r, offset);
+  });
+  let c: Verdict;
   try {
     // Never through a symbolic link planted in the journal's place (ELOOP: "symbolic-link").
-    bytes = await readFile(path, { flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+    c = checked.verdict(await scanJournalFile(path, checked.sink));
   } catch (e) {
     return err(ioError(e));
   }
-  const c = checkJournal(bytes);
   if (c.kind === "corrupt") return err({ kind: "corrupt", line: c.line, offset: c.offset, reason: c.reason });
-  const header = c.records[0];
   if (!header) return err({ kind: "empty" });
   if (header.run !== opts.runId) {
     return err({ kind: "corrupt", line: 1, offset: 0, reason: `it belongs to run "${header.run}", not "${opts.runId}"` });
@@ -217,22 +223,24 @@ export async function openJournalForAppend(opts: {
   let fh: FileHandle | undefined;
   try {
     if (c.kind === "torn") {
-      const savedTo = await saveTornBytes(path, bytes.subarray(c.goodBytes), now());
       const cut = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
       try {
+        const torn = new Uint8Array(c.tornBytes);
+        const { bytesRead } = await cut.read(torn, 0, torn.length, c.goodBytes);
+        const savedTo = await saveTornBytes(path, torn.subarray(0, bytesRead), now());
         await cut.truncate(c.goodBytes);
         await cut.sync();
+        recovered = { droppedBytes: c.tornBytes, savedTo };
       } finally {
         await cut.close();
       }
       await fsyncDir(dirname(path));
-      recovered = { droppedBytes: c.tornBytes, savedTo };
     }
     fh = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
   } catch (e) {
     return err(ioError(e));
   }
-  const writer = new GroupCommitWriter(path, opts.runId, fh, c.records.length, now);
+  const writer = new GroupCommitWriter(path, opts.runId, fh, c.lines, now);
   if (recovered) {
     try {
       await writer.append({ type: "recovered", dropped_bytes: recovered.droppedBytes, saved_to: basename(recovered.savedTo) });
@@ -241,7 +249,7 @@ export async function openJournalForAppend(opts: {
       return err(ioError(e));
     }
   }
-  return ok(recovered ? { writer, records: c.records, recovered } : { writer, records: c.records });
+  return ok(recovered ? { writer, lines: c.lines, recovered } : { writer, lines: c.lines });
 }
 
 /** Writes the cut bytes to a new file beside the journal, durably; returns its path. */

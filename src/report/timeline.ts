@@ -125,75 +125,77 @@ const FINAL = new Set(["success", "failed", "cancelled"]);
  * `live`: a wf holds the run's lock, so unfinished attempts of its last
  * execution are running until `now`.
  */
-export function buildTimeline(records: readonly JournalRecord[], opts: { live: boolean; now: number }): Timeline {
-  const rows: TimelineRow[] = [];
-  const byId = new Map<string, TimelineRow>();
-  const forensicRows = new Map<string, TimelineRow>();
-  const executions: Execution[] = [];
-  const open = new Map<string, OpenAttempt>();
-  /** Finished attempts waiting for their execution's outcome to name a cancelled one. */
-  const pending: { open: OpenAttempt; finished: EventOf<"task_finished">; end: number }[] = [];
-  let lastAt = Number.NaN;
+export function buildTimeline(records: Iterable<JournalRecord>, opts: { live: boolean; now: number }): Timeline {
+  const builder = new TimelineBuilder();
+  for (const r of records) builder.add(r);
+  return builder.finish(opts);
+}
 
-  const rowOf = (task: string, forensicFor?: string): TimelineRow => {
+/**
+ * buildTimeline one record at a time, for a journal read as it is scanned
+ * (`wf report`, `wf show --timeline`): add() each record in order, then
+ * finish() once whether the run is live is known. Keeps the rows and
+ * attempts, never the records.
+ */
+export class TimelineBuilder {
+  private readonly rows: TimelineRow[] = [];
+  private readonly byId = new Map<string, TimelineRow>();
+  private readonly forensicRows = new Map<string, TimelineRow>();
+  private readonly executions: Execution[] = [];
+  private readonly open = new Map<string, OpenAttempt>();
+  /** Finished attempts waiting for their execution's outcome to name a cancelled one. */
+  private readonly pending: { open: OpenAttempt; finished: EventOf<"task_finished">; end: number }[] = [];
+  private lastAt = Number.NaN;
+
+  private rowOf(task: string, forensicFor?: string): TimelineRow {
     if (forensicFor !== undefined) {
       const key = `${task}\u0000${forensicFor}`;
-      let row = forensicRows.get(key);
+      let row = this.forensicRows.get(key);
       if (row === undefined) {
         row = { id: task, forensicFor, deps: [], attempts: [], marks: [], critical: false };
-        forensicRows.set(key, row);
+        this.forensicRows.set(key, row);
       }
       return row;
     }
-    let row = byId.get(task);
+    let row = this.byId.get(task);
     if (row === undefined) {
       row = { id: task, deps: [], attempts: [], marks: [], critical: false };
-      byId.set(task, row);
-      rows.push(row);
+      this.byId.set(task, row);
+      this.rows.push(row);
     }
     return row;
-  };
-  const keyOf = (task: string, attempt: number, forensicFor?: string) => `${task}\u0000${attempt}\u0000${forensicFor ?? ""}`;
-  const current = (): Execution | undefined => executions.at(-1);
-  /** Closes the current execution: its attempts' outcomes are known. */
-  const settle = (exec: Execution | undefined) => {
-    const cancelled = exec?.status === "cancelled";
-    for (const p of pending.splice(0)) push(p.open, p.end, outcomeOf(p.finished, cancelled), p.finished);
-  };
-  const push = (o: OpenAttempt, end: number, outcome: AttemptOutcome, finished?: EventOf<"task_finished">) => {
-    o.row.attempts.push({
-      task: o.task,
-      attempt: o.attempt,
-      start: o.start,
-      end: Math.max(o.start, end),
-      outcome,
-      execution: o.execution,
-      ...(o.started === undefined ? {} : { started: o.started }),
-      ...(finished === undefined ? {} : { finished }),
-      adopted: finished !== undefined && isAdopted(finished),
-    });
-  };
+  }
 
-  for (const r of records) {
+  private current(): Execution | undefined {
+    return this.executions.at(-1);
+  }
+
+  /** Closes the current execution: its attempts' outcomes are known. */
+  private settle(exec: Execution | undefined): void {
+    const cancelled = exec?.status === "cancelled";
+    for (const p of this.pending.splice(0)) push(p.open, p.end, outcomeOf(p.finished, cancelled), p.finished);
+  }
+
+  add(r: JournalRecord): void {
     const at = Date.parse(r.ts);
     if (r.type === "run_started") {
       for (const n of r.nodes) {
-        if (byId.has(n.id)) continue;
+        if (this.byId.has(n.id)) continue;
         const row: TimelineRow = { id: n.id, deps: n.deps, attempts: [], marks: [], critical: false };
-        byId.set(n.id, row);
-        rows.push(row);
+        this.byId.set(n.id, row);
+        this.rows.push(row);
       }
-      executions.push({ index: 0, start: at, end: at, status: "running", mode: r.mode, maxParallel: r.max_parallel, ...(r.cwd === undefined ? {} : { cwd: r.cwd }) });
+      this.executions.push({ index: 0, start: at, end: at, status: "running", mode: r.mode, maxParallel: r.max_parallel, ...(r.cwd === undefined ? {} : { cwd: r.cwd }) });
     } else if (r.type === "run_status") {
-      const exec = current();
+      const exec = this.current();
       if (r.status === "resuming") {
-        settle(exec);
+        this.settle(exec);
         // An attempt still open stays so: a resume may adopt its result or wait for it; if none does, it was interrupted.
         if (exec !== undefined && exec.status === "running") exec.status = "interrupted";
         const prev = exec;
         const cwd = r.cwd ?? prev?.cwd;
-        executions.push({
-          index: executions.length, start: at, end: at, status: "running",
+        this.executions.push({
+          index: this.executions.length, start: at, end: at, status: "running",
           mode: r.mode ?? prev?.mode ?? "sequential",
           maxParallel: r.max_parallel ?? prev?.maxParallel ?? 1,
           ...(cwd === undefined ? {} : { cwd }),
@@ -201,52 +203,77 @@ export function buildTimeline(records: readonly JournalRecord[], opts: { live: b
       } else if (exec !== undefined && FINAL.has(r.status)) {
         exec.status = r.status as ExecutionStatus;
         if (r.reason !== undefined) exec.reason = r.reason;
-        settle(exec);
+        this.settle(exec);
       }
     } else if (r.type === "task_started") {
-      const exec = current()?.index ?? 0;
-      const row = rowOf(r.task, r.forensic_for);
-      open.set(keyOf(r.task, r.attempt, r.forensic_for), { row, task: r.task, attempt: r.attempt, start: at, execution: exec, watchedBy: exec, started: r });
+      const exec = this.current()?.index ?? 0;
+      const row = this.rowOf(r.task, r.forensic_for);
+      this.open.set(keyOf(r.task, r.attempt, r.forensic_for), { row, task: r.task, attempt: r.attempt, start: at, execution: exec, watchedBy: exec, started: r });
     } else if (r.type === "task_reattached") {
       // A resume waits for a job an earlier execution started: the attempt goes on in this execution.
-      for (const o of open.values()) if (o.task === r.task && o.attempt === r.attempt) o.watchedBy = current()?.index ?? o.watchedBy;
+      for (const o of this.open.values()) if (o.task === r.task && o.attempt === r.attempt) o.watchedBy = this.current()?.index ?? o.watchedBy;
     } else if (r.type === "task_finished") {
       const key = keyOf(r.task, r.attempt, r.forensic_for);
-      const exec = current()?.index ?? 0;
-      const o = open.get(key) ?? { row: rowOf(r.task, r.forensic_for), task: r.task, attempt: r.attempt, start: at, execution: exec, watchedBy: exec };
-      open.delete(key);
+      const exec = this.current()?.index ?? 0;
+      const o = this.open.get(key) ?? { row: this.rowOf(r.task, r.forensic_for), task: r.task, attempt: r.attempt, start: at, execution: exec, watchedBy: exec };
+      this.open.delete(key);
       const end = isAdopted(r) ? Math.min(at, o.start + r.duration_ms) : at;
-      pending.push({ open: o, finished: r, end });
+      this.pending.push({ open: o, finished: r, end });
     } else if (r.type === "task_skipped" || r.type === "task_cancelled") {
       // A resume journals each task that already succeeded as skipped: its bar says so already.
-      if (r.type === "task_skipped" && r.reason === "already succeeded") continue;
-      rowOf(r.task).marks.push({ kind: r.type === "task_skipped" ? "skipped" : "cancelled", at, reason: r.reason, execution: current()?.index ?? 0 });
+      if (r.type === "task_skipped" && r.reason === "already succeeded") return;
+      this.rowOf(r.task).marks.push({ kind: r.type === "task_skipped" ? "skipped" : "cancelled", at, reason: r.reason, execution: this.current()?.index ?? 0 });
     }
-    if (!Number.isNaN(at)) lastAt = at;
-    const exec = current();
-    if (exec !== undefined && !Number.isNaN(at)) exec.end = Math.max(exec.end, at);
+    this.advance(at);
   }
 
-  const last = current();
-  const liveEnd = opts.live && last !== undefined && last.status === "running";
-  if (liveEnd) last.end = Math.max(last.end, opts.now);
-  settle(last);
-  for (const o of open.values()) {
-    const runningNow = liveEnd && o.watchedBy === last.index;
-    push(o, runningNow ? opts.now : (executions[o.watchedBy]?.end ?? lastAt), runningNow ? "running" : "interrupted");
+  /** The latest time seen, and the current execution's end. */
+  private advance(at: number): void {
+    if (Number.isNaN(at)) return;
+    this.lastAt = at;
+    const exec = this.current();
+    if (exec !== undefined) exec.end = Math.max(exec.end, at);
   }
-  if (last !== undefined && last.status === "running" && !opts.live) last.status = "interrupted";
-  for (const row of [...rows, ...forensicRows.values()]) row.attempts.sort((a, b) => a.start - b.start || a.attempt - b.attempt);
 
-  const all = [...rows, ...forensicRows.values()];
-  const criticalPath = findCriticalPath(rows);
-  const onPath = new Set(criticalPath);
-  for (const row of rows) row.critical = onPath.has(row.id);
-  const start = executions[0]?.start ?? lastAt;
-  let end = start;
-  for (const e of executions) end = Math.max(end, e.end);
-  for (const row of all) for (const a of row.attempts) end = Math.max(end, a.end);
-  return { start, end, rows: all, executions, criticalPath, summary: summarise(all, executions, start, end, criticalPath, byId) };
+  finish(opts: { live: boolean; now: number }): Timeline {
+    const { rows, forensicRows, executions, open, byId } = this;
+    const last = this.current();
+    const liveEnd = opts.live && last !== undefined && last.status === "running";
+    if (liveEnd) last.end = Math.max(last.end, opts.now);
+    this.settle(last);
+    for (const o of open.values()) {
+      const runningNow = liveEnd && o.watchedBy === last.index;
+      push(o, runningNow ? opts.now : (executions[o.watchedBy]?.end ?? this.lastAt), runningNow ? "running" : "interrupted");
+    }
+    if (last !== undefined && last.status === "running" && !opts.live) last.status = "interrupted";
+    for (const row of [...rows, ...forensicRows.values()]) row.attempts.sort((a, b) => a.start - b.start || a.attempt - b.attempt);
+
+    const all = [...rows, ...forensicRows.values()];
+    const criticalPath = findCriticalPath(rows);
+    const onPath = new Set(criticalPath);
+    for (const row of rows) row.critical = onPath.has(row.id);
+    const start = executions[0]?.start ?? this.lastAt;
+    let end = start;
+    for (const e of executions) end = Math.max(end, e.end);
+    for (const row of all) for (const a of row.attempts) end = Math.max(end, a.end);
+    return { start, end, rows: all, executions, criticalPath, summary: summarise(all, executions, start, end, criticalPath, byId) };
+  }
+}
+
+const keyOf = (task: string, attempt: number, forensicFor?: string) => `${task}\u0000${attempt}\u0000${forensicFor ?? ""}`;
+
+function push(o: OpenAttempt, end: number, outcome: AttemptOutcome, finished?: EventOf<"task_finished">): void {
+  o.row.attempts.push({
+    task: o.task,
+    attempt: o.attempt,
+    start: o.start,
+    end: Math.max(o.start, end),
+    outcome,
+    execution: o.execution,
+    ...(o.started === undefined ? {} : { started: o.started }),
+    ...(finished === undefined ? {} : { finished }),
+    adopted: finished !== undefined && isAdopted(finished),
+  });
 }
 
 function rowMs(row: TimelineRow): number {

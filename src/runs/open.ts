@@ -54,6 +54,12 @@ export interface ReadOptions {
    * lines with `damage` set, instead of refused. Writers (resume) never ask.
    */
   readonly intactPrefix?: boolean;
+  /**
+   * Sees each record the fold takes, in order, as it is read (a timeline, a
+   * report): with `keepRecords: false`, a command that needs more than the
+   * state still reads the journal once and keeps none of it.
+   */
+  readonly onRecord?: (r: JournalRecord) => void;
 }
 
 /** Reads a journal's bytes; a missing file or any file-system problem is a RunProblem. */
@@ -98,8 +104,8 @@ export function foldRecords(records: readonly JournalRecord[], live: boolean): R
 
 /** Reads one run by its full id. Never modifies anything. */
 export async function readRun(stateDir: string, id: string, action: RunAction): Promise<Result<OpenedRun, Failure>>;
-export async function readRun(stateDir: string, id: string, action: RunAction, opts: { keepRecords: false; intactPrefix?: boolean }): Promise<Result<RunSummary, Failure>>;
-export async function readRun(stateDir: string, id: string, action: RunAction, opts: { keepRecords: true; intactPrefix?: boolean }): Promise<Result<OpenedRun, Failure>>;
+export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions & { keepRecords: false }): Promise<Result<RunSummary, Failure>>;
+export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions & { keepRecords: true }): Promise<Result<OpenedRun, Failure>>;
 export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions): Promise<Result<RunSummary | OpenedRun, Failure>>;
 export async function readRun(stateDir: string, id: string, action: RunAction, opts: ReadOptions = { keepRecords: true }): Promise<Result<RunSummary | OpenedRun, Failure>> {
   const paths = runPaths(stateDir, id);
@@ -110,9 +116,11 @@ export async function readRun(stateDir: string, id: string, action: RunAction, o
   const records: JournalRecord[] | undefined = opts.keepRecords ? [] : undefined;
   // The journal is read, checked and folded as it is read, a few MiB at a time, then the lock tells whether it is live.
   const fold = new JournalFold();
-  const checked = orderChecked(records === undefined ? (r) => fold.add(r) : (r) => {
+  const also = opts.onRecord;
+  const checked = orderChecked(records === undefined && also === undefined ? (r) => fold.add(r) : (r) => {
     fold.add(r);
-    records.push(r);
+    records?.push(r);
+    also?.(r);
   });
   const scan = await scanJournalFileOf(paths.journal, checked.sink);
   if (!scan.ok) return unusable(scan.error);
@@ -183,8 +191,8 @@ function finishFold(verdict: Verdict, fold: JournalFold, live: boolean): Result<
 
 /** Finds a run by what the user typed and reads it. */
 export async function openRun(stateDir: string, prefix: string, action: RunAction): Promise<Result<OpenedRun, Failure>>;
-export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: { keepRecords: false; intactPrefix?: boolean }): Promise<Result<RunSummary, Failure>>;
-export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: { keepRecords: true; intactPrefix?: boolean }): Promise<Result<OpenedRun, Failure>>;
+export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: ReadOptions & { keepRecords: false }): Promise<Result<RunSummary, Failure>>;
+export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: ReadOptions & { keepRecords: true }): Promise<Result<OpenedRun, Failure>>;
 export async function openRun(stateDir: string, prefix: string, action: RunAction, opts: ReadOptions = { keepRecords: true }): Promise<Result<RunSummary | OpenedRun, Failure>> {
   const id = resolveRunId(stateDir, prefix);
   return id.ok ? readRun(stateDir, id.value, action, opts) : id;

@@ -13,13 +13,13 @@
  */
 import type { JournalRecord } from "../../journal/events.ts";
 import type { TaskState } from "../../journal/fold.ts";
-import type { OpenedRun } from "../../runs/open.ts";
+import type { RunSummary } from "../../runs/open.ts";
 import { VERSION } from "../../version.ts";
 import { describeDamage } from "../failure.ts";
 import { failureSummary } from "../human.ts";
 import { formatMs, formatTime } from "../table.ts";
 import { rowLabel } from "../timeline-text.ts";
-import { ATTEMPT_OUTCOMES, type AttemptOutcome, buildTimeline, type Timeline, type TimelineAttempt, type TimelineRow, TimeScale } from "../timeline.ts";
+import { ATTEMPT_OUTCOMES, type AttemptOutcome, type Timeline, type TimelineAttempt, TimelineBuilder, type TimelineRow, TimeScale } from "../timeline.ts";
 import { esc, num } from "./escape.ts";
 import { layoutGraph, NODE_HEIGHT } from "./layout.ts";
 import { SCRIPT } from "./script.ts";
@@ -55,9 +55,24 @@ export interface ReportOptions {
   readonly now: number;
 }
 
-/** The whole page. */
-export function renderReport(run: OpenedRun, opts: ReportOptions): string {
-  const timeline = buildTimeline(run.records, { live: run.live, now: opts.now });
+/**
+ * What the page needs of a journal's records, taken one at a time as the
+ * journal is read (readRun's `onRecord`): the timeline and the values each
+ * task registered, never the records themselves.
+ */
+export class ReportRecords {
+  readonly timeline = new TimelineBuilder();
+  readonly registered = new Map<string, { name: string; value: string; ts: string }[]>();
+
+  add(r: JournalRecord): void {
+    this.timeline.add(r);
+    if (r.type === "var_registered") (this.registered.get(r.task) ?? this.registered.set(r.task, []).get(r.task)!).push({ name: r.name, value: r.value, ts: r.ts });
+  }
+}
+
+/** The whole page of a run whose records went through `records`. */
+export function renderReport(run: RunSummary, records: ReportRecords, opts: ReportOptions): string {
+  const timeline = records.timeline.finish({ live: run.live, now: opts.now });
   const views = timeline.rows.map((row, index) => viewOf(run, row, index));
   const s = run.state;
   const title = `wf run ${run.id} (${s.started.workflow}): ${s.status}`;
@@ -75,7 +90,7 @@ export function renderReport(run: OpenedRun, opts: ReportOptions): string {
     summary(timeline, views),
     timelineSection(timeline, views),
     graphSection(run, timeline, views),
-    tasksSection(run, views),
+    tasksSection(run, views, records.registered),
     variablesSection(run),
     `<p class="muted">Written by wf ${esc(VERSION)} at ${esc(formatTime(new Date(opts.now).toISOString()))}. Times are UTC.</p>`,
     `<script>${SCRIPT}</script>`,
@@ -85,7 +100,7 @@ export function renderReport(run: OpenedRun, opts: ReportOptions): string {
   return parts.join("\n");
 }
 
-function viewOf(run: OpenedRun, row: TimelineRow, index: number): RowView {
+function viewOf(run: RunSummary, row: TimelineRow, index: number): RowView {
   let ms = 0;
   for (const a of row.attempts) ms += a.end - a.start;
   const task = row.forensicFor === undefined ? run.state.tasks.get(row.id) : undefined;
@@ -120,7 +135,7 @@ function clockOf(ms: number): string {
   return Number.isFinite(ms) ? formatTime(new Date(ms).toISOString()) : "-";
 }
 
-function header(run: OpenedRun, t: Timeline): string {
+function header(run: RunSummary, t: Timeline): string {
   const s = run.state;
   const last = s.statuses.at(-1);
   const reason = s.status === last?.status ? last.reason : undefined;
@@ -285,7 +300,7 @@ function timelineSection(t: Timeline, views: readonly RowView[]): string {
   ].join("\n");
 }
 
-function graphSection(run: OpenedRun, t: Timeline, views: readonly RowView[]): string {
+function graphSection(run: RunSummary, t: Timeline, views: readonly RowView[]): string {
   const nodes = run.state.started.nodes;
   const viewById = new Map(views.filter((v) => v.row.forensicFor === undefined).map((v) => [v.row.id, v]));
   const keyOf = (v: RowView) => (v.row.forensicFor === undefined ? v.row.id : `\u0000forensic ${v.index}`);
@@ -343,11 +358,7 @@ function exitOf(a: TimelineAttempt): string {
   return f.exit_code === null ? "did not start" : `exit ${f.exit_code}`;
 }
 
-function tasksSection(run: OpenedRun, views: readonly RowView[]): string {
-  const registered = new Map<string, { name: string; value: string; ts: string }[]>();
-  for (const r of run.records as readonly JournalRecord[]) {
-    if (r.type === "var_registered") (registered.get(r.task) ?? registered.set(r.task, []).get(r.task)!).push({ name: r.name, value: r.value, ts: r.ts });
-  }
+function tasksSection(run: RunSummary, views: readonly RowView[], registered: ReadonlyMap<string, readonly { name: string; value: string; ts: string }[]>): string {
   const deps = new Map(run.state.started.nodes.map((n) => [n.id, n.deps]));
   const out: string[] = ['<h2 id="tasks">Tasks</h2>', `<p class="muted">${views.length} row${views.length === 1 ? "" : "s"}; tasks with an attempt that did not succeed are open. Log paths are relative to the run's folder <code>${esc(run.dir)}</code>.</p>`];
   for (const v of views) {
@@ -387,7 +398,7 @@ function tasksSection(run: OpenedRun, views: readonly RowView[]): string {
   return out.join("\n");
 }
 
-function variablesSection(run: OpenedRun): string {
+function variablesSection(run: RunSummary): string {
   const vars = [...run.state.vars];
   if (vars.length === 0) return "";
   return [

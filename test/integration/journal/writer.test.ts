@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, appendFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rename, rm, stat, symlink, writeFile, appendFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AppendableEvent, createJournal, openJournalForAppend } from "../../../src/journal/writer.ts";
@@ -95,9 +95,11 @@ test("openJournalForAppend() continues a clean journal at the next seq", async (
     await w.append(STARTED);
     await w.append({ type: "run_status", status: "running" });
     await w.close();
-    const opened = await openJournalForAppend({ path: w.path, runId: RUN, writer: WRITER });
+    const seen: number[] = [];
+    const opened = await openJournalForAppend({ path: w.path, runId: RUN, writer: WRITER, onRecord: (r) => seen.push(r.seq) });
     assert.ok(opened.ok);
-    assert.equal(opened.value.records.length, 3);
+    assert.equal(opened.value.lines, 3);
+    assert.deepEqual(seen, [0, 1, 2]);
     assert.equal(opened.value.recovered, undefined);
     assert.equal((await opened.value.writer.append({ type: "run_status", status: "resuming" })).seq, 3);
     await opened.value.writer.close();
@@ -118,8 +120,8 @@ test("openJournalForAppend() saves and cuts a torn tail, then journals `recovere
     await appendFile(w.path, torn);
     const opened = await openJournalForAppend({ path: w.path, runId: RUN, writer: WRITER, now: () => new Date(1700000000123) });
     assert.ok(opened.ok);
-    const { writer, records, recovered } = opened.value;
-    assert.equal(records.length, 3);
+    const { writer, lines, recovered } = opened.value;
+    assert.equal(lines, 3);
     assert.deepEqual(recovered, { droppedBytes: torn.length, savedTo: `${w.path}.torn-1700000000123` });
     assert.equal(await readFile(`${w.path}.torn-1700000000123`, "utf8"), torn);
     assert.equal((await stat(`${w.path}.torn-1700000000123`)).mode & 0o777, 0o600);
@@ -155,6 +157,34 @@ test("openJournalForAppend() refuses a corrupt journal without touching it", asy
     const other = await openJournalForAppend({ path: join(root, "nope.jsonl"), runId: RUN, writer: WRITER });
     assert.ok(!other.ok);
     assert.deepEqual(other.error, { kind: "no-journal" });
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test("openJournalForAppend() never reads or writes a journal through a symbolic link, nor one whose events are out of order", async () => {
+  const root = await tempDir();
+  try {
+    const w = await createJournal({ runDir: root, runId: RUN, writer: WRITER });
+    await w.append(STARTED);
+    await w.close();
+    const real = join(root, "elsewhere.jsonl");
+    await rename(w.path, real);
+    await symlink(real, w.path);
+    const linked = await openJournalForAppend({ path: w.path, runId: RUN, writer: WRITER });
+    assert.ok(!linked.ok);
+    assert.deepEqual(linked.error, { kind: "fs", path: w.path, problem: "symbolic-link" });
+    await rm(w.path);
+    // A second run_started, intact on its own: the order check refuses it in the same pass, and nothing is written.
+    const again = await createJournal({ runDir: join(root, "b"), runId: RUN, writer: WRITER });
+    await again.append(STARTED);
+    await again.append(STARTED);
+    await again.close();
+    const twice = await readFile(again.path, "utf8");
+    const opened = await openJournalForAppend({ path: again.path, runId: RUN, writer: WRITER });
+    assert.ok(!opened.ok);
+    assert.equal(opened.error.kind, "corrupt");
+    assert.equal(await readFile(again.path, "utf8"), twice);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JournalRecord } from "../../../src/journal/events.ts";
-import { renderReport } from "../../../src/report/html/render.ts";
+import { renderReport, ReportRecords } from "../../../src/report/html/render.ts";
 import { foldRecords, type OpenedRun } from "../../../src/runs/open.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -29,7 +29,10 @@ function run(): OpenedRun {
 
 describe("renderReport()", () => {
   test("every text from the journal is escaped: a task id, a command, an error, a value, a reason, the workflow's name", () => {
-    const html = renderReport(run(), { now: T0 + 60_000 });
+    const opened = run();
+    const records = new ReportRecords();
+    for (const r of opened.records) records.add(r);
+    const html = renderReport(opened, records, { now: T0 + 60_000 });
     // The page's own script is the only one.
     assert.equal(html.match(/<script>/g)?.length, 1);
     assert.doesNotMatch(html, /<img|<b>ci/);

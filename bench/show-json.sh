@@ -37,7 +37,7 @@ show="$wf show $run --json --state-dir $work"
 table="$wf show $run --state-dir $work"
 timeline="$wf show $run --timeline --state-dir $work"
 report="$wf report $run -o $work/report.html --state-dir $work"
-dryrun="$wf resume $run --dry-run --state-dir $work"
+dryrun="$wf resume $run --dry-run --force --state-dir $work"
 reopen="node bench/resume-open.mjs $journal $run"
 
 # Fail early, with the CLI's own message, if one cannot read the run.

@@ -59,6 +59,9 @@ export interface ResumeFlags {
   readonly resumeFailed?: string;
 }
 
+/** How many of a changed workflow's changes a refusal or warning names; the rest are counted. */
+const NAMED_CHANGES = 5;
+
 export async function resumeCommand(
   target: string | undefined,
   stateDir: string,
@@ -296,10 +299,15 @@ async function prepare(
   const { dag } = loaded.value;
   const changes = compareDefinitions(state, dag);
   if (changes.structural.length > 0) {
+    // The first few changes, named: a workflow renamed wholesale must not print one sentence of megabytes.
+    const named = changes.structural.slice(0, NAMED_CHANGES);
+    const more = changes.structural.length - named.length;
     if (!flags.force) {
-      return err({ kind: "resume-refused", runId: state.runId, reason: `the workflow changed: ${changes.structural.join("; ")}; pass --force to resume anyway` });
+      const list = more === 0 ? named.join("; ") : `${named.join("; ")}; and ${more} more change${more === 1 ? "" : "s"}`;
+      return err({ kind: "resume-refused", runId: state.runId, reason: `the workflow changed: ${list}; pass --force to resume anyway` });
     }
-    for (const change of changes.structural) reporter.warn(`Resuming despite a change (--force): ${change}`);
+    for (const change of named) reporter.warn(`Resuming despite a change (--force): ${change}`);
+    if (more > 0) reporter.warn(`Resuming despite ${more} more change${more === 1 ? "" : "s"} (--force)`);
   }
   for (const id of changes.changedSucceeded) {
     reporter.warn(`Task "${id}" changed since it succeeded and will not run again: pass --from ${id} to re-run it`);

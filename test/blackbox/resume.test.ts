@@ -163,6 +163,23 @@ depends_on = ["b"]
     assert.match(forced.stdout, /✓ lint2 \(succeeded/);
   });
 
+  test("a workflow renamed wholesale is refused in one short sentence: five changes named, the rest counted; --force warns as briefly", async () => {
+    await using rig = await TestRig.create();
+    const tasks = (prefix: string) => Array.from({ length: 8 }, (_, i) => `[tasks.${prefix}${i}]\ncmd = "true"\n`).join("") + `[tasks.last]\ncmd = "test -f go"\n`;
+    await rig.write("w.toml", tasks("old"));
+    const id = runIdFrom((await rig.run(["run", "w.toml"])).stdout);
+    await rig.write("w.toml", tasks("new"));
+    await rig.write("go", "");
+    const refused = await rig.run(["resume", id]);
+    assert.equal(refused.code, 3);
+    const named = [0, 1, 2, 3, 4].map((i) => `task "old${i}" succeeded but is no longer in the workflow (removed or renamed)`).join("; ");
+    assert.equal(refused.stderr, `Cannot resume run "${id}": the workflow changed: ${named}; and 3 more changes; pass --force to resume anyway\n`);
+    const forced = await rig.run(["resume", id, "--force"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(forced.stderr.split("\n").filter((l) => l.startsWith("warning: Resuming despite")).length, 6);
+    assert.match(forced.stderr, /^warning: Resuming despite 3 more changes \(--force\)$/m);
+  });
+
   test("a changed command of a task that succeeded is a warning naming it and --from", async () => {
     await using rig = await TestRig.create();
     await rig.write("c.toml", `[tasks.lint]\ncmd = "true"\n[tasks.test]\ncmd = "test -f go"\ndepends_on = ["lint"]\n`);

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Io } from "../platform/io.ts";
 import { writeFileAtomically } from "../platform/output.ts";
 import { warnDamage } from "../report/failure.ts";
-import { renderReport, ReportRecords } from "../report/html/render.ts";
+import { ReportRecords, reportPieces } from "../report/html/render.ts";
 import { openRun } from "../runs/open.ts";
 import type { Outcome } from "../util/failure.ts";
 import { ok } from "../util/result.ts";
@@ -22,16 +22,37 @@ export async function reportCommand(stateDir: string, prefix: string, opts: Repo
   if (!opened.ok) return opened;
   const run = opened.value;
   warnDamage(run, io);
-  const html = renderReport(run, records, { now: Date.now() });
+  const pieces = batched(reportPieces(run, records, { now: Date.now() }));
   if (opts.output === "-") {
-    io.out(html);
+    for (const piece of pieces) io.out(piece);
     return ok(0);
   }
   const path = resolve(io.cwd, opts.output ?? `${run.id}.html`);
   // Through a temporary file renamed over it: a failed write leaves no half page.
-  const written = await writeFileAtomically(path, path, 0o666, async (sink) => void (await sink.write(html)));
+  const written = await writeFileAtomically(path, path, 0o666, async (sink) => {
+    for (const piece of pieces) await sink.write(piece);
+  });
   if (!written.ok) return written;
   // The path written, so that `open "$(wf report 7fQ2)"` works.
   io.out(`${inert(path)}\n`);
   return ok(0);
+}
+
+/** About this many characters per write: the page is written as it is made, in pieces of a useful size. */
+const BATCH_CHARS = 1 << 20;
+
+/** The pieces joined into batches of about BATCH_CHARS characters. */
+function* batched(pieces: Iterable<string>): Generator<string> {
+  let batch: string[] = [];
+  let size = 0;
+  for (const piece of pieces) {
+    batch.push(piece);
+    size += piece.length;
+    if (size >= BATCH_CHARS) {
+      yield batch.join("");
+      batch = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield batch.join("");
 }

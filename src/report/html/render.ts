@@ -72,11 +72,20 @@ export class ReportRecords {
 
 /** The whole page of a run whose records went through `records`. */
 export function renderReport(run: RunSummary, records: ReportRecords, opts: ReportOptions): string {
+  return [...reportPieces(run, records, opts)].join("");
+}
+
+/**
+ * The page in pieces, in order (their concatenation is renderReport's page):
+ * a row of the timeline or a task's details at a time, so that the page of a
+ * run with 50,000 tasks is written as it is made, never held whole.
+ */
+export function* reportPieces(run: RunSummary, records: ReportRecords, opts: ReportOptions): Generator<string> {
   const timeline = records.timeline.finish({ live: run.live, now: opts.now });
   const views = timeline.rows.map((row, index) => viewOf(run, row, index));
   const s = run.state;
   const title = `wf run ${run.id} (${s.started.workflow}): ${s.status}`;
-  const parts = [
+  const parts: (string | Iterable<string>)[] = [
     "<!DOCTYPE html>",
     '<html lang="en"><head><meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="${CSP}">`,
@@ -97,7 +106,17 @@ export function renderReport(run: RunSummary, records: ReportRecords, opts: Repo
     "</body></html>",
     "",
   ];
-  return parts.join("\n");
+  yield* joined(parts, "\n");
+}
+
+/** The pieces of `parts` (a string, or a section's own pieces), with `separator` between parts. */
+function* joined(parts: readonly (string | Iterable<string>)[], separator: string): Generator<string> {
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) yield separator;
+    const part = parts[i]!;
+    if (typeof part === "string") yield part;
+    else yield* part;
+  }
 }
 
 function viewOf(run: RunSummary, row: TimelineRow, index: number): RowView {
@@ -132,7 +151,8 @@ function statusBadge(status: string): string {
 }
 
 function clockOf(ms: number): string {
-  return Number.isFinite(ms) ? formatTime(new Date(ms).toISOString()) : "-";
+  // formatTime's text, without parsing the ISO string back.
+  return Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")}Z` : "-";
 }
 
 function header(run: RunSummary, t: Timeline): string {
@@ -230,7 +250,7 @@ const ROWS_BOTTOM = 8;
 const CHAR_WIDTH = 7;
 const GAP_WIDTH = 24;
 
-function timelineSection(t: Timeline, views: readonly RowView[]): string {
+function* timelineSection(t: Timeline, views: readonly RowView[]): Generator<string> {
   const longest = views.reduce((m, v) => Math.max(m, v.label.length), 4);
   const labelW = Math.min(320, Math.max(120, longest * CHAR_WIDTH + 20));
   const width = 1180;
@@ -265,8 +285,18 @@ function timelineSection(t: Timeline, views: readonly RowView[]): string {
     out.push(`<line x1="${num(px)}" y1="4" x2="${num(px)}" y2="${rowsBottom}" class="span-rows"/><text x="${num(px + 3)}" y="14">${name}<title>${esc(`${name}: ${e.mode}, max ${e.maxParallel}, ${e.status}, started ${clockOf(e.start)}`)}</title></text>`);
   });
   out.push("</g>");
+  // The legend, above the rows, names what the rows draw.
   const used = new Set<string>();
-  views.forEach((v, i) => {
+  for (const v of views) {
+    for (const m of v.row.marks) used.add(m.kind === "skipped" ? "skipped" : "cancelled-mark");
+    for (const a of v.row.attempts) used.add(a.outcome);
+  }
+  const states = [...new Set(views.map((v) => v.state))];
+  const filters = `<div id="filters" class="hidden"><strong>Show</strong>${states.map((st) => `<label><input type="checkbox" value="${esc(st)}" checked>${badge(st)}</label>`).join("")}<label>task <input type="search" placeholder="name contains"></label><span id="filter-count" class="muted"></span></div>`;
+  yield* joined(['<h2 id="timeline">Timeline</h2>', legend(used, t.criticalPath.length > 0, scale.breaks.length > 0), filters], "\n");
+  yield `\n<div class="scroll timeline">${out.join("\n")}`;
+  for (let i = 0; i < views.length; i++) {
+    const v = views[i]!;
     const row = v.row;
     const y = ROWS_TOP + i * ROW_HEIGHT;
     const lastExec = row.attempts.at(-1)?.execution;
@@ -276,28 +306,18 @@ function timelineSection(t: Timeline, views: readonly RowView[]): string {
     const shown = v.label.length * CHAR_WIDTH > labelW - 12 ? `${v.label.slice(0, Math.floor((labelW - 12) / CHAR_WIDTH) - 1)}…` : v.label;
     parts.push(`<text class="label" x="4" y="13">${esc(shown)}<title>${esc(`${v.label}: ${v.state}`)}</title></text>`);
     for (const m of row.marks) {
-      used.add(m.kind === "skipped" ? "skipped" : "cancelled-mark");
       parts.push(`<rect class="mark ${m.kind}" x="${num(x(m.at) - 3)}" y="4" width="6" height="10"><title>${esc(`${v.label}: ${m.kind} at ${clockOf(m.at)}: ${m.reason}`)}</title></rect>`);
     }
     for (const a of row.attempts) {
-      used.add(a.outcome);
       const x0 = x(a.start);
       const w = Math.max(2, x(a.end) - x0);
       const critical = row.critical && a.execution === lastExec;
       parts.push(`<rect class="bar ${a.outcome}${critical ? " critical" : ""}" x="${num(x0)}" y="${(ROW_HEIGHT - BAR_HEIGHT) / 2}" width="${num(w)}" height="${BAR_HEIGHT}" rx="2" fill="${OUTCOME_COLOURS[a.outcome]}" data-row="${v.index}"><title>${esc(attemptTitle(v.label, a))}</title></rect>`);
     }
     parts.push(`<text x="${width - 4}" y="13" text-anchor="end">${row.attempts.length === 0 ? "-" : esc(formatMs(v.ms))}</text></g>`);
-    out.push(parts.join(""));
-  });
-  out.push("</svg>");
-  const states = [...new Set(views.map((v) => v.state))];
-  const filters = `<div id="filters" class="hidden"><strong>Show</strong>${states.map((st) => `<label><input type="checkbox" value="${esc(st)}" checked>${badge(st)}</label>`).join("")}<label>task <input type="search" placeholder="name contains"></label><span id="filter-count" class="muted"></span></div>`;
-  return [
-    '<h2 id="timeline">Timeline</h2>',
-    legend(used, t.criticalPath.length > 0, scale.breaks.length > 0),
-    filters,
-    `<div class="scroll timeline">${out.join("\n")}</div>`,
-  ].join("\n");
+    yield `\n${parts.join("")}`;
+  }
+  yield "\n</svg></div>";
 }
 
 function graphSection(run: RunSummary, t: Timeline, views: readonly RowView[]): string {
@@ -358,9 +378,10 @@ function exitOf(a: TimelineAttempt): string {
   return f.exit_code === null ? "did not start" : `exit ${f.exit_code}`;
 }
 
-function tasksSection(run: RunSummary, views: readonly RowView[], registered: ReadonlyMap<string, readonly { name: string; value: string; ts: string }[]>): string {
+function* tasksSection(run: RunSummary, views: readonly RowView[], registered: ReadonlyMap<string, readonly { name: string; value: string; ts: string }[]>): Generator<string> {
   const deps = new Map(run.state.started.nodes.map((n) => [n.id, n.deps]));
-  const out: string[] = ['<h2 id="tasks">Tasks</h2>', `<p class="muted">${views.length} row${views.length === 1 ? "" : "s"}; tasks with an attempt that did not succeed are open. Log paths are relative to the run's folder <code>${esc(run.dir)}</code>.</p>`];
+  yield '<h2 id="tasks">Tasks</h2>';
+  yield `\n<p class="muted">${views.length} row${views.length === 1 ? "" : "s"}; tasks with an attempt that did not succeed are open. Log paths are relative to the run's folder <code>${esc(run.dir)}</code>.</p>`;
   for (const v of views) {
     const row = v.row;
     // Open where something went wrong: a failed, timed out, cancelled or interrupted attempt.
@@ -393,9 +414,8 @@ function tasksSection(run: RunSummary, views: readonly RowView[], registered: Re
     if (vars.length > 0) body.push(`<table><tr><th>registered</th><th>value</th><th>at</th></tr>${vars.map((x) => `<tr><td><code>${esc(x.name)}</code></td><td><code>${esc(x.value)}</code></td><td>${esc(formatTime(x.ts))}</td></tr>`).join("")}</table>`);
     const critical = row.critical ? ' <span class="muted">· critical path</span>' : "";
     const duration = row.attempts.length === 0 ? "" : ` · ${esc(formatMs(v.ms))}`;
-    out.push(`<details class="task" id="task-${v.index}" data-state="${esc(v.state)}" data-name="${esc(v.label)}"${open ? " open" : ""}><summary>${badge(v.state)} <code>${esc(v.label)}</code> <span class="muted">· ${row.attempts.length} attempt${row.attempts.length === 1 ? "" : "s"}${duration}</span>${critical}</summary><div>${body.join("")}</div></details>`);
+    yield `\n<details class="task" id="task-${v.index}" data-state="${esc(v.state)}" data-name="${esc(v.label)}"${open ? " open" : ""}><summary>${badge(v.state)} <code>${esc(v.label)}</code> <span class="muted">· ${row.attempts.length} attempt${row.attempts.length === 1 ? "" : "s"}${duration}</span>${critical}</summary><div>${body.join("")}</div></details>`;
   }
-  return out.join("\n");
 }
 
 function variablesSection(run: RunSummary): string {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JournalRecord } from "../../../src/journal/events.ts";
-import { renderReport, ReportRecords } from "../../../src/report/html/render.ts";
+import { renderReport, ReportRecords, reportPieces } from "../../../src/report/html/render.ts";
 import { foldRecords, type OpenedRun } from "../../../src/runs/open.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -39,5 +39,18 @@ describe("renderReport()", () => {
     for (const n of [1, 2, 3, 4, 5]) assert.doesNotMatch(html, new RegExp(`<script>alert\\(${n}\\)`));
     assert.ok(html.includes("&lt;script&gt;alert(3)&lt;/script&gt;"));
     assert.ok(html.includes(`data-name="x[os=&lt;img src=x onerror=&quot;alert(1)&quot;&gt;]"`));
+  });
+
+  test("the page comes in pieces (a timeline row, a task's details at a time) whose concatenation is the page", () => {
+    const opened = run();
+    const collect = () => {
+      const records = new ReportRecords();
+      for (const r of opened.records) records.add(r);
+      return records;
+    };
+    const pieces = [...reportPieces(opened, collect(), { now: T0 + 60_000 })];
+    assert.equal(pieces.join(""), renderReport(opened, collect(), { now: T0 + 60_000 }));
+    assert.ok(pieces.some((p) => p.startsWith("\n<g class=\"row")), "a timeline row is a piece of its own");
+    assert.ok(pieces.some((p) => p.startsWith("\n<details class=\"task\"")), "a task's details are a piece of their own");
   });
 });

@@ -10,6 +10,7 @@ bench_setup() {
     if ! command -v "$tool" >/dev/null 2>&1; then
       package=$tool
       [ "$tool" = ninja ] && package=ninja-build
+      [ "$tool" = cc ] && package=gcc
       echo "$tool is not installed: apt-get update && apt-get install -y $package" >&2
       exit 2
     fi

@@ -23,7 +23,7 @@
  *                                   exit when the last one has ended
  */
 import { spawn } from "node:child_process";
-import { closeSync, constants, existsSync, fstatSync, ftruncateSync, open, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, ftruncate, ftruncateSync, open, openSync, readSync, writeSync } from "node:fs";
 import { rename, unlink, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { basename, dirname, join } from "node:path";
@@ -71,8 +71,8 @@ function devNull(): number {
   return nullFd;
 }
 
-/** Created or emptied (in the open itself), appended to (so a cut at the cap leaves no hole), never through a symbolic link. */
-const LOG_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND | constants.O_NOFOLLOW;
+/** Created or emptied, appended to (so a cut at the cap leaves no hole), never through a symbolic link. */
+const LOG_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
 /** How often the logs of running jobs are checked against the cap. */
 const CAP_CHECK_MS = 200;
 
@@ -151,6 +151,7 @@ class Log {
 }
 
 const openFd = promisify(open);
+const truncateFd = promisify(ftruncate);
 
 /**
  * Opens a log for a job; undefined (and the problem) when it cannot be. In the
@@ -159,7 +160,9 @@ const openFd = promisify(open);
  */
 async function openLog(path: string): Promise<{ fd?: number; problem?: string }> {
   try {
-    return { fd: await openFd(path, LOG_FLAGS, 0o600) };
+    const fd = await openFd(path, LOG_FLAGS, 0o600);
+    await truncateFd(fd, 0);
+    return { fd };
   } catch (e) {
     return { problem: problemName(fsProblem(e) ?? "io-error") };
   }

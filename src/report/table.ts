@@ -17,9 +17,14 @@ function width(text: string): number {
 
 /** `2025-01-08 02:00:00Z`: a UTC time to the second, for tables. */
 export function formatTime(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso === "" ? "-" : iso;
-  return `${d.toISOString().slice(0, 19).replace("T", " ")}Z`;
+  const ms = new Date(iso).getTime();
+  if (Number.isNaN(ms)) return iso === "" ? "-" : iso;
+  return formatTimeMs(ms);
+}
+
+/** formatTime of a time in milliseconds since the epoch, with no ISO text to parse. */
+export function formatTimeMs(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")}Z`;
 }
 
 /** A duration for tables: milliseconds under a second (`39ms`), then as the run lines show it (`1.2s`, `2m3s`). */

@@ -17,7 +17,7 @@ import type { RunSummary } from "../../runs/open.ts";
 import { VERSION } from "../../version.ts";
 import { describeDamage } from "../failure.ts";
 import { failureSummary } from "../human.ts";
-import { formatMs, formatTime } from "../table.ts";
+import { formatMs, formatTime, formatTimeMs } from "../table.ts";
 import { rowLabel } from "../timeline-text.ts";
 import { ATTEMPT_OUTCOMES, type AttemptOutcome, type Timeline, type TimelineAttempt, TimelineBuilder, type TimelineRow, TimeScale } from "../timeline.ts";
 import { esc, num } from "./escape.ts";
@@ -151,8 +151,7 @@ function statusBadge(status: string): string {
 }
 
 function clockOf(ms: number): string {
-  // formatTime's text, without parsing the ISO string back.
-  return Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")}Z` : "-";
+  return Number.isFinite(ms) ? formatTimeMs(ms) : "-";
 }
 
 function header(run: RunSummary, t: Timeline): string {

@@ -27,3 +27,18 @@ bench_setup() {
   json=bench/results/$name-$stamp.json
   md=bench/results/$name-$stamp.md
 }
+
+# spawn_workload TASKS writes the task-start workload into $work: spawn.toml
+# (TASKS independent tasks running `true`) and build.ninja (the same commands
+# as `/bin/sh -c true`; ninja's outputs are never made, so every run runs them all).
+spawn_workload() {
+  local tasks=$1 i
+  {
+    echo 'name = "spawn"'
+    for ((i = 0; i < tasks; i++)); do printf '[tasks.t%d]\ncmd = "true"\n' "$i"; done
+  } >"$work/spawn.toml"
+  {
+    printf 'rule run\n  command = /bin/sh -c true\n'
+    for ((i = 0; i < tasks; i++)); do printf 'build o%d: run\n' "$i"; done
+  } >"$work/build.ninja"
+}

@@ -28,14 +28,7 @@ if ! mkdir "$cg" 2>/dev/null; then
 fi
 trap 'rmdir "$cg" 2>/dev/null; rm -rf "$work"' EXIT
 
-{
-  echo 'name = "spawn"'
-  for ((i = 0; i < tasks; i++)); do printf '[tasks.t%d]\ncmd = "true"\n' "$i"; done
-} >"$work/spawn.toml"
-{
-  printf 'rule run\n  command = /bin/sh -c true\n'
-  for ((i = 0; i < tasks; i++)); do printf 'build o%d: run\n' "$i"; done
-} >"$work/build.ninja"
+spawn_workload "$tasks"
 
 # One measured command: its wall time and the cgroup's CPU, and the CPU wf and its launchers said they used.
 measure() {

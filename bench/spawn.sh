@@ -28,14 +28,7 @@ parallel=${PARALLEL:-8}
 runs=${RUNS:-5}
 
 # The same commands for wf and ninja. ninja's outputs are never made, so every run runs them all.
-{
-  echo 'name = "spawn"'
-  for ((i = 0; i < tasks; i++)); do printf '[tasks.t%d]\ncmd = "true"\n' "$i"; done
-} >"$work/spawn.toml"
-{
-  printf 'rule run\n  command = /bin/sh -c true\n'
-  for ((i = 0; i < tasks; i++)); do printf 'build o%d: run\n' "$i"; done
-} >"$work/build.ninja"
+spawn_workload "$tasks"
 mkdir -p "$work/logged"
 {
   printf 'rule run\n  command = /bin/sh -c true >logs/$out.stdout.log 2>logs/$out.stderr.log\n'

@@ -29,8 +29,11 @@ bench_setup() {
 }
 
 # spawn_workload TASKS writes the task-start workload into $work: spawn.toml
-# (TASKS independent tasks running `true`) and build.ninja (the same commands
-# as `/bin/sh -c true`; ninja's outputs are never made, so every run runs them all).
+# (TASKS independent tasks running `true`), build.ninja (the same commands as
+# `/bin/sh -c true`; ninja's outputs are never made, so every run runs them
+# all), logged/build.ninja (the same, each command's stdout and stderr
+# redirected to two files of its own under logged/logs, which must exist), and
+# $work/spawn-floor, bench/spawn-floor.c built with cc.
 spawn_workload() {
   local tasks=$1 i
   {
@@ -41,4 +44,10 @@ spawn_workload() {
     printf 'rule run\n  command = /bin/sh -c true\n'
     for ((i = 0; i < tasks; i++)); do printf 'build o%d: run\n' "$i"; done
   } >"$work/build.ninja"
+  mkdir -p "$work/logged"
+  {
+    printf 'rule run\n  command = /bin/sh -c true >logs/$out.stdout.log 2>logs/$out.stderr.log\n'
+    for ((i = 0; i < tasks; i++)); do printf 'build o%d: run\n' "$i"; done
+  } >"$work/logged/build.ninja"
+  cc -O2 -o "$work/spawn-floor" bench/spawn-floor.c
 }

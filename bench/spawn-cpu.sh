@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Where the CPU of starting many tasks goes: the 2,000 `true` tasks of
-# bench/spawn.sh, run by `ninja -j8` and by `wf run --work-stealing
-# --max-parallel 8`. Each command runs RUNS times inside a cpuacct cgroup,
+# bench/spawn.sh, run by every command bench/spawn.sh times (`ninja -j8`, with
+# and without two log files per command, the bare Node spawn loop, the floor
+# of one task start alone and under a job shell, the same made from Node, and `wf run --work-stealing
+# --max-parallel 8`). Each command runs RUNS times inside a cpuacct cgroup,
 # which counts every process of it (the launchers and the jobs included,
 # whether or not anyone reaps them); wf and its launchers also report their
 # own CPU at exit
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source bench/lib.sh
-bench_setup spawn-cpu ninja
+bench_setup spawn-cpu ninja cc
 tasks=${TASKS:-2000}
 parallel=${PARALLEL:-8}
 runs=${RUNS:-3}
@@ -36,7 +38,8 @@ measure() {
   shift
   local before after start end
   rm -f "$work/cpu.txt" "$work/.ninja_log"
-  rm -rf "$work/state"
+  rm -rf "$work/state" "$work/floor" "$work/logged/logs" "$work/logged/.ninja_log"
+  mkdir "$work/floor" "$work/logged/logs"
   before=$(cat "$cg/cpuacct.usage")
   start=$(date +%s%N)
   # The command alone in the cgroup (this script stays outside it).
@@ -64,6 +67,12 @@ measure() {
 uptime
 for ((r = 1; r <= runs; r++)); do
   measure "ninja -j$parallel" ninja -C "$work" -j"$parallel"
+  measure "ninja -j$parallel, logs" ninja -C "$work/logged" -j"$parallel"
+  measure "node spawn loop" node bench/spawn-loop.mjs "$tasks" "$parallel"
+  measure "floor" "$work/spawn-floor" "$tasks" "$parallel" "$work/floor"
+  measure "floor, job shell" "$work/spawn-floor" "$tasks" "$parallel" "$work/floor" job-shell
+  measure "node floor" node bench/spawn-loop.mjs "$tasks" "$parallel" "$work/floor"
+  measure "node floor, job shell" node bench/spawn-loop.mjs "$tasks" "$parallel" "$work/floor" job-shell
   measure "wf run" env NODE_OPTIONS="--require ./bench/cpu-at-exit.cjs" node bin/wf.js run "$work/spawn.toml" --work-stealing --max-parallel "$parallel" --quiet --state-dir "$work/state"
 done
 uptime

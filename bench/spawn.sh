@@ -8,8 +8,10 @@
 # one task start as system calls (bench/spawn-floor.c, built here with cc:
 # create the two log files, fork, exec `/bin/sh -c true`, wait, append a
 # journal line with fdatasync, 8 at a time), alone and under a shell like wf's
-# job shell (two shells exec'd per task, as in wf), in one hyperfine session,
-# and prints wf's ratio to each and the load average before and after. Each
+# job shell (two shells exec'd per task, as in wf), and the same two floors
+# made from Node (bench/spawn-loop.mjs DIR [job-shell]), in one hyperfine
+# session, and prints wf's ratio to each, each floor's ratio to ninja, and
+# the load average before and after. Each
 # task runs `/bin/sh -c true`.
 #
 #   bench/spawn.sh                       # uses node bin/wf.js (npm run build first)
@@ -27,27 +29,23 @@ tasks=${TASKS:-2000}
 parallel=${PARALLEL:-8}
 runs=${RUNS:-5}
 
-# The same commands for wf and ninja. ninja's outputs are never made, so every run runs them all.
+# The same commands for wf, ninja and the floor.
 spawn_workload "$tasks"
-mkdir -p "$work/logged"
-{
-  printf 'rule run\n  command = /bin/sh -c true >logs/$out.stdout.log 2>logs/$out.stderr.log\n'
-  for ((i = 0; i < tasks; i++)); do printf 'build o%d: run\n' "$i"; done
-} >"$work/logged/build.ninja"
-
-cc -O2 -o "$work/spawn-floor" bench/spawn-floor.c
 floor_dir=$work/floor
 
 # One --prepare per command, in order: the logged ninja and the floors start from no log files, as wf does.
 uptime
 hyperfine --warmup 1 --runs "$runs" --export-json "$json" --export-markdown "$md" \
   --prepare true --prepare "rm -rf $work/logged/logs $work/logged/.ninja_log && mkdir $work/logged/logs" --prepare true \
+  --prepare "rm -rf $floor_dir && mkdir $floor_dir" --prepare "rm -rf $floor_dir && mkdir $floor_dir" \
   --prepare "rm -rf $floor_dir && mkdir $floor_dir" --prepare "rm -rf $floor_dir && mkdir $floor_dir" --prepare true \
   -n "ninja -j$parallel" "ninja -C $work -j$parallel >/dev/null" \
   -n "ninja -j$parallel, logs" "ninja -C $work/logged -j$parallel >/dev/null" \
   -n "node spawn loop" "node bench/spawn-loop.mjs $tasks $parallel" \
   -n "floor" "$work/spawn-floor $tasks $parallel $floor_dir" \
   -n "floor, job shell" "$work/spawn-floor $tasks $parallel $floor_dir job-shell" \
+  -n "node floor" "node bench/spawn-loop.mjs $tasks $parallel $floor_dir" \
+  -n "node floor, job shell" "node bench/spawn-loop.mjs $tasks $parallel $floor_dir job-shell" \
   -n "wf run" "$wf run $work/spawn.toml --work-stealing --max-parallel $parallel --quiet --state-dir $work/state"
 uptime
 
@@ -60,5 +58,8 @@ node -e '
   console.log(`wf run / node spawn loop: x${(wf / mean("node spawn loop")).toFixed(2)}`);
   console.log(`wf run / floor: x${(wf / mean("floor")).toFixed(2)}`);
   console.log(`wf run / floor, job shell: x${(wf / mean("floor, job shell")).toFixed(2)}`);
+  console.log(`wf run / node floor, job shell: x${(wf / mean("node floor, job shell")).toFixed(2)}`);
+  const ninja = mean("ninja -j'"$parallel"'");
+  for (const n of ["floor", "floor, job shell", "node spawn loop", "node floor", "node floor, job shell"]) console.log(`${n} / ninja -j'"$parallel"': x${(mean(n) / ninja).toFixed(2)}`);
   console.log(`load average: ${require("os").loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 ' "$json"

@@ -141,9 +141,12 @@ export function findJobs(
     }
     const statusPath = join(runDir, a.statusFile);
     const job = a.jobId === undefined ? {} : { jobId: a.jobId };
-    if (status !== undefined && statusBelongsTo(status, { run: state.runId, node: task, attempt })) {
-      return { kind: "adopt", task, attempt, status, statusPath, startedMs: Date.parse(status.started), ...job };
-    }
+    const adopted = (file: JobStatus | undefined): JobFinding | undefined =>
+      file !== undefined && statusBelongsTo(file, { run: state.runId, node: task, attempt })
+        ? { kind: "adopt", task, attempt, status: file, statusPath, startedMs: Date.parse(file.started), ...job }
+        : undefined;
+    const fromFile = adopted(status);
+    if (fromFile !== undefined) return fromFile;
     if (a.executor === "slurm") {
       if (a.jobId === undefined) {
         // wf died before it journaled the job id (or before sbatch answered): a live job of the
@@ -157,7 +160,10 @@ export function findJobs(
         };
       }
       const now = slurmState(a.jobId);
-      if (now === undefined || !(now === "unknown" || isActive(now))) return { kind: "gone", task, attempt, jobId: a.jobId, ...(now === undefined ? {} : { slurmState: now }) };
+      if (now === undefined || !(now === "unknown" || isActive(now))) {
+        // The job may have ended, and written its status file, between that file's read above and squeue's answer.
+        return adopted(readStatusFile(statusPath)) ?? { kind: "gone", task, attempt, jobId: a.jobId, ...(now === undefined ? {} : { slurmState: now }) };
+      }
       return {
         kind: "wait", task, attempt, identity: { pid: 0, proc_start: null, boot_id: null }, statusPath,
         startedMs: Date.parse(a.startedAt), jobId: a.jobId, slurmState: now,
@@ -171,9 +177,18 @@ export function findJobs(
       a.pid !== undefined
         ? { pid: a.pid, proc_start: a.procStart ?? null, boot_id: a.bootId ?? null }
         : record === undefined ? undefined : { pid: record.pid, proc_start: record.proc_start, boot_id: record.boot_id };
-    const log = spawned.log;
-    const exit = log?.exits.get(name);
+    let log = spawned.log;
+    let exit = log?.exits.get(name);
     const alive = identity !== undefined && isSameJob(identity, table);
+    if (identity !== undefined && !alive && exit === undefined) {
+      // Read again after the process table: a job that ended since the reads above wrote its shell's
+      // exit line (and its launcher perhaps its status file) before it was gone.
+      const late = adopted(readStatusFile(statusPath));
+      if (late !== undefined) return late;
+      spawned = spawnRecords(runDir);
+      log = spawned.log;
+      exit = log?.exits.get(name);
+    }
     const startedMs = Date.parse(record?.started ?? a.startedAt);
     const verdict = judgeJob({
       ...(exit === undefined ? {} : { exit }), ...(identity === undefined ? {} : { identity }),

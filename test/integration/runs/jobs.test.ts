@@ -5,6 +5,7 @@
  * process, and otherwise say whether the command never ran or its outcome is unknown.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -127,6 +128,64 @@ describe("findJobs", () => {
       await writeFile(join(dir, "logs", "c.1.status"), formatStatus({ ...EXITED, run: "other", node: "c", attempt: 1 }));
       const found = findJobs(state({ a: [11, 1], b: [12, 2], c: [13, 3] }), dir, table({}));
       assert.deepEqual(found.map((j) => [j.task, j.kind]), [["a", "adopt"], ["b", "unknown"], ["c", "unknown"], ["d", "never-ran"]]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a job that ends while it is looked at is adopted: its exit line is read again after the process table", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wf-jobs-"));
+    try {
+      await writeFile(join(dir, SPAWN_LOG), "");
+      // b's job is alive when the spawn log is first read, and gone, its exit line written, when the table is asked.
+      const ending: ProcessTable = {
+        isAlive: (pid) => {
+          if (pid === 12) writeFileSync(join(dir, SPAWN_LOG), '{"exited":"b.1.status","code":3}\n');
+          return false;
+        },
+        procStart: () => null,
+        bootId: () => BOOT,
+      };
+      const found = findJobs(state({ b: [12, 2] }), dir, ending);
+      const b = found[1];
+      assert.deepEqual(found.map((j) => j.kind), ["never-ran", "adopt", "never-ran", "never-ran"]);
+      assert.ok(b?.kind === "adopt");
+      assert.deepEqual([b.source, b.status.exit_code], ["shell", 3]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a Slurm job that ends between the read of its status file and squeue's answer is adopted, not called gone", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wf-jobs-"));
+    try {
+      await mkdir(join(dir, "logs"));
+      const events: Event[] = [
+        { type: "header", format: 1, writer: "t" },
+        {
+          type: "run_started", workflow: "w", file: "/w.toml", file_sha256: "x", tags: [], mode: "parallel", max_parallel: 4,
+          var_names: [], host: "h", pid: 1, wf_version: "0", runtime: "node", nodes: [{ id: "a", task: "a", deps: [], def_sha256: "h" }],
+        },
+        { type: "run_status", status: "running" },
+        { type: "task_started", task: "a", attempt: 1, max_attempts: 1, cmd: "a", stdout_log: "logs/a.1.stdout.log", stderr_log: "logs/a.1.stderr.log", status_file: "logs/a.1.status", executor: "slurm" },
+        { type: "task_spawned", task: "a", attempt: 1, job_id: "77" },
+      ];
+      const folded = foldJournal(events.map((e, seq) => ({ ...e, v: 1, seq, ts: "2026-01-01T00:00:00.000Z", run: "r", crc: "0" }) as JournalRecord));
+      assert.ok(folded.ok);
+      const asked: string[][] = [];
+      const squeue = (ids: readonly string[]) => {
+        asked.push([...ids]);
+        writeFileSync(join(dir, "logs", "a.1.status"), formatStatus({ ...EXITED, run: "r", node: "a", attempt: 1 }));
+        return new Map([["77", "COMPLETED"]]);
+      };
+      const found = findJobs(folded.value, dir, table({}), squeue);
+      assert.deepEqual(asked, [["77"]], "squeue was asked, the status file being absent at first");
+      assert.deepEqual(found.map((j) => [j.task, j.kind]), [["a", "adopt"]]);
+      assert.equal(found[0]?.kind === "adopt" ? found[0].status.exit_code : undefined, 0);
+      // Without the file, the same answer is a job gone without a result.
+      await rm(join(dir, "logs", "a.1.status"));
+      const gone = findJobs(folded.value, dir, table({}), () => new Map([["77", "COMPLETED"]]));
+      assert.deepEqual(gone.map((j) => j.kind), ["gone"]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

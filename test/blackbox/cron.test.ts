@@ -138,7 +138,8 @@ describe("wf run under cron", { concurrency: 2 }, () => {
 
   test("--exclusive: a second cron run of the same workflow while the first is active exits 3", async () => {
     await using rig = await TestRig.create();
-    await rig.write("slow.toml", `name = "nightly"\n[tasks.a]\ncmd = "touch started.txt; sleep 3"\n`);
+    // The first run's task lasts until the second has been refused (stop), however slow the machine.
+    await rig.write("slow.toml", `name = "nightly"\n[tasks.a]\ncmd = "touch started.txt; for i in $(seq 600); do test -f stop && break; sleep 0.1; done"\n`);
     const env = { PATH: CRON_PATH, WF_STATE_DIR: rig.stateDir };
     const args = ["run", "slow.toml", "--quiet", "--exclusive"];
     const first = cronSpawn(rig, args, env);
@@ -147,6 +148,7 @@ describe("wf run under cron", { concurrency: 2 }, () => {
       for (let i = 0; i < 200 && !existsSync(rig.path("started.txt")); i++) await new Promise((r) => setTimeout(r, 50));
       assert.ok(existsSync(rig.path("started.txt")), "the first run started its task");
       const second = await cronRun(rig, args, env);
+      await rig.write("stop", "");
       assert.equal(second.code, 3);
       assert.equal(second.stdout, "");
       assert.match(second.stderr, /^Cannot start "nightly": another run of it is active \(pid \d+ on host ".+"\)\n$/);

@@ -218,6 +218,8 @@ depends_on = ["a"]
       id = (await rig.runIds())[0];
     }
     assert.ok(id !== undefined);
+    // The run's folder is listed before its journal is written: follow it once a task has started.
+    await rig.spawnedPid(id, "a");
     const follow = await rig.run(["logs", "-f", id], { timeoutMs: 30_000 });
     assert.equal((await done).code, 0);
     assert.equal(follow.stderr, "");
@@ -322,7 +324,8 @@ depends_on = ["version"]
     const dry = await rig.run(["prune", "--keep", "1", "--dry-run"]);
     assert.equal(mask(dry.stdout), `Would delete ${failed} (pipeline, failed, started <time>)\nWould delete 1 run of 2\n`);
     assert.deepEqual((await rig.runIds()).sort(), [failed, ok].sort());
-    await rig.write("slow.toml", `[tasks.a]\ncmd = "sleep 3"\n`);
+    // It lasts until the prune has looked (release), however slow the machine.
+    await rig.write("slow.toml", `[tasks.a]\ncmd = "for i in $(seq 600); do test -f release && break; sleep 0.1; done"\n`);
     const slow = rig.spawn(["run", "slow.toml"]);
     const slowDone = collect(slow);
     let live: string | undefined;
@@ -331,7 +334,9 @@ depends_on = ["version"]
       live = (await rig.runIds()).find((id) => id !== failed && id !== ok);
     }
     assert.ok(live !== undefined);
+    await rig.spawnedPid(live, "a"); // its journal and lock are in place
     const p = await rig.run(["prune", "--keep", "0"]);
+    await rig.write("release", "");
     assert.equal(p.code, 0);
     assert.match(p.stdout, new RegExp(`^Kept ${live} \\(.*\\): it is active \\(pid \\d+ on host ".*"\\)$`, "m"));
     assert.match(p.stdout, /^Deleted 2 runs of 3; kept 1 run that is active$/m);

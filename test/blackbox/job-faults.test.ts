@@ -142,7 +142,8 @@ cmd = "echo mail >> starts.txt; test -f go || sleep 30"
   test("SIGSTOP of the launcher while its job runs: wf kills the stopped launcher and keeps the task's timeout itself", async () => {
     await using rig = await TestRig.create();
     await rig.write("s.toml", `[tasks.slow]\ncmd = "echo slow >> starts.txt; sleep 30"\ntimeout = "2s"\n`);
-    const child = rig.spawn(["run", "s.toml", "--timeout", "4s"]);
+    // The run's own timeout is far beyond the task's, so a slow start under load cannot reach it first.
+    const child = rig.spawn(["run", "s.toml", "--timeout", "10s"]);
     // A hang guard, not a measurement: before the fix the run waited for SIGCONT.
     const ran = collect(child, { timeoutMs: 20_000 });
     const id = await until("the run exists", async () => (await rig.runIds()).length > 0).then(() => rig.lastRunId());

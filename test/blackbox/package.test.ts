@@ -28,7 +28,11 @@ function npmEnv(cache: string): Record<string, string> {
     if (/^npm_(package|lifecycle)_/.test(k) || k === "npm_config_local_prefix" || k === "INIT_CWD") continue;
     env[k] = v;
   }
-  return { ...env, npm_config_cache: cache, npm_config_update_notifier: "false", npm_config_fund: "false", NO_COLOR: "1" };
+  return {
+    ...env, npm_config_cache: cache, npm_config_update_notifier: "false", npm_config_fund: "false", NO_COLOR: "1",
+    // A fresh cache fetches every dependency: ride out a registry's passing error rather than fail on it.
+    npm_config_fetch_retries: "5", npm_config_fetch_retry_mintimeout: "2000", npm_config_fetch_retry_maxtimeout: "120000",
+  };
 }
 
 function run(cmd: string, args: string[], cwd: string, env: Record<string, string>): Promise<RunResult> {

@@ -130,6 +130,9 @@ describe("wf report in headless Chromium", () => {
     const browser = await launch({
       executablePath: browserPath,
       headless: true,
+      // Chromium's start and a 2,000-row page can take longer than puppeteer's 30 s defaults on two busy cores.
+      timeout: 120_000,
+      protocolTimeout: 300_000,
       // Root in a container has no user namespace for Chromium's sandbox.
       args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
     });
@@ -154,6 +157,7 @@ describe("wf report in headless Chromium", () => {
             if (req.url() !== url) requests.push(req.url());
             void (req.url() === url ? req.continue() : req.abort());
           });
+          page.setDefaultTimeout(120_000);
           await page.setJavaScriptEnabled(javaScript);
           await page.setViewport({ width: 1280, height: 900 });
           await page.goto(url, { waitUntil: "load" });

@@ -83,7 +83,8 @@ describe("wf run --resume-failed", () => {
 
   test("after kill -9 of wf, the job it left running is waited for, never started again", async () => {
     await using rig = await TestRig.create();
-    await rig.write("n.toml", ['name = "nightly"', "[tasks.slow]", 'cmd = "echo slow >> starts.txt; touch running; sleep 1.5; echo done > done.txt"', ""].join("\n"));
+    // The job ends only once the resume waits for it (release), so it is still running when the resume looks.
+    await rig.write("n.toml", ['name = "nightly"', "[tasks.slow]", 'cmd = "echo slow >> starts.txt; touch running; for i in $(seq 600); do test -f release && break; sleep 0.1; done; echo done > done.txt"', ""].join("\n"));
     const child = rig.spawn(["run", "n.toml", "--quiet"]);
     const killed = collect(child, { timeoutMs: 30_000 });
     await waitFor(rig.path("running"));
@@ -91,7 +92,10 @@ describe("wf run --resume-failed", () => {
     process.kill(child.pid!, "SIGKILL");
     await killed;
     const id = await rig.lastRunId();
-    const r = await rig.run(["run", "n.toml", "--resume-failed"]);
+    const resume = collect(rig.spawn(["run", "n.toml", "--resume-failed"]), { timeoutMs: 60_000 });
+    for (let i = 0; i < 800 && !(await rig.journalText(id)).includes('"task_reattached"'); i++) await new Promise((r) => setTimeout(r, 25));
+    await rig.write("release", "");
+    const r = await resume;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^↻ resuming run ${id} \\(--resume-failed\\): it was interrupted\\n… slow \\(still running from the interrupted execution: waiting for pid \\d+\\)\\n`));
     assert.equal(await rig.read("done.txt"), "done\n");

@@ -312,11 +312,10 @@ cmd = "echo {{.failed_task}} >> forensic.txt"
     const child = rig.spawn(["run", "o.toml"]);
     const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
     await rig.waitForFile("started.txt");
-    await new Promise((r) => setTimeout(r, 300)); // let the spawn line reach the journal
+    const id = await rig.lastRunId();
+    const pid = await rig.spawnedPid(id, "slow"); // the spawn line is in the journal
     process.kill(child.pid!, "SIGKILL"); // wf only: its task lives on
     await closed;
-    const id = await rig.lastRunId();
-    const pid = Number((await rig.journal(id)).find((l) => l.type === "task_spawned")!["pid"]);
     const plan = await rig.run(["resume", id, "--dry-run"]);
     assert.deepEqual(plan, {
       code: 0, signal: null, stderr: "",

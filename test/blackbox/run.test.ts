@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { decodeLine } from "../../src/journal/line.ts";
 import { isAlive } from "../../src/platform/process.ts";
-import { cliCommand, collect, type JournalLine, TestRig } from "./rig.ts";
+import { cliCommand, collect, type JournalLine, TestRig, until } from "./rig.ts";
 
 const PIPELINE = `
 name = "pipeline"
@@ -221,12 +221,13 @@ depends_on = ["build"]
   test("--timeout cancels the run and records why", async () => {
     await using rig = await TestRig.create();
     await rig.write("t.toml", `[tasks.a]\ncmd = "sleep 10"\n[tasks.b]\ncmd = "true"\ndepends_on = ["a"]\n`);
-    const r = await rig.run(["run", "t.toml", "--timeout", "500ms"]);
+    // Long enough for a to have started under load: the timeout counts from before the run's first lines.
+    const r = await rig.run(["run", "t.toml", "--timeout", "2s"]);
     assert.equal(r.code, 1);
     const journal = await rig.journal(await rig.lastRunId());
     assert.deepEqual(outcomes(journal), { a: "failed", b: "cancelled" });
     assert.equal(journal.at(-1)?.["status"], "cancelled");
-    assert.equal(journal.at(-1)?.["reason"], "run timed out after 0.5s");
+    assert.equal(journal.at(-1)?.["reason"], "run timed out after 2s");
   });
 
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
@@ -248,11 +249,13 @@ depends_on = ["build"]
 
   test("--exclusive refuses a second run of the same workflow while one is active", async () => {
     await using rig = await TestRig.create();
-    await rig.write("t.toml", `name = "nightly"\n[tasks.a]\ncmd = "touch started.txt; sleep 3"\n`);
+    // The first run's task lasts until the second run has been refused (stop), however slow the machine.
+    await rig.write("t.toml", `name = "nightly"\n[tasks.a]\ncmd = "touch started.txt; for i in $(seq 600); do test -f stop && break; sleep 0.1; done"\n`);
     const first = rig.spawn(["run", "t.toml", "--exclusive"]);
     const closed = new Promise<number | null>((resolve) => first.on("close", (c) => resolve(c)));
     await rig.waitForFile("started.txt");
     const second = await rig.run(["run", "t.toml", "--exclusive"]);
+    await rig.write("stop", "");
     assert.equal(second.code, 3);
     assert.match(second.stderr, /^Cannot start "nightly": another run of it is active \(pid \d+ on host ".+"\)\n$/);
     assert.equal(await closed, 0);
@@ -303,15 +306,14 @@ depends_on = ["build"]
     const child = rig.spawn(["run", "t.toml"]);
     const closed = new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
     await rig.waitForFile("started.txt");
-    await new Promise((r) => setTimeout(r, 200)); // the spawn line is durable
+    const pid = await rig.spawnedPid(await rig.lastRunId(), "stubborn"); // the spawn line is durable
     process.kill(child.pid!, "SIGINT");
     await new Promise((r) => setTimeout(r, 200));
     process.kill(child.pid!, "SIGINT");
     assert.equal(await closed, 130);
     const journal = await rig.journal(await rig.lastRunId());
     assert.equal(journal.some((l) => l.type === "run_status" && l["status"] === "cancelled"), false, "it did not wait to write a final status");
-    const pid = Number(journal.find((l) => l.type === "task_spawned")!["pid"]);
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(isAlive(pid), false, "the task's process group was killed");
+    assert.equal(Number(journal.find((l) => l.type === "task_spawned")!["pid"]), pid);
+    await until("the task's process group was killed", () => !isAlive(pid));
   });
 });

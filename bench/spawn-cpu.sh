@@ -2,8 +2,8 @@
 # Where the CPU of starting many tasks goes: the 2,000 `true` tasks of
 # bench/spawn.sh, run by every command bench/spawn.sh times (`ninja -j8`, with
 # and without two log files per command, the bare Node spawn loop, the floor
-# of one task start alone and under a job shell, the same made from Node, and `wf run --work-stealing
-# --max-parallel 8`). Each command runs RUNS times inside a cpuacct cgroup,
+# of one task start alone and under a job shell, the same two made from Node,
+# and `wf run --work-stealing --max-parallel 8`). Each command runs RUNS times inside a cpuacct cgroup,
 # which counts every process of it (the launchers and the jobs included,
 # whether or not anyone reaps them); wf and its launchers also report their
 # own CPU at exit

@@ -27,26 +27,33 @@ function table(alive: Record<number, number>): ProcessTable {
   };
 }
 
-/** A run of tasks a, b, c, d whose wf died after starting them all; `spawned` says which journaled a pid (with its start time). */
-function state(spawned: Record<string, [number, number]>): RunState {
+/** The state folded from a run of `tasks` whose wf died after `steps` (task_started, task_spawned, ...). */
+function fold(tasks: readonly string[], steps: readonly Event[]): RunState {
   const events: Event[] = [
     { type: "header", format: 1, writer: "t" },
     {
       type: "run_started", workflow: "w", file: "/w.toml", file_sha256: "x", tags: [], mode: "parallel", max_parallel: 4,
       var_names: [], host: "h", pid: 1, wf_version: "0", runtime: "node",
-      nodes: ["a", "b", "c", "d"].map((id) => ({ id, task: id, deps: [], def_sha256: "h" })),
+      nodes: tasks.map((id) => ({ id, task: id, deps: [], def_sha256: "h" })),
     },
     { type: "run_status", status: "running" },
+    ...steps,
   ];
-  for (const task of ["a", "b", "c", "d"]) {
-    events.push({ type: "task_started", task, attempt: 1, max_attempts: 1, cmd: task, stdout_log: `logs/${task}.1.stdout.log`, stderr_log: `logs/${task}.1.stderr.log`, status_file: `logs/${task}.1.status` });
-    const pid = spawned[task];
-    if (pid !== undefined) events.push({ type: "task_spawned", task, attempt: 1, pid: pid[0], proc_start: pid[1], boot_id: BOOT });
-  }
   const records = events.map((e, seq) => ({ ...e, v: 1, seq, ts: "2026-01-01T00:00:00.000Z", run: "r", crc: "0" }) as JournalRecord);
   const folded = foldJournal(records);
   assert.ok(folded.ok);
   return folded.value;
+}
+
+/** A run of tasks a, b, c, d whose wf died after starting them all; `spawned` says which journaled a pid (with its start time). */
+function state(spawned: Record<string, [number, number]>): RunState {
+  const steps: Event[] = [];
+  for (const task of ["a", "b", "c", "d"]) {
+    steps.push({ type: "task_started", task, attempt: 1, max_attempts: 1, cmd: task, stdout_log: `logs/${task}.1.stdout.log`, stderr_log: `logs/${task}.1.stderr.log`, status_file: `logs/${task}.1.status` });
+    const pid = spawned[task];
+    if (pid !== undefined) steps.push({ type: "task_spawned", task, attempt: 1, pid: pid[0], proc_start: pid[1], boot_id: BOOT });
+  }
+  return fold(["a", "b", "c", "d"], steps);
 }
 
 const EXITED: JobStatus = {
@@ -160,31 +167,23 @@ describe("findJobs", () => {
     const dir = await mkdtemp(join(tmpdir(), "wf-jobs-"));
     try {
       await mkdir(join(dir, "logs"));
-      const events: Event[] = [
-        { type: "header", format: 1, writer: "t" },
-        {
-          type: "run_started", workflow: "w", file: "/w.toml", file_sha256: "x", tags: [], mode: "parallel", max_parallel: 4,
-          var_names: [], host: "h", pid: 1, wf_version: "0", runtime: "node", nodes: [{ id: "a", task: "a", deps: [], def_sha256: "h" }],
-        },
-        { type: "run_status", status: "running" },
+      const run = fold(["a"], [
         { type: "task_started", task: "a", attempt: 1, max_attempts: 1, cmd: "a", stdout_log: "logs/a.1.stdout.log", stderr_log: "logs/a.1.stderr.log", status_file: "logs/a.1.status", executor: "slurm" },
         { type: "task_spawned", task: "a", attempt: 1, job_id: "77" },
-      ];
-      const folded = foldJournal(events.map((e, seq) => ({ ...e, v: 1, seq, ts: "2026-01-01T00:00:00.000Z", run: "r", crc: "0" }) as JournalRecord));
-      assert.ok(folded.ok);
+      ]);
       const asked: string[][] = [];
       const squeue = (ids: readonly string[]) => {
         asked.push([...ids]);
         writeFileSync(join(dir, "logs", "a.1.status"), formatStatus({ ...EXITED, run: "r", node: "a", attempt: 1 }));
         return new Map([["77", "COMPLETED"]]);
       };
-      const found = findJobs(folded.value, dir, table({}), squeue);
+      const found = findJobs(run, dir, table({}), squeue);
       assert.deepEqual(asked, [["77"]], "squeue was asked, the status file being absent at first");
       assert.deepEqual(found.map((j) => [j.task, j.kind]), [["a", "adopt"]]);
       assert.equal(found[0]?.kind === "adopt" ? found[0].status.exit_code : undefined, 0);
       // Without the file, the same answer is a job gone without a result.
       await rm(join(dir, "logs", "a.1.status"));
-      const gone = findJobs(folded.value, dir, table({}), () => new Map([["77", "COMPLETED"]]));
+      const gone = findJobs(run, dir, table({}), () => new Map([["77", "COMPLETED"]]));
       assert.deepEqual(gone.map((j) => j.kind), ["gone"]);
     } finally {
       await rm(dir, { recursive: true, force: true });
